@@ -1,0 +1,106 @@
+#include "admin/metrics.h"
+
+#include <cstdio>
+
+namespace baagate::admin {
+
+namespace {
+
+// Label values come from configuration; escape anyway so the exposition stays well-formed.
+std::string Escape(std::string_view v) {
+  std::string out;
+  out.reserve(v.size());
+  for (char c : v) {
+    if (c == '\\' || c == '"') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::string Num(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.9g", v);
+  return buf;
+}
+
+}  // namespace
+
+void Metrics::RecordRequest(std::string_view route, std::string_view endpoint, unsigned status,
+                            double seconds) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++requests_[{std::string(route), std::string(endpoint), status}];
+  Histogram& h = latency_[{std::string(route), std::string(endpoint)}];
+  for (std::size_t i = 0; i < kLatencyBuckets.size(); ++i) {
+    if (seconds <= kLatencyBuckets[i]) {
+      ++h.buckets[i];
+      break;
+    }
+  }
+  ++h.count;
+  h.sum += seconds;
+}
+
+void Metrics::RecordUpstreamError(std::string_view upstream, std::string_view kind) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++upstream_errors_[{std::string(upstream), std::string(kind)}];
+}
+
+void Metrics::RecordTokens(std::string_view route, std::int64_t prompt, std::int64_t completion) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (prompt > 0) tokens_[{std::string(route), "prompt"}] += static_cast<std::uint64_t>(prompt);
+  if (completion > 0) {
+    tokens_[{std::string(route), "completion"}] += static_cast<std::uint64_t>(completion);
+  }
+}
+
+std::string Metrics::RenderPrometheus() const {
+  std::string out;
+  std::lock_guard<std::mutex> lock(mu_);
+  out += "# HELP baagate_requests_total Requests answered, by route, endpoint and HTTP status.\n";
+  out += "# TYPE baagate_requests_total counter\n";
+  for (const auto& [key, n] : requests_) {
+    const auto& [route, endpoint, status] = key;
+    out += "baagate_requests_total{route=\"" + Escape(route) + "\",endpoint=\"" +
+           Escape(endpoint) + "\",status=\"" + std::to_string(status) + "\"} " +
+           std::to_string(n) + "\n";
+  }
+  out += "# HELP baagate_request_duration_seconds Time from request read to response end.\n";
+  out += "# TYPE baagate_request_duration_seconds histogram\n";
+  for (const auto& [key, h] : latency_) {
+    std::string labels = "route=\"" + Escape(key.first) + "\",endpoint=\"" + Escape(key.second) + "\"";
+    std::uint64_t cumulative = 0;
+    for (std::size_t i = 0; i < kLatencyBuckets.size(); ++i) {
+      cumulative += h.buckets[i];
+      out += "baagate_request_duration_seconds_bucket{" + labels + ",le=\"" +
+             Num(kLatencyBuckets[i]) + "\"} " + std::to_string(cumulative) + "\n";
+    }
+    out += "baagate_request_duration_seconds_bucket{" + labels + ",le=\"+Inf\"} " +
+           std::to_string(h.count) + "\n";
+    out += "baagate_request_duration_seconds_sum{" + labels + "} " + Num(h.sum) + "\n";
+    out += "baagate_request_duration_seconds_count{" + labels + "} " + std::to_string(h.count) + "\n";
+  }
+  out += "# HELP baagate_in_flight_requests Requests being handled now.\n";
+  out += "# TYPE baagate_in_flight_requests gauge\n";
+  out += "baagate_in_flight_requests " + std::to_string(in_flight_.load()) + "\n";
+  out += "# HELP baagate_upstream_errors_total Failed upstream exchanges, by upstream and kind.\n";
+  out += "# TYPE baagate_upstream_errors_total counter\n";
+  for (const auto& [key, n] : upstream_errors_) {
+    out += "baagate_upstream_errors_total{upstream=\"" + Escape(key.first) + "\",kind=\"" +
+           Escape(key.second) + "\"} " + std::to_string(n) + "\n";
+  }
+  out += "# HELP baagate_tokens_total Tokens reported by upstreams, by route and kind.\n";
+  out += "# TYPE baagate_tokens_total counter\n";
+  for (const auto& [key, n] : tokens_) {
+    out += "baagate_tokens_total{route=\"" + Escape(key.first) + "\",kind=\"" +
+           Escape(key.second) + "\"} " + std::to_string(n) + "\n";
+  }
+  return out;
+}
+
+}  // namespace baagate::admin

@@ -1,0 +1,112 @@
+// `baagate fake-vendor`: the local fake of the vendors' APIs.
+#include <iostream>
+#include <memory>
+
+#include "cli/commands.h"
+#include "core/log.h"
+#include "fake_vendor/fake_vendor.h"
+#include "http/server.h"
+
+namespace baagate::cli {
+
+namespace {
+
+struct FakeFlags {
+  std::string listen = "127.0.0.1:9090";
+  fake_vendor::Options options;
+  std::string api_key_env;
+  std::string tls_cert;
+  std::string tls_key;
+  int workers = 1;
+  std::string ready_file;
+};
+
+int RunFake(FakeFlags& f) {
+  BlockTerminationSignals();
+  core::InitLogging(core::LogLevel::kInfo, false);
+  if (!f.api_key_env.empty()) {
+    const char* v = std::getenv(f.api_key_env.c_str());
+    if (!v || !*v) {
+      std::cerr << "baagate fake-vendor: environment variable " << f.api_key_env << " is not set\n";
+      return 1;
+    }
+    f.options.api_key = v;
+  }
+  auto colon = f.listen.rfind(':');
+  boost::system::error_code ec;
+  auto addr = boost::asio::ip::make_address(
+      colon == std::string::npos ? "" : f.listen.substr(0, colon), ec);
+  if (ec || colon == std::string::npos) {
+    std::cerr << "baagate fake-vendor: --listen must be IP:port\n";
+    return 1;
+  }
+  http::ServerOptions opts;
+  opts.name = "fake-vendor";
+  opts.endpoint = {addr, static_cast<unsigned short>(std::stoi(f.listen.substr(colon + 1)))};
+  opts.workers = f.workers;
+  opts.limits.max_body_bytes = 64u << 20;
+  if (!f.tls_cert.empty()) {
+    auto ctx = std::make_shared<http::ssl::context>(http::ssl::context::tls_server);
+    ctx->use_certificate_chain_file(f.tls_cert, ec);
+    if (!ec) ctx->use_private_key_file(f.tls_key, http::ssl::context::pem, ec);
+    if (ec) {
+      std::cerr << "baagate fake-vendor: cannot load TLS certificate or key: " << ec.message()
+                << "\n";
+      return 1;
+    }
+    opts.tls = ctx;
+  }
+  fake_vendor::FakeVendor vendor(f.options);
+  http::Server server(opts, [&](http::Worker& w) { return vendor.MakeHandler(w); });
+  if (auto st = server.Start(); !st.ok()) {
+    std::cerr << "baagate fake-vendor: " << st.message() << "\n";
+    return 1;
+  }
+  auto ep = server.local_endpoint();
+  std::string listen = ep.address().to_string() + ":" + std::to_string(ep.port());
+  core::LogLine(core::LogLevel::kInfo, "fake_vendor_started")
+      .Str("listen", listen)
+      .Bool("tls", opts.tls != nullptr)
+      .Emit();
+  if (!f.ready_file.empty()) {
+    WriteFileAtomically(f.ready_file, "{\"listen\":\"" + listen + "\"}\n");
+  }
+  for (;;) {
+    int sig = WaitForSignal();
+    if (sig == SIGHUP) continue;
+    server.Stop();
+    return 0;
+  }
+}
+
+}  // namespace
+
+Command RegisterFakeVendor(CLI::App& app) {
+  auto f = std::make_shared<FakeFlags>();
+  CLI::App* sub = app.add_subcommand(
+      "fake-vendor",
+      "Run a local fake of the OpenAI API for tests, benchmarks and the offline quickstart. "
+      "Answers echo what they received (\"ECHO: <last user message>\"); GET /_fake/requests "
+      "shows every request as received. Faults per request with markers in the last user "
+      "message: [[fake:429]] [[fake:500]] [[fake:400]] [[fake:timeout]] "
+      "[[fake:reset-mid-stream]] [[fake:malformed-sse]] [[fake:error-event]] "
+      "[[fake:truncate-stream]] [[fake:bad-json]] [[fake:latency=MS]] [[fake:chunk-delay=MS]].");
+  sub->add_option("--listen", f->listen, "IP:port to listen on (port 0 picks one)")
+      ->capture_default_str();
+  sub->add_option("--api-key", f->options.api_key,
+                  "require 'Authorization: Bearer <key>' (as the real API does)");
+  sub->add_option("--api-key-env", f->api_key_env, "like --api-key, read from this variable");
+  sub->add_option("--latency-ms", f->options.latency_ms, "delay before every response head");
+  sub->add_option("--chunk-delay-ms", f->options.chunk_delay_ms, "delay between stream chunks");
+  sub->add_option("--fault-rate-429", f->options.fault_rate_429, "probability of a 429")
+      ->check(CLI::Range(0.0, 1.0));
+  sub->add_option("--fault-rate-500", f->options.fault_rate_500, "probability of a 500")
+      ->check(CLI::Range(0.0, 1.0));
+  sub->add_option("--tls-cert", f->tls_cert, "serve HTTPS with this certificate chain (PEM)");
+  sub->add_option("--tls-key", f->tls_key, "private key for --tls-cert (PEM)");
+  sub->add_option("--workers", f->workers, "worker threads")->capture_default_str();
+  sub->add_option("--ready-file", f->ready_file, "write {\"listen\":…} here once listening");
+  return [f] { return RunFake(*f); };
+}
+
+}  // namespace baagate::cli

@@ -1,0 +1,253 @@
+// `baagate serve`: the gateway.
+#include <csignal>
+#include <iostream>
+#include <memory>
+#include <thread>
+
+#include "admin/admin_handler.h"
+#include "admin/metrics.h"
+#include "cli/commands.h"
+#include "config/config.h"
+#include "core/log.h"
+#include "http/server.h"
+#include "pipeline/gateway.h"
+#include "pipeline/snapshot.h"
+
+namespace baagate::cli {
+
+namespace {
+
+using core::LogLevel;
+using core::LogLine;
+
+struct ServeFlags {
+  std::string config_path;
+  std::string listen;
+  std::string admin_listen;
+  int workers = -1;
+  std::string ready_file;
+};
+
+core::Result<config::Config> Load(const ServeFlags& f) {
+  auto cfg = f.config_path.empty()
+                 ? config::ParseConfig(config::EmbeddedDefaultYaml(), "<embedded defaults>")
+                 : config::LoadConfigFile(f.config_path);
+  if (!cfg.ok()) return cfg;
+  // Command-line overrides, validated like the file.
+  std::string overrides;
+  if (!f.listen.empty()) overrides += "  listen: \"" + f.listen + "\"\n";
+  if (!f.admin_listen.empty()) overrides += "  admin_listen: \"" + f.admin_listen + "\"\n";
+  if (f.workers >= 0) overrides += "  workers: " + std::to_string(f.workers) + "\n";
+  if (!overrides.empty()) {
+    auto o = config::ParseConfig("server:\n" + overrides, "<command line>");
+    if (!o.ok()) return o.status();
+    if (!f.listen.empty()) cfg->server.listen = o->server.listen;
+    if (!f.admin_listen.empty()) cfg->server.admin_listen = o->server.admin_listen;
+    if (f.workers >= 0) cfg->server.workers = o->server.workers;
+  }
+  return cfg;
+}
+
+http::tcp::endpoint ToEndpoint(const config::HostPort& hp, std::string* error) {
+  boost::system::error_code ec;
+  auto addr = boost::asio::ip::make_address(hp.host == "localhost" ? "127.0.0.1" : hp.host, ec);
+  if (ec) {
+    *error = "listen address must be an IP address (or localhost): " + hp.host;
+    return {};
+  }
+  return {addr, hp.port};
+}
+
+http::ServerLimits ToLimits(const config::LimitsConfig& l) {
+  http::ServerLimits s;
+  s.max_body_bytes = l.max_body_bytes;
+  s.max_header_bytes = l.max_header_bytes;
+  s.max_connections = l.max_connections;
+  s.header_timeout = l.header_timeout;
+  s.body_timeout = l.body_timeout;
+  s.keepalive_timeout = l.keepalive_timeout;
+  s.write_timeout = l.write_timeout;
+  s.drain_timeout = l.drain_timeout;
+  s.timer_resolution = l.timer_resolution;
+  return s;
+}
+
+void WarnAboutSnapshot(const pipeline::Snapshot& snap) {
+  if (!snap.has_keys()) {
+    LogLine(LogLevel::kWarn, "no_gateway_keys")
+        .Str("detail", "no keys configured: every request is refused with 401; add keys "
+                       "(see `baagate key generate`)")
+        .Emit();
+  }
+  for (const auto& u : snap.upstreams()) {
+    if (!u->credential_problem.empty()) {
+      LogLine(LogLevel::kWarn, "upstream_credential_missing")
+          .Str("upstream", u->target.name)
+          .Str("detail", u->credential_problem)
+          .Emit();
+    }
+  }
+}
+
+int RunServe(const ServeFlags& flags) {
+  BlockTerminationSignals();
+  auto cfg = Load(flags);
+  if (!cfg.ok()) {
+    std::cerr << "baagate serve: " << cfg.status().message() << "\n";
+    return 1;
+  }
+  core::InitLogging(cfg->log.level, /*async=*/true);
+  auto snap = pipeline::Snapshot::Build(*cfg);
+  if (!snap.ok()) {
+    std::cerr << "baagate serve: " << snap.status().message() << "\n";
+    return 1;
+  }
+  WarnAboutSnapshot(**snap);
+
+  std::string err;
+  http::ServerOptions gopts;
+  gopts.name = "gateway";
+  gopts.endpoint = ToEndpoint(cfg->server.listen, &err);
+  if (!err.empty()) {
+    std::cerr << "baagate serve: server.listen: " << err << "\n";
+    return 1;
+  }
+  gopts.workers = cfg->server.workers > 0 ? cfg->server.workers
+                                          : std::max(1u, std::thread::hardware_concurrency());
+  gopts.limits = ToLimits(cfg->server.limits);
+  gopts.error_body = &pipeline::Gateway::ErrorBody;
+  if (!cfg->server.tls_cert_file.empty()) {
+    auto ctx = std::make_shared<http::ssl::context>(http::ssl::context::tls_server);
+    boost::system::error_code ec;
+    ctx->set_options(http::ssl::context::default_workarounds | http::ssl::context::no_sslv2 |
+                         http::ssl::context::no_sslv3 | http::ssl::context::no_tlsv1 |
+                         http::ssl::context::no_tlsv1_1,
+                     ec);
+    ctx->use_certificate_chain_file(cfg->server.tls_cert_file, ec);
+    if (!ec) ctx->use_private_key_file(cfg->server.tls_key_file, http::ssl::context::pem, ec);
+    if (ec) {
+      std::cerr << "baagate serve: server.tls: cannot load certificate or key: " << ec.message()
+                << "\n";
+      return 1;
+    }
+    gopts.tls = ctx;
+  }
+
+  admin::Metrics metrics;
+  admin::AdminState admin_state;
+  pipeline::Gateway gateway(*snap, metrics);
+  http::Server server(gopts, [&](http::Worker& w) { return gateway.MakeHandler(w); });
+  if (auto st = server.Start(); !st.ok()) {
+    std::cerr << "baagate serve: " << st.message() << "\n";
+    return 1;
+  }
+
+  http::ServerOptions aopts;
+  aopts.name = "admin";
+  aopts.endpoint = ToEndpoint(cfg->server.admin_listen, &err);
+  if (!err.empty()) {
+    std::cerr << "baagate serve: server.admin_listen: " << err << "\n";
+    return 1;
+  }
+  aopts.workers = 1;
+  http::Server admin_server(aopts, [&](http::Worker&) {
+    return admin::MakeAdminHandler(metrics, admin_state);
+  });
+  if (auto st = admin_server.Start(); !st.ok()) {
+    std::cerr << "baagate serve: admin: " << st.message() << "\n";
+    server.Stop();
+    return 1;
+  }
+  admin_state.ready = true;
+
+  auto ep = server.local_endpoint();
+  auto aep = admin_server.local_endpoint();
+  std::string listen = ep.address().to_string() + ":" + std::to_string(ep.port());
+  std::string admin_listen = aep.address().to_string() + ":" + std::to_string(aep.port());
+  LogLine(LogLevel::kInfo, "started")
+      .Str("listen", listen)
+      .Str("admin_listen", admin_listen)
+      .Int("workers", gopts.workers)
+      .Bool("tls", gopts.tls != nullptr)
+      .Str("config", cfg->source)
+      .Uint("routes", (*snap)->routes().size())
+      .Emit();
+  if (!flags.ready_file.empty() &&
+      !WriteFileAtomically(flags.ready_file, "{\"listen\":\"" + listen + "\",\"admin_listen\":\"" +
+                                                 admin_listen + "\"}\n")) {
+    std::cerr << "baagate serve: cannot write --ready-file " << flags.ready_file << "\n";
+  }
+
+  for (;;) {
+    int sig = WaitForSignal();
+    if (sig == SIGHUP) {
+      if (flags.config_path.empty()) {
+        LogLine(LogLevel::kInfo, "config_reload_skipped")
+            .Str("detail", "running on embedded defaults; nothing to reload")
+            .Emit();
+        continue;
+      }
+      auto next = Load(flags);
+      core::Status st = next.ok() ? core::Status::Ok() : next.status();
+      std::shared_ptr<const pipeline::Snapshot> next_snap;
+      if (st.ok()) {
+        auto built = pipeline::Snapshot::Build(*next);
+        if (built.ok()) {
+          next_snap = *built;
+        } else {
+          st = built.status();
+        }
+      }
+      if (!st.ok()) {
+        // The message names file, line and key; configuration text, never request data.
+        LogLine(LogLevel::kError, "config_reload_failed").Str("error", st.message()).Emit();
+        continue;
+      }
+      if (next->server.listen.ToString() != cfg->server.listen.ToString() ||
+          next->server.admin_listen.ToString() != cfg->server.admin_listen.ToString()) {
+        LogLine(LogLevel::kWarn, "config_reload_partial")
+            .Str("detail", "listen addresses change only on restart")
+            .Emit();
+      }
+      WarnAboutSnapshot(*next_snap);
+      gateway.Swap(next_snap);
+      LogLine(LogLevel::kInfo, "config_reloaded")
+          .Uint("routes", next_snap->routes().size())
+          .Emit();
+      continue;
+    }
+    LogLine(LogLevel::kInfo, "draining")
+        .Str("signal", sig == SIGTERM ? "SIGTERM" : "SIGINT")
+        .Uint("connections", server.active_connections())
+        .Emit();
+    admin_state.draining = true;
+    server.Drain();
+    admin_server.Stop();
+    LogLine(LogLevel::kInfo, "stopped").Emit();
+    core::ShutdownLogging();
+    return 0;
+  }
+}
+
+}  // namespace
+
+Command RegisterServe(CLI::App& app) {
+  auto flags = std::make_shared<ServeFlags>();
+  CLI::App* sub = app.add_subcommand(
+      "serve",
+      "Run the gateway. Without --config it starts on embedded defaults: 127.0.0.1:8080, admin "
+      "on 127.0.0.1:8081, routes to the OpenAI API with OPENAI_API_KEY, and no gateway keys "
+      "(every request refused until keys are configured). SIGHUP reloads --config; SIGTERM "
+      "drains in-flight requests and exits.");
+  sub->add_option("-c,--config", flags->config_path, "YAML configuration file")
+      ->check(CLI::ExistingFile);
+  sub->add_option("--listen", flags->listen, "override server.listen (host:port; port 0 picks one)");
+  sub->add_option("--admin-listen", flags->admin_listen, "override server.admin_listen");
+  sub->add_option("--workers", flags->workers, "override server.workers (0 = one per core)");
+  sub->add_option("--ready-file", flags->ready_file,
+                  "write {\"listen\":…,\"admin_listen\":…} here once listening (for scripts "
+                  "and tests that use port 0)");
+  return [flags] { return RunServe(*flags); };
+}
+
+}  // namespace baagate::cli

@@ -1,0 +1,348 @@
+#include "config/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <initializer_list>
+#include <limits>
+#include <set>
+#include <sstream>
+
+namespace baagate::config {
+
+namespace {
+
+// Thrown inside this file only; ParseConfig turns it into a Status.
+struct ConfigError {
+  std::string message;
+};
+
+class Parser {
+ public:
+  explicit Parser(std::string_view source) : source_(source) {}
+
+  [[noreturn]] void Fail(const YAML::Node& node, const std::string& path,
+                         const std::string& what) const {
+    std::ostringstream os;
+    os << source_;
+    if (node.IsDefined() && node.Mark().line >= 0) {
+      os << ':' << node.Mark().line + 1 << ':' << node.Mark().column + 1;
+    }
+    os << ": " << path << ": " << what;
+    throw ConfigError{os.str()};
+  }
+
+  void CheckKeys(const YAML::Node& map, const std::string& path,
+                 std::initializer_list<std::string_view> allowed) const {
+    if (!map.IsMap()) Fail(map, path, "must be a mapping");
+    for (const auto& kv : map) {
+      std::string key = kv.first.as<std::string>();
+      bool ok = false;
+      for (auto a : allowed) ok = ok || key == a;
+      if (!ok) Fail(kv.first, path.empty() ? key : path + "." + key, "unknown key");
+    }
+  }
+
+  std::string Str(const YAML::Node& n, const std::string& path) const {
+    if (!n.IsScalar()) Fail(n, path, "must be a string");
+    return n.as<std::string>();
+  }
+
+  std::int64_t Int(const YAML::Node& n, const std::string& path, std::int64_t min,
+                   std::int64_t max) const {
+    if (!n.IsScalar()) Fail(n, path, "must be a number");
+    std::int64_t v;
+    try {
+      v = n.as<std::int64_t>();
+    } catch (const YAML::Exception&) {
+      Fail(n, path, "must be a whole number");
+    }
+    if (v < min || v > max) {
+      Fail(n, path, "must be between " + std::to_string(min) + " and " + std::to_string(max));
+    }
+    return v;
+  }
+
+  bool Bool(const YAML::Node& n, const std::string& path) const {
+    if (!n.IsScalar()) Fail(n, path, "must be true or false");
+    try {
+      return n.as<bool>();
+    } catch (const YAML::Exception&) {
+      Fail(n, path, "must be true or false");
+    }
+  }
+
+  Millis Ms(const YAML::Node& n, const std::string& path, std::int64_t min = 1,
+            std::int64_t max = 86'400'000) const {
+    return Millis(Int(n, path, min, max));
+  }
+
+  HostPort Address(const YAML::Node& n, const std::string& path) const {
+    std::string s = Str(n, path);
+    auto colon = s.rfind(':');
+    if (colon == std::string::npos || colon == 0) Fail(n, path, "must be host:port");
+    HostPort hp;
+    hp.host = s.substr(0, colon);
+    if (hp.host.size() > 2 && hp.host.front() == '[' && hp.host.back() == ']') {
+      hp.host = hp.host.substr(1, hp.host.size() - 2);
+    }
+    std::string port = s.substr(colon + 1);
+    if (port.empty() || port.size() > 5 ||
+        port.find_first_not_of("0123456789") != std::string::npos || std::stoi(port) > 65535) {
+      Fail(n, path, "port must be a number from 0 to 65535");
+    }
+    hp.port = static_cast<std::uint16_t>(std::stoi(port));
+    return hp;
+  }
+
+  void ParseLimits(const YAML::Node& n, LimitsConfig& l) const {
+    CheckKeys(n, "server.limits",
+              {"max_body_bytes", "max_header_bytes", "max_connections", "header_timeout_ms",
+               "body_timeout_ms", "keepalive_timeout_ms", "write_timeout_ms", "drain_timeout_ms",
+               "timer_resolution_ms"});
+    const std::string p = "server.limits.";
+    if (n["max_body_bytes"])
+      l.max_body_bytes = Int(n["max_body_bytes"], p + "max_body_bytes", 1, 1ll << 30);
+    if (n["max_header_bytes"])
+      l.max_header_bytes = Int(n["max_header_bytes"], p + "max_header_bytes", 1024, 1 << 20);
+    if (n["max_connections"])
+      l.max_connections = Int(n["max_connections"], p + "max_connections", 1, 1'000'000);
+    if (n["header_timeout_ms"]) l.header_timeout = Ms(n["header_timeout_ms"], p + "header_timeout_ms");
+    if (n["body_timeout_ms"]) l.body_timeout = Ms(n["body_timeout_ms"], p + "body_timeout_ms");
+    if (n["keepalive_timeout_ms"])
+      l.keepalive_timeout = Ms(n["keepalive_timeout_ms"], p + "keepalive_timeout_ms");
+    if (n["write_timeout_ms"]) l.write_timeout = Ms(n["write_timeout_ms"], p + "write_timeout_ms");
+    if (n["drain_timeout_ms"])
+      l.drain_timeout = Ms(n["drain_timeout_ms"], p + "drain_timeout_ms", 0);
+    if (n["timer_resolution_ms"])
+      l.timer_resolution = Ms(n["timer_resolution_ms"], p + "timer_resolution_ms", 1, 1000);
+  }
+
+  void ParseServer(const YAML::Node& n, ServerConfig& s) const {
+    CheckKeys(n, "server", {"listen", "admin_listen", "workers", "tls", "limits"});
+    if (n["listen"]) s.listen = Address(n["listen"], "server.listen");
+    if (n["admin_listen"]) s.admin_listen = Address(n["admin_listen"], "server.admin_listen");
+    if (n["workers"]) s.workers = static_cast<int>(Int(n["workers"], "server.workers", 0, 256));
+    if (n["tls"]) {
+      const auto& t = n["tls"];
+      CheckKeys(t, "server.tls", {"cert_file", "key_file"});
+      if (!t["cert_file"] || !t["key_file"]) {
+        Fail(t, "server.tls", "needs both cert_file and key_file");
+      }
+      s.tls_cert_file = Str(t["cert_file"], "server.tls.cert_file");
+      s.tls_key_file = Str(t["key_file"], "server.tls.key_file");
+    }
+    if (n["limits"]) ParseLimits(n["limits"], s.limits);
+  }
+
+  void ParseLog(const YAML::Node& n, LogConfig& l) const {
+    CheckKeys(n, "log", {"level", "access"});
+    if (n["level"] && !core::ParseLogLevel(Str(n["level"], "log.level"), &l.level)) {
+      Fail(n["level"], "log.level", "must be one of debug, info, warn, error, off");
+    }
+    if (n["access"]) l.access = Bool(n["access"], "log.access");
+  }
+
+  CredentialConfig ParseCredential(const YAML::Node& n, const std::string& path) const {
+    CredentialConfig c;
+    if (n.IsScalar() && n.as<std::string>() == "none") return c;
+    CheckKeys(n, path, {"env", "file"});
+    if (n["env"] && n["file"]) Fail(n, path, "give either env or file, not both");
+    if (n["env"]) {
+      c.kind = CredentialConfig::Kind::kEnv;
+      c.ref = Str(n["env"], path + ".env");
+    } else if (n["file"]) {
+      c.kind = CredentialConfig::Kind::kFile;
+      c.ref = Str(n["file"], path + ".file");
+    } else {
+      Fail(n, path, "needs env or file (or the word none)");
+    }
+    if (c.ref.empty()) Fail(n, path, "must not be empty");
+    return c;
+  }
+
+  void ParseUpstreams(const YAML::Node& n, Config& cfg) const {
+    if (!n.IsMap()) Fail(n, "upstreams", "must be a mapping of name to upstream");
+    for (const auto& kv : n) {
+      UpstreamConfig u;
+      u.name = kv.first.as<std::string>();
+      u.line = kv.first.Mark().line + 1;
+      const std::string p = "upstreams." + u.name;
+      const YAML::Node& v = kv.second;
+      CheckKeys(v, p,
+                {"provider", "base_url", "ca_file", "credential", "connect_timeout_ms",
+                 "first_byte_timeout_ms", "idle_timeout_ms", "pool_idle_timeout_ms",
+                 "max_idle_connections", "max_response_bytes"});
+      if (v["provider"]) u.provider = Str(v["provider"], p + ".provider");
+      if (u.provider != "openai") {
+        Fail(v["provider"], p + ".provider", "unsupported provider (supported: openai)");
+      }
+      if (!v["base_url"]) Fail(v, p, "needs base_url");
+      u.base_url = Str(v["base_url"], p + ".base_url");
+      if (u.base_url.rfind("http://", 0) != 0 && u.base_url.rfind("https://", 0) != 0) {
+        Fail(v["base_url"], p + ".base_url", "must start with http:// or https://");
+      }
+      if (v["ca_file"]) u.ca_file = Str(v["ca_file"], p + ".ca_file");
+      if (!v["credential"]) Fail(v, p, "needs credential (env, file, or none)");
+      u.credential = ParseCredential(v["credential"], p + ".credential");
+      if (v["connect_timeout_ms"]) u.connect_timeout = Ms(v["connect_timeout_ms"], p + ".connect_timeout_ms");
+      if (v["first_byte_timeout_ms"])
+        u.first_byte_timeout = Ms(v["first_byte_timeout_ms"], p + ".first_byte_timeout_ms");
+      if (v["idle_timeout_ms"]) u.idle_timeout = Ms(v["idle_timeout_ms"], p + ".idle_timeout_ms");
+      if (v["pool_idle_timeout_ms"])
+        u.pool_idle_timeout = Ms(v["pool_idle_timeout_ms"], p + ".pool_idle_timeout_ms");
+      if (v["max_idle_connections"])
+        u.max_idle_connections = Int(v["max_idle_connections"], p + ".max_idle_connections", 0, 100000);
+      if (v["max_response_bytes"])
+        u.max_response_bytes = Int(v["max_response_bytes"], p + ".max_response_bytes", 1024, 1ll << 32);
+      cfg.upstreams.emplace(u.name, std::move(u));
+    }
+  }
+
+  void ParseRoutes(const YAML::Node& n, Config& cfg) const {
+    if (!n.IsSequence()) Fail(n, "routes", "must be a list");
+    std::set<std::string> seen;
+    for (std::size_t i = 0; i < n.size(); ++i) {
+      const YAML::Node& r = n[i];
+      const std::string p = "routes[" + std::to_string(i) + "]";
+      CheckKeys(r, p, {"model", "upstream", "upstream_model"});
+      RouteConfig rc;
+      rc.line = r.Mark().line + 1;
+      if (!r["model"]) Fail(r, p, "needs model");
+      rc.model = Str(r["model"], p + ".model");
+      if (rc.model.empty() || rc.model.find('*') < rc.model.size() - 1) {
+        Fail(r["model"], p + ".model", "must be a name, optionally ending in '*'");
+      }
+      if (!seen.insert(rc.model).second) Fail(r["model"], p + ".model", "duplicate route");
+      if (!r["upstream"]) Fail(r, p, "needs upstream");
+      rc.upstream = Str(r["upstream"], p + ".upstream");
+      if (!cfg.upstreams.count(rc.upstream)) {
+        Fail(r["upstream"], p + ".upstream", "unknown upstream '" + rc.upstream + "'");
+      }
+      if (r["upstream_model"]) rc.upstream_model = Str(r["upstream_model"], p + ".upstream_model");
+      if (rc.model.back() == '*' && !rc.upstream_model.empty()) {
+        Fail(r["upstream_model"], p + ".upstream_model",
+             "a wildcard route passes the client's model through; remove upstream_model");
+      }
+      cfg.routes.push_back(std::move(rc));
+    }
+  }
+
+  void ParseKeys(const YAML::Node& n, Config& cfg) const {
+    if (!n.IsSequence()) Fail(n, "keys", "must be a list");
+    std::set<std::string> names;
+    for (std::size_t i = 0; i < n.size(); ++i) {
+      const YAML::Node& k = n[i];
+      const std::string p = "keys[" + std::to_string(i) + "]";
+      CheckKeys(k, p, {"name", "sha256", "tenant", "app", "role", "purpose", "models"});
+      KeyConfig kc;
+      kc.line = k.Mark().line + 1;
+      for (auto [field, out] : {std::pair{"name", &kc.name}, std::pair{"tenant", &kc.tenant},
+                                std::pair{"app", &kc.app}, std::pair{"role", &kc.role},
+                                std::pair{"purpose", &kc.purpose}}) {
+        if (!k[field]) Fail(k, p, std::string("needs ") + field);
+        *out = Str(k[field], p + "." + field);
+        if (out->empty()) Fail(k[field], p + "." + field, "must not be empty");
+      }
+      if (!names.insert(kc.name).second) Fail(k["name"], p + ".name", "duplicate key name");
+      if (!k["sha256"]) Fail(k, p, "needs sha256 (the hash of the key; see `baagate key generate`)");
+      if (!core::ParseSha256Hex(Str(k["sha256"], p + ".sha256"), &kc.sha256)) {
+        Fail(k["sha256"], p + ".sha256", "must be 64 hex digits");
+      }
+      if (k["models"]) {
+        if (!k["models"].IsSequence()) Fail(k["models"], p + ".models", "must be a list");
+        for (std::size_t j = 0; j < k["models"].size(); ++j) {
+          kc.models.push_back(Str(k["models"][j], p + ".models[" + std::to_string(j) + "]"));
+        }
+      }
+      for (const auto& other : cfg.keys) {
+        if (other.sha256 == kc.sha256) Fail(k["sha256"], p + ".sha256", "same key as " + other.name);
+      }
+      cfg.keys.push_back(std::move(kc));
+    }
+  }
+
+  Config Parse(std::string_view yaml) const {
+    YAML::Node root;
+    try {
+      root = YAML::Load(std::string(yaml));
+    } catch (const YAML::ParserException& e) {
+      std::ostringstream os;
+      os << source_ << ':' << e.mark.line + 1 << ':' << e.mark.column + 1 << ": " << e.msg;
+      throw ConfigError{os.str()};
+    }
+    Config cfg;
+    cfg.source = std::string(source_);
+    if (root.IsNull()) return cfg;
+    CheckKeys(root, "", {"server", "log", "upstreams", "routes", "keys"});
+    if (root["server"]) ParseServer(root["server"], cfg.server);
+    if (root["log"]) ParseLog(root["log"], cfg.log);
+    if (root["upstreams"]) ParseUpstreams(root["upstreams"], cfg);
+    if (root["routes"]) ParseRoutes(root["routes"], cfg);
+    if (root["keys"]) ParseKeys(root["keys"], cfg);
+    return cfg;
+  }
+
+ private:
+  std::string_view source_;
+};
+
+}  // namespace
+
+std::string HostPort::ToString() const {
+  if (host.find(':') != std::string::npos) return "[" + host + "]:" + std::to_string(port);
+  return host + ":" + std::to_string(port);
+}
+
+core::Result<Config> ParseConfig(std::string_view yaml, std::string_view source) {
+  try {
+    return Parser(source).Parse(yaml);
+  } catch (const ConfigError& e) {
+    return core::InvalidArgumentError(e.message);
+  } catch (const YAML::Exception& e) {
+    return core::InvalidArgumentError(std::string(source) + ": " + e.what());
+  }
+}
+
+core::Result<Config> LoadConfigFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return core::NotFoundError("cannot read config file " + path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ParseConfig(ss.str(), path);
+}
+
+bool ModelPatternMatches(std::string_view pattern, std::string_view model) {
+  if (!pattern.empty() && pattern.back() == '*') {
+    pattern.remove_suffix(1);
+    return model.substr(0, pattern.size()) == pattern;
+  }
+  return pattern == model;
+}
+
+std::string_view EmbeddedDefaultYaml() {
+  return R"yaml(# baagate embedded defaults (used when `baagate serve` runs without --config).
+server:
+  listen: 127.0.0.1:8080
+  admin_listen: 127.0.0.1:8081
+log:
+  level: info
+  access: true
+upstreams:
+  openai:
+    provider: openai
+    base_url: https://api.openai.com/v1
+    credential: { env: OPENAI_API_KEY }
+routes:
+  - model: "gpt-*"
+    upstream: openai
+  - model: "o*"
+    upstream: openai
+  - model: "text-embedding-*"
+    upstream: openai
+# No gateway keys: every request is refused with 401 until a configuration adds some.
+keys: []
+)yaml";
+}
+
+}  // namespace baagate::config

@@ -1,0 +1,483 @@
+#include "fake_vendor/fake_vendor.h"
+
+#include <boost/beast/core/detail/base64.hpp>
+#include <boost/json.hpp>
+
+#include <cstring>
+#include <sstream>
+
+#include "http/sse.h"
+#include "providers/openai/openai.h"
+
+namespace baagate::fake_vendor {
+
+namespace {
+
+using namespace baagate::http;
+namespace json = boost::json;
+namespace oa = baagate::providers::openai;
+
+// The text of a message's content: a string, or the concatenated text parts.
+std::string ContentText(const json::value* content) {
+  if (!content) return "";
+  if (content->is_string()) return std::string(content->as_string());
+  std::string out;
+  if (content->is_array()) {
+    for (const auto& part : content->as_array()) {
+      if (!part.is_object()) continue;
+      const json::value* t = part.as_object().if_contains("text");
+      if (t && t->is_string()) {
+        if (!out.empty()) out += ' ';
+        out += t->as_string();
+      }
+    }
+  }
+  return out;
+}
+
+std::int64_t CountWords(std::string_view s) {
+  std::int64_t n = 0;
+  bool in_word = false;
+  for (char c : s) {
+    bool space = c == ' ' || c == '\n' || c == '\t' || c == '\r';
+    if (!space && !in_word) ++n;
+    in_word = !space;
+  }
+  return n;
+}
+
+// Finds "[[fake:NAME]]" or "[[fake:NAME=VALUE]]" in text.
+bool HasFault(std::string_view text, std::string_view name) {
+  std::string marker = "[[fake:" + std::string(name) + "]]";
+  return text.find(marker) != std::string_view::npos;
+}
+
+int FaultValue(std::string_view text, std::string_view name) {
+  std::string marker = "[[fake:" + std::string(name) + "=";
+  auto pos = text.find(marker);
+  if (pos == std::string_view::npos) return -1;
+  pos += marker.size();
+  int v = 0;
+  while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
+    v = v * 10 + (text[pos] - '0');
+    ++pos;
+  }
+  return v;
+}
+
+std::vector<std::string> SplitForStream(const std::string& text) {
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t sp = text.find(' ', start);
+    std::size_t end = sp == std::string::npos ? text.size() : sp + 1;
+    parts.push_back(text.substr(start, end - start));
+    start = end;
+  }
+  return parts;
+}
+
+class FakeHandler final : public Handler {
+ public:
+  FakeHandler(FakeVendor& vendor, Worker& worker) : vendor_(vendor), worker_(worker) {}
+
+  net::awaitable<void> Handle(Request& req, Connection& conn) override {
+    std::string_view target = req.target();
+    std::string path(target.substr(0, target.find('?')));
+    if (path.rfind("/_fake/", 0) == 0) {
+      co_await Control(req, conn, path);
+      co_return;
+    }
+    FakeVendor::Recorded rec;
+    rec.method = std::string(req.method_string());
+    rec.path = path;
+    for (const auto& f : req) {
+      rec.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+    }
+    rec.body = req.body();
+    vendor_.Record(std::move(rec));
+
+    const Options& opt = vendor_.options();
+    if (!opt.api_key.empty()) {
+      auto auth = req[bhttp::field::authorization];
+      if (auth != "Bearer " + opt.api_key) {
+        co_await Error(conn, 401,
+                       "Incorrect API key provided: " + std::string(auth) +
+                           ". You can find your API key at https://platform.openai.com.",
+                       "invalid_request_error", "invalid_api_key", "");
+        co_return;
+      }
+    }
+    if (path == "/v1/models" && req.method() == bhttp::verb::get) {
+      co_await Models(conn);
+    } else if (path == "/v1/chat/completions" && req.method() == bhttp::verb::post) {
+      co_await Chat(req, conn);
+    } else if (path == "/v1/embeddings" && req.method() == bhttp::verb::post) {
+      co_await Embeddings(req, conn);
+    } else {
+      co_await Error(conn, 404, "Unknown request URL: " + std::string(req.method_string()) + " " + path,
+                     "invalid_request_error", "unknown_url", "");
+    }
+  }
+
+ private:
+  net::awaitable<void> Sleep(int ms) {
+    if (ms <= 0) co_return;
+    net::steady_timer t(worker_.io(), std::chrono::milliseconds(ms));
+    co_await t.async_wait(kTok);
+  }
+
+  net::awaitable<void> Json(Connection& conn, unsigned status, std::string body,
+                            std::string_view retry_after = {}) {
+    Response res{static_cast<bhttp::status>(status), 11};
+    res.set(bhttp::field::content_type, "application/json");
+    res.set("x-request-id", "req_fake_" + std::to_string(++counter_));
+    res.set("openai-processing-ms", "1");
+    if (!retry_after.empty()) res.set(bhttp::field::retry_after, retry_after);
+    res.body() = std::move(body);
+    co_await conn.Send(res);
+  }
+
+  net::awaitable<void> Error(Connection& conn, unsigned status, const std::string& message,
+                             std::string_view type, std::string_view code, std::string_view param,
+                             std::string_view retry_after = {}) {
+    co_await Json(conn, status, oa::ErrorJson(message, type, param, code), retry_after);
+  }
+
+  net::awaitable<void> Control(Request& req, Connection& conn, const std::string& path) {
+    if (path == "/_fake/requests" && req.method() == bhttp::verb::get) {
+      co_await Json(conn, 200, vendor_.RecordedJson());
+    } else if (path == "/_fake/requests" && req.method() == bhttp::verb::delete_) {
+      vendor_.ClearRecorded();
+      co_await Json(conn, 200, "{\"cleared\":true}");
+    } else if (path == "/_fake/stats") {
+      co_await Json(conn, 200, vendor_.StatsJson());
+    } else {
+      co_await Json(conn, 404, "{\"error\":\"unknown control endpoint\"}");
+    }
+  }
+
+  net::awaitable<void> Models(Connection& conn) {
+    co_await Json(conn, 200,
+                  R"({"object":"list","data":[)"
+                  R"({"id":"gpt-4o-mini","object":"model","created":1721172741,"owned_by":"system"},)"
+                  R"({"id":"gpt-4o","object":"model","created":1715367049,"owned_by":"system"},)"
+                  R"({"id":"text-embedding-3-small","object":"model","created":1705948997,"owned_by":"system"}]})");
+  }
+
+  // Common fault handling before an answer. Returns true if the fault answered the request.
+  net::awaitable<bool> PreFaults(Connection& conn, const std::string& text) {
+    const Options& opt = vendor_.options();
+    int latency = FaultValue(text, "latency");
+    co_await Sleep(latency >= 0 ? latency : opt.latency_ms);
+    if (HasFault(text, "timeout")) {
+      // Never answer; the gateway's first-byte timeout must fire. Bounded so nothing hangs.
+      co_await Sleep(600000);
+      conn.Abort();
+      co_return true;
+    }
+    if (HasFault(text, "429") || (opt.fault_rate_429 > 0 && vendor_.NextRandom() < opt.fault_rate_429)) {
+      co_await Error(conn, 429,
+                     "Rate limit reached for requests. Your prompt was: " + text,
+                     "requests", "rate_limit_exceeded", "", "1");
+      co_return true;
+    }
+    if (HasFault(text, "500") || (opt.fault_rate_500 > 0 && vendor_.NextRandom() < opt.fault_rate_500)) {
+      co_await Error(conn, 500, "The server had an error processing your prompt: " + text,
+                     "server_error", "", "");
+      co_return true;
+    }
+    if (HasFault(text, "400")) {
+      co_await Error(conn, 400, "Invalid content in messages[0]: '" + text + "'",
+                     "invalid_request_error", "invalid_value", "messages[0].content");
+      co_return true;
+    }
+    co_return false;
+  }
+
+  net::awaitable<void> Chat(Request& req, Connection& conn) {
+    json::error_code ec;
+    json::value v = json::parse(req.body(), ec);
+    if (ec || !v.is_object()) {
+      co_await Error(conn, 400, "We could not parse the JSON body of your request.",
+                     "invalid_request_error", "", "");
+      co_return;
+    }
+    auto& body = v.as_object();
+    const json::value* model = body.if_contains("model");
+    const json::value* messages = body.if_contains("messages");
+    if (!model || !model->is_string()) {
+      co_await Error(conn, 400, "you must provide a model parameter", "invalid_request_error", "",
+                     "model");
+      co_return;
+    }
+    if (!messages || !messages->is_array() || messages->as_array().empty()) {
+      co_await Error(conn, 400, "'messages' must be a non-empty array", "invalid_request_error",
+                     "", "messages");
+      co_return;
+    }
+    std::string last_user;
+    std::int64_t prompt_tokens = 0;
+    for (const auto& m : messages->as_array()) {
+      if (!m.is_object()) continue;
+      std::string text = ContentText(m.as_object().if_contains("content"));
+      prompt_tokens += CountWords(text) + 3;
+      const json::value* role = m.as_object().if_contains("role");
+      if (role && role->is_string() && role->as_string() == "user") last_user = text;
+    }
+    if (co_await PreFaults(conn, last_user)) co_return;
+
+    std::string reply = "ECHO: " + last_user;
+    std::int64_t completion_tokens = CountWords(reply);
+    std::string model_name(model->as_string());
+    std::string id = "chatcmpl-fake" + std::to_string(++counter_);
+    const std::int64_t created = 1741290958;
+    json::object usage{{"prompt_tokens", prompt_tokens},
+                       {"completion_tokens", completion_tokens},
+                       {"total_tokens", prompt_tokens + completion_tokens},
+                       {"prompt_tokens_details", {{"cached_tokens", 0}, {"audio_tokens", 0}}},
+                       {"completion_tokens_details", {{"reasoning_tokens", 0}}}};
+
+    const json::value* stream = body.if_contains("stream");
+    if (!(stream && stream->is_bool() && stream->as_bool())) {
+      if (HasFault(last_user, "bad-json")) {
+        co_await Json(conn, 200, "{\"id\":\"" + id + "\",\"choices\":[");
+        co_return;
+      }
+      json::object res{
+          {"id", id},
+          {"object", "chat.completion"},
+          {"created", created},
+          {"model", model_name},
+          {"choices",
+           json::array{json::object{
+               {"index", 0},
+               {"message", {{"role", "assistant"}, {"content", reply}, {"refusal", nullptr}}},
+               {"logprobs", nullptr},
+               {"finish_reason", "stop"}}}},
+          {"usage", usage},
+          {"service_tier", "default"},
+          {"system_fingerprint", "fp_fake"}};
+      co_await Json(conn, 200, json::serialize(res));
+      co_return;
+    }
+
+    bool include_usage = false;
+    if (const json::value* so = body.if_contains("stream_options"); so && so->is_object()) {
+      const json::value* iu = so->as_object().if_contains("include_usage");
+      include_usage = iu && iu->is_bool() && iu->as_bool();
+    }
+    int delay = FaultValue(last_user, "chunk-delay");
+    if (delay < 0) delay = vendor_.options().chunk_delay_ms;
+
+    bhttp::response<bhttp::empty_body> head{bhttp::status::ok, 11};
+    head.set(bhttp::field::content_type, "text/event-stream; charset=utf-8");
+    head.set("x-request-id", "req_fake_" + std::to_string(counter_));
+    if (co_await conn.StartStream(head)) {
+      vendor_.CountStream(false);
+      co_return;
+    }
+    auto chunk = [&](json::object delta, json::value finish) {
+      json::object c{{"id", id},
+                     {"object", "chat.completion.chunk"},
+                     {"created", created},
+                     {"model", model_name},
+                     {"system_fingerprint", "fp_fake"},
+                     {"choices", json::array{json::object{{"index", 0},
+                                                          {"delta", std::move(delta)},
+                                                          {"logprobs", nullptr},
+                                                          {"finish_reason", std::move(finish)}}}},
+                     {"obfuscation", "q7Z"}};
+      if (include_usage) c["usage"] = nullptr;
+      return EncodeSseEvent(json::serialize(c));
+    };
+
+    std::vector<std::string> events;
+    events.push_back(chunk({{"role", "assistant"}, {"content", ""}, {"refusal", nullptr}}, nullptr));
+    for (const auto& piece : SplitForStream(reply)) events.push_back(chunk({{"content", piece}}, nullptr));
+    events.push_back(chunk({}, "stop"));
+    if (include_usage) {
+      json::object u{{"id", id},          {"object", "chat.completion.chunk"},
+                     {"created", created}, {"model", model_name},
+                     {"choices", json::array{}}, {"usage", usage}};
+      events.push_back(EncodeSseEvent(json::serialize(u)));
+    }
+    events.push_back("data: [DONE]\n\n");
+
+    const bool reset = HasFault(last_user, "reset-mid-stream");
+    const bool malformed = HasFault(last_user, "malformed-sse");
+    const bool error_event = HasFault(last_user, "error-event");
+    const bool truncate = HasFault(last_user, "truncate-stream");
+    const std::size_t fault_at = std::min<std::size_t>(2, events.size() - 1);
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      if (i == fault_at) {
+        if (reset) {
+          conn.Abort();
+          vendor_.CountStream(false);
+          co_return;
+        }
+        if (malformed) {
+          (void)co_await conn.SendChunk("data: {\"id\":\"" + id + "\",\"choices\":[{\"delta\":\n\n");
+        }
+        if (error_event) {
+          (void)co_await conn.SendChunk(EncodeSseEvent(oa::ErrorJson(
+              "The server had an error while processing: " + last_user, "server_error", "",
+              "")));
+          (void)co_await conn.EndStream();
+          vendor_.CountStream(true);
+          co_return;
+        }
+        if (truncate) {
+          (void)co_await conn.EndStream();
+          vendor_.CountStream(true);
+          co_return;
+        }
+      }
+      if (i > 0) co_await Sleep(delay);
+      if (co_await conn.SendChunk(events[i])) {
+        vendor_.CountStream(false);
+        co_return;
+      }
+    }
+    if (co_await conn.EndStream()) {
+      vendor_.CountStream(false);
+      co_return;
+    }
+    vendor_.CountStream(true);
+  }
+
+  net::awaitable<void> Embeddings(Request& req, Connection& conn) {
+    json::error_code ec;
+    json::value v = json::parse(req.body(), ec);
+    if (ec || !v.is_object()) {
+      co_await Error(conn, 400, "We could not parse the JSON body of your request.",
+                     "invalid_request_error", "", "");
+      co_return;
+    }
+    auto& body = v.as_object();
+    const json::value* model = body.if_contains("model");
+    const json::value* input = body.if_contains("input");
+    if (!model || !model->is_string() || !input) {
+      co_await Error(conn, 400, "model and input are required", "invalid_request_error", "",
+                     !model ? "model" : "input");
+      co_return;
+    }
+    std::vector<std::string> inputs;
+    if (input->is_string()) {
+      inputs.emplace_back(input->as_string());
+    } else if (input->is_array()) {
+      for (const auto& x : input->as_array()) {
+        inputs.push_back(x.is_string() ? std::string(x.as_string()) : json::serialize(x));
+      }
+    }
+    std::string joined;
+    for (const auto& s : inputs) joined += s + " ";
+    if (co_await PreFaults(conn, joined)) co_return;
+
+    int dims = vendor_.options().embedding_dimensions;
+    if (const json::value* d = body.if_contains("dimensions"); d && d->is_int64() &&
+                                                               d->as_int64() > 0 &&
+                                                               d->as_int64() <= 4096) {
+      dims = static_cast<int>(d->as_int64());
+    }
+    bool b64 = false;
+    if (const json::value* f = body.if_contains("encoding_format"); f && f->is_string()) {
+      b64 = f->as_string() == "base64";
+    }
+    json::array data;
+    std::int64_t tokens = 0;
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+      tokens += CountWords(inputs[i]);
+      // Deterministic vector from an FNV-1a hash of the input.
+      std::uint64_t h = 1469598103934665603ull;
+      for (unsigned char c : inputs[i]) h = (h ^ c) * 1099511628211ull;
+      std::vector<float> vec(dims);
+      for (int k = 0; k < dims; ++k) {
+        h ^= h >> 33;
+        h *= 0xff51afd7ed558ccdull;
+        h ^= h >> 33;
+        vec[k] = static_cast<float>(static_cast<double>(h % 20001) / 10000.0 - 1.0);
+      }
+      json::value emb;
+      if (b64) {
+        std::string raw(reinterpret_cast<const char*>(vec.data()), vec.size() * sizeof(float));
+        std::string enc;
+        enc.resize(beast::detail::base64::encoded_size(raw.size()));
+        enc.resize(beast::detail::base64::encode(enc.data(), raw.data(), raw.size()));
+        emb = json::string(enc);
+      } else {
+        json::array arr;
+        for (float f : vec) arr.push_back(static_cast<double>(f));
+        emb = std::move(arr);
+      }
+      data.push_back(json::object{{"object", "embedding"}, {"index", i}, {"embedding", std::move(emb)}});
+    }
+    json::object res{{"object", "list"},
+                     {"data", std::move(data)},
+                     {"model", model->as_string()},
+                     {"usage", {{"prompt_tokens", tokens}, {"total_tokens", tokens}}}};
+    co_await Json(conn, 200, json::serialize(res));
+  }
+
+  FakeVendor& vendor_;
+  Worker& worker_;
+  std::uint64_t counter_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<http::Handler> FakeVendor::MakeHandler(http::Worker& worker) {
+  return std::make_unique<FakeHandler>(*this, worker);
+}
+
+void FakeVendor::Record(Recorded r) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++requests_;
+  if (recorded_.size() >= options_.max_recorded) recorded_.erase(recorded_.begin());
+  recorded_.push_back(std::move(r));
+}
+
+std::string FakeVendor::RecordedJson() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  json::array arr;
+  for (const auto& r : recorded_) {
+    json::object headers;
+    for (const auto& [k, v] : r.headers) {
+      std::string lower = k;
+      for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      headers[lower] = v;
+    }
+    arr.push_back(json::object{{"method", r.method},
+                               {"path", r.path},
+                               {"headers", std::move(headers)},
+                               {"body", r.body}});
+  }
+  return json::serialize(json::object{{"requests", std::move(arr)}});
+}
+
+void FakeVendor::ClearRecorded() {
+  std::lock_guard<std::mutex> lock(mu_);
+  recorded_.clear();
+}
+
+void FakeVendor::CountStream(bool completed) {
+  std::lock_guard<std::mutex> lock(mu_);
+  (completed ? streams_completed_ : streams_aborted_)++;
+}
+
+std::string FakeVendor::StatsJson() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return json::serialize(json::object{{"requests", requests_},
+                                      {"streams_completed", streams_completed_},
+                                      {"streams_aborted", streams_aborted_}});
+}
+
+double FakeVendor::NextRandom() {
+  std::lock_guard<std::mutex> lock(mu_);
+  rng_state_ ^= rng_state_ << 13;
+  rng_state_ ^= rng_state_ >> 7;
+  rng_state_ ^= rng_state_ << 17;
+  return static_cast<double>(rng_state_ >> 11) / static_cast<double>(1ull << 53);
+}
+
+}  // namespace baagate::fake_vendor

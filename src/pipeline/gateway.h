@@ -1,0 +1,50 @@
+// The gateway's request pipeline for the OpenAI-compatible front door.
+//
+// Stages, in fixed order, each a small function over the per-request context:
+//   classify (path, method) → authenticate (gateway key) → parse (content type, JSON, model)
+//   → route (model → upstream) → forward (pooled upstream, vendor credential) → relay (JSON or
+//   SSE, usage extracted, vendor errors replaced) → record (access log line, metrics).
+// A stage that cannot do its job answers with an error in OpenAI's shape and stops the request.
+//
+// Thread-safety: Gateway is shared; the handler it makes for each worker runs on that worker's
+// thread only and owns that worker's upstream pool.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "admin/metrics.h"
+#include "config/config.h"
+#include "http/server.h"
+#include "pipeline/snapshot.h"
+
+namespace baagate::pipeline {
+
+class GatewayHandler;
+
+class Gateway {
+ public:
+  Gateway(std::shared_ptr<const Snapshot> snapshot, admin::Metrics& metrics);
+
+  // For Server's HandlerFactory.
+  std::unique_ptr<http::Handler> MakeHandler(http::Worker& worker);
+
+  // Installs a new snapshot on every worker (asynchronously, on each worker's thread).
+  // Requests already running keep the snapshot they started with.
+  void Swap(std::shared_ptr<const Snapshot> snapshot);
+
+  std::shared_ptr<const Snapshot> current() const;
+
+  // The server-level error bodies (400/408/413/431/500/503) in OpenAI's error shape.
+  static http::ErrorBody ErrorBody(unsigned status, std::string_view code,
+                                   std::string_view message);
+
+ private:
+  admin::Metrics& metrics_;
+  mutable std::mutex mu_;
+  std::shared_ptr<const Snapshot> snapshot_;                    // mu_
+  std::vector<std::pair<http::Worker*, GatewayHandler*>> handlers_;  // mu_
+};
+
+}  // namespace baagate::pipeline
