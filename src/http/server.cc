@@ -333,7 +333,7 @@ net::awaitable<void> Session::Run() {
     if (stream_.is_tls()) {
       // Best effort close_notify, bounded by the write timeout.
       ArmIoDeadline(Millis(1000));
-      auto [ec] = co_await stream_.tls()->async_shutdown(kTok);
+      (void)co_await stream_.tls()->async_shutdown(kTok);
       deadline_.Disarm();
     }
     stream_.Close();

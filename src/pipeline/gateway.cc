@@ -332,28 +332,36 @@ net::awaitable<void> GatewayHandler::RelayUpstreamError(
   const unsigned s = ctx.upstream_status;
   const std::string& upstream_name = ctx.route->upstream->target.name;
   metrics_.RecordUpstreamError(upstream_name, "http_" + std::to_string(s));
+  // Arguments are computed before co_await: GCC 12 miscompiles std::string temporaries made by
+  // a conditional expression inside a co_await's operands (double destruction).
   std::string retry_after;
+  unsigned status = 502;
+  std::string code = "upstream_error";
+  std::string message = "The upstream provider failed (HTTP " + std::to_string(s) + ").";
+  std::string param;
+  std::string type;
   if (s == 429) {
     auto ra = parser.get()[bhttp::field::retry_after];
     if (!ra.empty() && ra.size() <= 6 && ra.find_first_not_of("0123456789") == std::string_view::npos) {
       retry_after = std::string(ra);
     }
-    co_await SendError(conn, ctx, 429, safe.code.empty() ? "rate_limit_exceeded" : safe.code,
-                       "The upstream provider is rate limiting requests; retry later.",
-                       safe.param, "rate_limit_error", retry_after);
+    status = 429;
+    code = safe.code.empty() ? std::string("rate_limit_exceeded") : safe.code;
+    message = "The upstream provider is rate limiting requests; retry later.";
+    param = safe.param;
+    type = "rate_limit_error";
   } else if (s == 400 || s == 404 || s == 409 || s == 413 || s == 422) {
-    co_await SendError(conn, ctx, s, safe.code.empty() ? "upstream_rejected_request" : safe.code,
-                       "The upstream provider rejected the request (HTTP " + std::to_string(s) +
-                           "). Its message is withheld because it may quote the request.",
-                       safe.param, safe.type.empty() ? "invalid_request_error" : safe.type);
+    status = s;
+    code = safe.code.empty() ? std::string("upstream_rejected_request") : safe.code;
+    message = "The upstream provider rejected the request (HTTP " + std::to_string(s) +
+              "). Its message is withheld because it may quote the request.";
+    param = safe.param;
+    type = safe.type.empty() ? std::string("invalid_request_error") : safe.type;
   } else if (s == 401 || s == 403) {
-    co_await SendError(conn, ctx, 502, "upstream_auth_failed",
-                       "The upstream provider refused the gateway's credential; an operator must "
-                       "fix it.");
-  } else {
-    co_await SendError(conn, ctx, 502, "upstream_error",
-                       "The upstream provider failed (HTTP " + std::to_string(s) + ").");
+    code = "upstream_auth_failed";
+    message = "The upstream provider refused the gateway's credential; an operator must fix it.";
   }
+  co_await SendError(conn, ctx, status, code, message, param, type, retry_after);
   // Unread error bodies leave the connection unusable; Forward only pools complete messages.
 }
 

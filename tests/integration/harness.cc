@@ -1,0 +1,119 @@
+#include "harness.h"
+
+#include <cstdio>
+
+namespace baagate::testing {
+
+std::string ChatBody(const std::string& text, bool stream, const std::string& extra,
+                     const std::string& model) {
+  boost::json::object o{{"model", model},
+                        {"messages", boost::json::array{boost::json::object{
+                                         {"role", "user"}, {"content", text}}}}};
+  if (stream) o["stream"] = true;
+  std::string s = boost::json::serialize(o);
+  if (!extra.empty()) s = s.substr(0, s.size() - 1) + "," + extra + "}";
+  return s;
+}
+
+std::string Harness::CertDir() {
+  static const std::string dir = [] {
+    std::string d = (std::filesystem::temp_directory_path() / "baagate-test-certs").string();
+    std::string cmd = "bash ";
+    cmd.append(BAAGATE_TEST_CERTS_SCRIPT).append(" ").append(d);
+    if (std::system(cmd.c_str()) != 0) ADD_FAILURE() << "cannot make test certificates";
+    return d;
+  }();
+  return dir;
+}
+
+namespace {
+std::shared_ptr<net::ssl::context> ServerTls() {
+  auto ctx = std::make_shared<net::ssl::context>(net::ssl::context::tls_server);
+  ctx->use_certificate_chain_file(Harness::CertDir() + "/server.pem");
+  ctx->use_private_key_file(Harness::CertDir() + "/server.key", net::ssl::context::pem);
+  return ctx;
+}
+}  // namespace
+
+Harness::Harness(Options opts) {
+  setenv("BAAGATE_TEST_VENDOR_KEY", kVendorKey, 1);
+  fake_vendor::Options fo;
+  fo.api_key = kVendorKey;
+  vendor_ = std::make_unique<fake_vendor::FakeVendor>(fo);
+  http::ServerOptions fso;
+  fso.name = "fake";
+  fso.endpoint = tcp::endpoint(net::ip::make_address("127.0.0.1"), 0);
+  fso.workers = 1;
+  if (opts.fake_tls) fso.tls = ServerTls();
+  fake_server_ = std::make_unique<http::Server>(
+      fso, [this](http::Worker& w) { return vendor_->MakeHandler(w); });
+  EXPECT_TRUE(fake_server_->Start().ok());
+
+  std::string scheme = opts.fake_tls ? "https" : "http";
+  std::string host = opts.fake_tls ? "localhost" : "127.0.0.1";
+  yaml_ = "server:\n  listen: 127.0.0.1:0\n  admin_listen: 127.0.0.1:0\n  limits:\n"
+          "    timer_resolution_ms: 10\n" +
+          opts.extra_server_yaml +
+          "log:\n  level: error\n  access: false\n"
+          "upstreams:\n  fake:\n    base_url: " +
+          scheme + "://" + host + ":" + std::to_string(fake().port()) +
+          "/v1\n    credential: { env: BAAGATE_TEST_VENDOR_KEY }\n" +
+          (opts.fake_tls && opts.trust_fake_ca ? "    ca_file: " + CertDir() + "/ca.pem\n" : "") +
+          opts.extra_upstream_yaml +
+          "routes:\n"
+          "  - { model: gpt-4o-mini, upstream: fake }\n"
+          "  - { model: clinical, upstream: fake, upstream_model: gpt-4o }\n"
+          "  - { model: text-embedding-3-small, upstream: fake }\n"
+          "  - { model: restricted, upstream: fake }\n"
+          "keys:\n"
+          "  - { name: test, sha256: " +
+          core::HexEncode(core::Sha256(kGatewayKey)) +
+          ", tenant: t1, app: a1, role: dev, purpose: treatment, models: [gpt-4o-mini, clinical, "
+          "text-embedding-3-small] }\n";
+  auto cfg = config::ParseConfig(yaml_, "harness.yaml");
+  EXPECT_TRUE(cfg.ok()) << cfg.status().message();
+  auto snap = pipeline::Snapshot::Build(*cfg);
+  EXPECT_TRUE(snap.ok()) << snap.status().message();
+  gateway_state_ = std::make_unique<pipeline::Gateway>(*snap, metrics_);
+
+  http::ServerOptions gso;
+  gso.name = "gateway";
+  gso.endpoint = tcp::endpoint(net::ip::make_address("127.0.0.1"), 0);
+  gso.workers = opts.workers;
+  const auto& l = cfg->server.limits;
+  gso.limits.max_body_bytes = l.max_body_bytes;
+  gso.limits.max_header_bytes = l.max_header_bytes;
+  gso.limits.max_connections = l.max_connections;
+  gso.limits.header_timeout = l.header_timeout;
+  gso.limits.body_timeout = l.body_timeout;
+  gso.limits.keepalive_timeout = l.keepalive_timeout;
+  gso.limits.drain_timeout = l.drain_timeout;
+  gso.limits.timer_resolution = l.timer_resolution;
+  gso.error_body = &pipeline::Gateway::ErrorBody;
+  if (opts.gateway_tls) gso.tls = ServerTls();
+  gateway_ = std::make_unique<http::Server>(
+      gso, [this](http::Worker& w) { return gateway_state_->MakeHandler(w); });
+  EXPECT_TRUE(gateway_->Start().ok());
+
+  http::ServerOptions aso;
+  aso.endpoint = tcp::endpoint(net::ip::make_address("127.0.0.1"), 0);
+  admin_ = std::make_unique<http::Server>(
+      aso, [this](http::Worker&) { return admin::MakeAdminHandler(metrics_, admin_state_); });
+  EXPECT_TRUE(admin_->Start().ok());
+  admin_state_.ready = true;
+}
+
+Harness::~Harness() {
+  admin_->Stop();
+  gateway_->Stop();
+  fake_server_->Stop();
+}
+
+boost::json::object Harness::LastVendorRequest() {
+  auto all = boost::json::parse(vendor_->RecordedJson()).as_object();
+  auto& reqs = all["requests"].as_array();
+  if (reqs.empty()) return {};
+  return reqs.back().as_object();
+}
+
+}  // namespace baagate::testing
