@@ -188,7 +188,7 @@ bool ReadUsage(const json::object& obj, Usage* out) {
   return true;
 }
 
-SafeErrorFields ExtractSafeErrorFields(const json::value& error_object) {
+SafeErrorFields ExtractSafeErrorFieldsFromObject(const json::value& error_object) {
   SafeErrorFields out;
   if (!error_object.is_object()) return out;
   const auto& e = error_object.as_object();
@@ -211,7 +211,7 @@ SafeErrorFields ExtractSafeErrorFields(std::string_view body) {
   if (ec || !v.is_object()) return {};
   const json::value* e = v.as_object().if_contains("error");
   if (!e) return {};
-  return ExtractSafeErrorFields(*e);
+  return ExtractSafeErrorFieldsFromObject(*e);
 }
 
 }  // namespace baagate::providers::openai

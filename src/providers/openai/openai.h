@@ -67,6 +67,6 @@ struct SafeErrorFields {
   std::string param;
 };
 SafeErrorFields ExtractSafeErrorFields(std::string_view body);
-SafeErrorFields ExtractSafeErrorFields(const boost::json::value& error_object);
+SafeErrorFields ExtractSafeErrorFieldsFromObject(const boost::json::value& error_object);
 
 }  // namespace baagate::providers::openai

@@ -1,0 +1,73 @@
+#include "config/config.h"
+
+#include <gtest/gtest.h>
+
+namespace baagate::config {
+namespace {
+
+constexpr char kGood[] = R"(server:
+  listen: 0.0.0.0:9000
+  limits: { max_body_bytes: 1024, header_timeout_ms: 500 }
+upstreams:
+  up:
+    base_url: http://127.0.0.1:1/v1
+    credential: { env: X }
+routes:
+  - { model: a, upstream: up, upstream_model: b }
+  - { model: "gpt-*", upstream: up }
+keys:
+  - { name: k, sha256: 0000000000000000000000000000000000000000000000000000000000000000,
+      tenant: t, app: a, role: r, purpose: p }
+)";
+
+TEST(ParseConfig, ReadsAGoodFile) {
+  auto c = ParseConfig(kGood, "good.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->server.listen.port, 9000);
+  EXPECT_EQ(c->server.limits.max_body_bytes, 1024u);
+  EXPECT_EQ(c->routes.size(), 2u);
+  EXPECT_EQ(c->routes[0].upstream_model, "b");
+  EXPECT_EQ(c->keys[0].tenant, "t");
+}
+
+TEST(ParseConfig, NamesFileLineAndKeyOfAnError) {
+  std::string bad = kGood;
+  bad.replace(bad.find("upstream: up, upstream_model"), 12, "upstream: uq");
+  auto c = ParseConfig(bad, "bad.yaml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().message(),
+            "bad.yaml:9:27: routes[0].upstream: unknown upstream 'uq'");
+}
+
+TEST(ParseConfig, RejectsUnknownKeys) {
+  auto c = ParseConfig("server:\n  lisen: 1.2.3.4:5\n", "x.yaml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("x.yaml:2:3: server.lisen: unknown key"), std::string::npos)
+      << c.status().message();
+}
+
+TEST(ParseConfig, RejectsBadValues) {
+  EXPECT_FALSE(ParseConfig("server: { listen: nohost }", "x").ok());
+  EXPECT_FALSE(ParseConfig("server: { workers: -1 }", "x").ok());
+  EXPECT_FALSE(ParseConfig("log: { level: loud }", "x").ok());
+  EXPECT_FALSE(ParseConfig("keys: [{name: k, sha256: zz, tenant: t, app: a, role: r, purpose: p}]", "x").ok());
+  EXPECT_FALSE(ParseConfig("server: [", "x").ok());
+}
+
+TEST(ParseConfig, EmbeddedDefaultsAreValidAndHaveNoKeys) {
+  auto c = ParseConfig(EmbeddedDefaultYaml(), "<embedded>");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_TRUE(c->keys.empty());
+  EXPECT_EQ(c->server.listen.ToString(), "127.0.0.1:8080");
+  EXPECT_EQ(c->server.admin_listen.ToString(), "127.0.0.1:8081");
+}
+
+TEST(ModelPatternMatches, MatchesExactAndPrefix) {
+  EXPECT_TRUE(ModelPatternMatches("gpt-*", "gpt-4o"));
+  EXPECT_FALSE(ModelPatternMatches("gpt-*", "o1"));
+  EXPECT_TRUE(ModelPatternMatches("a", "a"));
+  EXPECT_FALSE(ModelPatternMatches("a", "ab"));
+}
+
+}  // namespace
+}  // namespace baagate::config

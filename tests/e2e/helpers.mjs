@@ -1,0 +1,72 @@
+// Starts `baagate fake-vendor` and `baagate serve` as real processes on loopback port 0 and
+// hands their addresses to the tests. Logs are captured so tests can search them for canaries.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve, dirname } from 'node:path';
+import { createHash } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const BIN = process.env.BAAGATE_BIN || resolve(here, '../../build/baagate');
+export const GATEWAY_KEY = 'bg-e2e-key-0123456789';
+export const VENDOR_KEY = 'sk-e2e-vendor-secret';
+
+async function waitForFile(path, ms = 10000) {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (existsSync(path)) return JSON.parse(readFileSync(path, 'utf8'));
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`timed out waiting for ${path}`);
+}
+
+export async function startStack() {
+  const dir = mkdtempSync(join(tmpdir(), 'baagate-e2e-'));
+  const logs = { fake: '', gateway: '' };
+  const env = { ...process.env, E2E_VENDOR_KEY: VENDOR_KEY };
+  const fake = spawn(BIN, ['fake-vendor', '--listen', '127.0.0.1:0', '--api-key-env',
+    'E2E_VENDOR_KEY', '--ready-file', join(dir, 'fake.json')], { env });
+  fake.stderr.on('data', (d) => { logs.fake += d; });
+  fake.stdout.on('data', (d) => { logs.fake += d; });
+  const fakeAddr = (await waitForFile(join(dir, 'fake.json'))).listen;
+  const sha = createHash('sha256').update(GATEWAY_KEY).digest('hex');
+  writeFileSync(join(dir, 'gateway.yaml'), `
+server:
+  listen: 127.0.0.1:0
+  admin_listen: 127.0.0.1:0
+  limits:
+    max_body_bytes: 65536
+log:
+  level: debug
+  access: true
+upstreams:
+  fake:
+    base_url: http://${fakeAddr}/v1
+    credential: { env: E2E_VENDOR_KEY }
+    first_byte_timeout_ms: 1000
+routes:
+  - { model: gpt-4o-mini, upstream: fake }
+  - { model: text-embedding-3-small, upstream: fake }
+keys:
+  - { name: e2e, sha256: ${sha}, tenant: t, app: e2e, role: dev, purpose: treatment }
+`);
+  const gw = spawn(BIN, ['serve', '--config', join(dir, 'gateway.yaml'), '--ready-file',
+    join(dir, 'gateway.json')], { env });
+  gw.stderr.on('data', (d) => { logs.gateway += d; });
+  gw.stdout.on('data', (d) => { logs.gateway += d; });
+  const ready = await waitForFile(join(dir, 'gateway.json'));
+  const exited = new Promise((r) => gw.on('exit', (code) => r(code)));
+  return {
+    baseURL: `http://${ready.listen}/v1`,
+    adminURL: `http://${ready.admin_listen}`,
+    fakeURL: `http://${fakeAddr}`,
+    logs,
+    async stop() {
+      gw.kill('SIGTERM');
+      const code = await exited;
+      fake.kill('SIGTERM');
+      return code;
+    },
+  };
+}

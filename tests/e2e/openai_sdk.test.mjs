@@ -1,0 +1,132 @@
+// The unmodified official OpenAI SDK against baagate: only baseURL and apiKey change.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import OpenAI from 'openai';
+import { startStack, GATEWAY_KEY, VENDOR_KEY } from './helpers.mjs';
+
+let stack;
+let client;
+before(async () => {
+  stack = await startStack();
+  client = new OpenAI({ baseURL: stack.baseURL, apiKey: GATEWAY_KEY, maxRetries: 0 });
+});
+after(async () => { await stack.stop(); });
+
+test('chat completion through the SDK', async () => {
+  const r = await client.chat.completions.create({
+    model: 'gpt-4o-mini',
+    messages: [{ role: 'user', content: 'hello from the sdk' }],
+  });
+  assert.equal(r.choices[0].message.content, 'ECHO: hello from the sdk');
+  assert.equal(r.choices[0].finish_reason, 'stop');
+  assert.ok(r.usage.total_tokens > 0);
+});
+
+test('streaming chat through the SDK, with usage when asked', async () => {
+  const stream = await client.chat.completions.create({
+    model: 'gpt-4o-mini',
+    messages: [{ role: 'user', content: 'stream these words please' }],
+    stream: true,
+    stream_options: { include_usage: true },
+  });
+  let text = '';
+  let usage = null;
+  let chunks = 0;
+  for await (const chunk of stream) {
+    chunks++;
+    if (chunk.choices[0]?.delta?.content) text += chunk.choices[0].delta.content;
+    if (chunk.usage) usage = chunk.usage;
+  }
+  assert.equal(text, 'ECHO: stream these words please');
+  assert.ok(chunks >= 5);
+  assert.ok(usage && usage.completion_tokens > 0);
+});
+
+test('streaming without include_usage yields no usage chunk', async () => {
+  const stream = await client.chat.completions.create({
+    model: 'gpt-4o-mini',
+    messages: [{ role: 'user', content: 'no usage' }],
+    stream: true,
+  });
+  for await (const chunk of stream) {
+    assert.ok(chunk.choices.length > 0, 'usage-only chunk reached the client');
+  }
+});
+
+test('embeddings through the SDK', async () => {
+  const r = await client.embeddings.create({ model: 'text-embedding-3-small', input: ['a', 'b'] });
+  assert.equal(r.data.length, 2);
+  assert.ok(r.data[0].embedding.length > 0);
+});
+
+test('models list through the SDK', async () => {
+  const ids = [];
+  for await (const m of client.models.list()) ids.push(m.id);
+  assert.deepEqual(ids.sort(), ['gpt-4o-mini', 'text-embedding-3-small']);
+});
+
+test('a wrong key is an AuthenticationError', async () => {
+  const bad = new OpenAI({ baseURL: stack.baseURL, apiKey: VENDOR_KEY, maxRetries: 0 });
+  await assert.rejects(
+    bad.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] }),
+    (e) => e instanceof OpenAI.AuthenticationError && e.status === 401 && e.code === 'invalid_api_key');
+});
+
+test('an unknown model is a NotFoundError', async () => {
+  await assert.rejects(
+    client.chat.completions.create({ model: 'nope', messages: [{ role: 'user', content: 'x' }] }),
+    (e) => e instanceof OpenAI.NotFoundError && e.code === 'model_not_found');
+});
+
+test('an oversized body is a 413 APIError', async () => {
+  await assert.rejects(
+    client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x'.repeat(100000) }] }),
+    (e) => e instanceof OpenAI.APIError && e.status === 413);
+});
+
+test('a vendor 429 is a RateLimitError', async () => {
+  await assert.rejects(
+    client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: '[[fake:429]]' }] }),
+    (e) => e instanceof OpenAI.RateLimitError && e.status === 429);
+});
+
+test('a vendor timeout is a 504', async () => {
+  await assert.rejects(
+    client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: '[[fake:timeout]]' }] }),
+    (e) => e instanceof OpenAI.APIError && e.status === 504);
+});
+
+test('a stream the vendor breaks surfaces as an SDK error', async () => {
+  const stream = await client.chat.completions.create({
+    model: 'gpt-4o-mini',
+    messages: [{ role: 'user', content: 'one two three [[fake:reset-mid-stream]]' }],
+    stream: true,
+  });
+  await assert.rejects(async () => { for await (const _ of stream) { /* drain */ } });
+});
+
+test('abandoning a stream cancels the vendor request', async () => {
+  const controller = new AbortController();
+  const stream = await client.chat.completions.create({
+    model: 'gpt-4o-mini',
+    messages: [{ role: 'user', content: 'a b c d e f g h [[fake:chunk-delay=200]]' }],
+    stream: true,
+  }, { signal: controller.signal });
+  let received = 0;
+  try {
+    for await (const _ of stream) {
+      received++;
+      controller.abort();  // the SDK ends the iteration (or throws AbortError)
+    }
+  } catch (e) {
+    assert.equal(e.name, 'APIUserAbortError', String(e));
+  }
+  assert.equal(received, 1);
+  let stats;
+  for (let i = 0; i < 60; i++) {
+    stats = await (await fetch(`${stack.fakeURL}/_fake/stats`)).json();
+    if (stats.streams_aborted >= 1) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.ok(stats.streams_aborted >= 1, JSON.stringify(stats));
+});
