@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# `make test`: every test, in order of cost. Stops at nothing: each stage runs, failures are
+# summed, and the exit code is non-zero if any stage failed.
+#   1. unit + integration tests (GoogleTest via ctest) on the release build
+#   2. end-to-end tests: the official openai npm SDK against `baagate serve` + `fake-vendor`
+#   3. the same unit + integration tests under AddressSanitizer + UBSan
+#   4. a short libFuzzer run of the SSE parser (clang), seeded from fuzz/corpus
+set -uo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+BUILD_DIR="${BUILD_DIR:-build}"
+ASAN_DIR="${ASAN_DIR:-build-asan}"
+JOBS="${JOBS:-$(nproc)}"
+FUZZ_SECONDS="${FUZZ_SECONDS:-30}"
+passed=0
+failed=0
+stage_failed=()
+
+count_ctest() {  # $1: ctest log
+  local line
+  line=$(grep -E "tests passed, [0-9]+ tests failed out of [0-9]+" "$1" | tail -1)
+  if [[ -n "$line" ]]; then
+    local f t
+    f=$(sed -E 's/.*passed, ([0-9]+) tests failed out of ([0-9]+).*/\1/' <<<"$line")
+    t=$(sed -E 's/.*failed out of ([0-9]+).*/\1/' <<<"$line")
+    passed=$((passed + t - f))
+    failed=$((failed + f))
+  else
+    failed=$((failed + 1))
+  fi
+}
+
+echo "== unit and integration tests"
+log=$(mktemp)
+ctest --test-dir "$BUILD_DIR" -j "$JOBS" --output-on-failure --timeout 180 2>&1 | tee "$log"
+[[ ${PIPESTATUS[0]} -eq 0 ]] || stage_failed+=("ctest")
+count_ctest "$log"
+
+echo "== end-to-end tests (openai SDK)"
+log=$(mktemp)
+(cd tests/e2e && BAAGATE_BIN="$ROOT/$BUILD_DIR/baagate" timeout 600 node --test --test-concurrency=1) 2>&1 | tee "$log"
+[[ ${PIPESTATUS[0]} -eq 0 ]] || stage_failed+=("e2e")
+p=$(grep -E "^# pass [0-9]+" "$log" | awk '{print $3}')
+f=$(grep -E "^# fail [0-9]+" "$log" | awk '{print $3}')
+passed=$((passed + ${p:-0}))
+failed=$((failed + ${f:-1}))
+
+echo "== sanitizer build (ASan + UBSan)"
+if cmake -S . -B "$ASAN_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DBAAGATE_SANITIZE=ON \
+      -DBAAGATE_BENCH=OFF ${CI:+-DBAAGATE_WERROR=ON} >/dev/null &&
+   cmake --build "$ASAN_DIR" -j "$JOBS" --target unit_tests integration_tests; then
+  log=$(mktemp)
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir "$ASAN_DIR" -j "$JOBS" --output-on-failure --timeout 300 2>&1 | tee "$log"
+  [[ ${PIPESTATUS[0]} -eq 0 ]] || stage_failed+=("asan")
+  count_ctest "$log"
+else
+  stage_failed+=("asan-build")
+  failed=$((failed + 1))
+fi
+
+echo "== fuzz: SSE parser for ${FUZZ_SECONDS}s"
+mkdir -p build-fuzz
+if clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -I src \
+     fuzz/sse_parser_fuzzer.cc src/http/sse.cc src/core/status.cc -o build-fuzz/sse_parser_fuzzer; then
+  rm -rf build-fuzz/corpus && cp -r fuzz/corpus/sse_parser build-fuzz/corpus
+  if build-fuzz/sse_parser_fuzzer -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 \
+       -artifact_prefix=build-fuzz/ build-fuzz/corpus >build-fuzz/fuzz.log 2>&1; then
+    passed=$((passed + 1))
+    tail -2 build-fuzz/fuzz.log
+  else
+    tail -30 build-fuzz/fuzz.log
+    stage_failed+=("fuzz")
+    failed=$((failed + 1))
+  fi
+else
+  stage_failed+=("fuzz-build")
+  failed=$((failed + 1))
+fi
+
+echo
+if ((${#stage_failed[@]})); then
+  echo "failed stages: ${stage_failed[*]}"
+fi
+echo "make test: $passed passed, $failed failed"
+((${#stage_failed[@]} == 0 && failed == 0))
