@@ -65,7 +65,7 @@ cat > "$WORK/baagate.yaml" <<CONF
 server:
   listen: 127.0.0.1:$GW
   admin_listen: 127.0.0.1:$ADM
-log: { level: info, access: true }
+log: { level: info, access: ${ACCESS_LOG:-true} }
 upstreams:
   up:
     base_url: http://127.0.0.1:$UP/v1
@@ -148,7 +148,7 @@ requests=$(grep -c '"event":"request"' "$WORK/baagate.log" || true)
 report=$(cat <<REP
 Proxy benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')),
 wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s (throughput) and -t1 -c1 -d${LAT_DURATION}s (latency), POST /v1/chat/completions.
-baagate: $(nproc) workers, gateway-key auth, JSON parse + re-encode, access log on (${requests} lines written).
+baagate: $(nproc) workers, gateway-key auth, JSON parse + re-encode, access log ${ACCESS_LOG:-true} (${requests} lines written).
 
 | target                    | RPS (c=$CONNECTIONS) | p50 ms | p99 ms | p50 ms at c=1 | p99 ms at c=1 |
 |---------------------------|---------------|--------|--------|---------------|---------------|
