@@ -1,4 +1,4 @@
-// Server-sent events codec (WHATWG event-stream rules; ../docs/formats/sse.md).
+// Server-sent events codec (WHATWG event-stream rules; docs/formats/sse.md).
 //
 // SseParser is incremental: bytes may be split anywhere (inside a UTF-8 sequence, between CR
 // and LF). Each block ended by a blank line is reported with its exact raw bytes, so a relay
