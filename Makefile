@@ -8,7 +8,7 @@ ifeq ($(CI),true)
 CMAKE_FLAGS += -DBAAGATE_WERROR=ON
 endif
 
-.PHONY: all setup build run test test-unit test-e2e test-asan fuzz bench clean
+.PHONY: all setup build run test bench clean
 
 all: build
 

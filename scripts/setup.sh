@@ -14,7 +14,7 @@ APT_PACKAGES=(
   libspdlog-dev libfmt-dev libcli11-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
-  curl openssl wrk nginx-light procps
+  curl openssl wrk nginx-light procps iproute2
 )
 
 # Node.js runs the end-to-end tests. A machine that already has node and npm (for example from

@@ -29,13 +29,28 @@ std::string Num(double v) {
   return buf;
 }
 
+// The value for `a`,`b` (and `c`), inserted on first use.
+template <typename Map>
+typename Map::mapped_type& Slot(Map& map, std::string_view a, std::string_view b) {
+  auto it = map.find(std::tuple<std::string_view, std::string_view>(a, b));
+  if (it == map.end()) it = map.try_emplace({std::string(a), std::string(b)}).first;
+  return it->second;
+}
+
+template <typename Map>
+typename Map::mapped_type& Slot(Map& map, std::string_view a, std::string_view b, unsigned c) {
+  auto it = map.find(std::tuple<std::string_view, std::string_view, unsigned>(a, b, c));
+  if (it == map.end()) it = map.try_emplace({std::string(a), std::string(b), c}).first;
+  return it->second;
+}
+
 }  // namespace
 
 void Metrics::RecordRequest(std::string_view route, std::string_view endpoint, unsigned status,
                             double seconds) {
   std::lock_guard<std::mutex> lock(mu_);
-  ++requests_[{std::string(route), std::string(endpoint), status}];
-  Histogram& h = latency_[{std::string(route), std::string(endpoint)}];
+  ++Slot(requests_, route, endpoint, status);
+  Histogram& h = Slot(latency_, route, endpoint);
   for (std::size_t i = 0; i < kLatencyBuckets.size(); ++i) {
     if (seconds <= kLatencyBuckets[i]) {
       ++h.buckets[i];
@@ -48,15 +63,13 @@ void Metrics::RecordRequest(std::string_view route, std::string_view endpoint, u
 
 void Metrics::RecordUpstreamError(std::string_view upstream, std::string_view kind) {
   std::lock_guard<std::mutex> lock(mu_);
-  ++upstream_errors_[{std::string(upstream), std::string(kind)}];
+  ++Slot(upstream_errors_, upstream, kind);
 }
 
 void Metrics::RecordTokens(std::string_view route, std::int64_t prompt, std::int64_t completion) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (prompt > 0) tokens_[{std::string(route), "prompt"}] += static_cast<std::uint64_t>(prompt);
-  if (completion > 0) {
-    tokens_[{std::string(route), "completion"}] += static_cast<std::uint64_t>(completion);
-  }
+  if (prompt > 0) Slot(tokens_, route, "prompt") += static_cast<std::uint64_t>(prompt);
+  if (completion > 0) Slot(tokens_, route, "completion") += static_cast<std::uint64_t>(completion);
 }
 
 std::string Metrics::RenderPrometheus() const {
@@ -73,7 +86,8 @@ std::string Metrics::RenderPrometheus() const {
   out += "# HELP baagate_request_duration_seconds Time from request read to response end.\n";
   out += "# TYPE baagate_request_duration_seconds histogram\n";
   for (const auto& [key, h] : latency_) {
-    std::string labels = "route=\"" + Escape(key.first) + "\",endpoint=\"" + Escape(key.second) + "\"";
+    const auto& [route, endpoint] = key;
+    std::string labels = "route=\"" + Escape(route) + "\",endpoint=\"" + Escape(endpoint) + "\"";
     std::uint64_t cumulative = 0;
     for (std::size_t i = 0; i < kLatencyBuckets.size(); ++i) {
       cumulative += h.buckets[i];
@@ -91,14 +105,16 @@ std::string Metrics::RenderPrometheus() const {
   out += "# HELP baagate_upstream_errors_total Failed upstream exchanges, by upstream and kind.\n";
   out += "# TYPE baagate_upstream_errors_total counter\n";
   for (const auto& [key, n] : upstream_errors_) {
-    out += "baagate_upstream_errors_total{upstream=\"" + Escape(key.first) + "\",kind=\"" +
-           Escape(key.second) + "\"} " + std::to_string(n) + "\n";
+    const auto& [upstream, kind] = key;
+    out += "baagate_upstream_errors_total{upstream=\"" + Escape(upstream) + "\",kind=\"" +
+           Escape(kind) + "\"} " + std::to_string(n) + "\n";
   }
   out += "# HELP baagate_tokens_total Tokens reported by upstreams, by route and kind.\n";
   out += "# TYPE baagate_tokens_total counter\n";
   for (const auto& [key, n] : tokens_) {
-    out += "baagate_tokens_total{route=\"" + Escape(key.first) + "\",kind=\"" +
-           Escape(key.second) + "\"} " + std::to_string(n) + "\n";
+    const auto& [route, kind] = key;
+    out += "baagate_tokens_total{route=\"" + Escape(route) + "\",kind=\"" + Escape(kind) +
+           "\"} " + std::to_string(n) + "\n";
   }
   return out;
 }

@@ -39,11 +39,16 @@ class Metrics {
     double sum = 0;
   };
 
+  // Transparent comparators: a hit looks up by string_view and allocates nothing; only a
+  // label combination seen for the first time copies its strings.
+  using Labels2 = std::tuple<std::string, std::string>;
+  using Labels3 = std::tuple<std::string, std::string, unsigned>;
+
   mutable std::mutex mu_;
-  std::map<std::tuple<std::string, std::string, unsigned>, std::uint64_t> requests_;  // mu_
-  std::map<std::pair<std::string, std::string>, Histogram> latency_;                  // mu_
-  std::map<std::pair<std::string, std::string>, std::uint64_t> upstream_errors_;      // mu_
-  std::map<std::pair<std::string, std::string>, std::uint64_t> tokens_;               // mu_
+  std::map<Labels3, std::uint64_t, std::less<>> requests_;        // mu_
+  std::map<Labels2, Histogram, std::less<>> latency_;             // mu_
+  std::map<Labels2, std::uint64_t, std::less<>> upstream_errors_;  // mu_
+  std::map<Labels2, std::uint64_t, std::less<>> tokens_;           // mu_
   std::atomic<std::int64_t> in_flight_{0};
 };
 

@@ -7,6 +7,10 @@
 #include <functional>
 #include <string>
 
+#include "config/config.h"
+#include "core/status.h"
+#include "http/asio.h"
+
 namespace baagate::cli {
 
 using Command = std::function<int()>;
@@ -21,6 +25,12 @@ Command RegisterConfig(CLI::App& app);
 void BlockTerminationSignals();
 // Waits for one of the blocked signals and returns its number.
 int WaitForSignal();
+
+// The socket address for a configured host:port. The host must be an IP literal or "localhost".
+core::Result<http::tcp::endpoint> ToEndpoint(const config::HostPort& hp);
+
+// "ip:port" ("[ip]:port" for IPv6), as logs and --ready-file report it.
+std::string EndpointString(const http::tcp::endpoint& ep);
 
 // Writes `content` to `path` atomically (temp file + rename), for --ready-file.
 bool WriteFileAtomically(const std::string& path, const std::string& content);

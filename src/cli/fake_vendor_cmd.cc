@@ -6,6 +6,8 @@
 #include "core/log.h"
 #include "fake_vendor/fake_vendor.h"
 #include "http/server.h"
+#include "http/tls.h"
+#include "providers/openai/openai.h"
 
 namespace baagate::cli {
 
@@ -32,29 +34,25 @@ int RunFake(FakeFlags& f) {
     }
     f.options.api_key = v;
   }
-  auto colon = f.listen.rfind(':');
-  boost::system::error_code ec;
-  auto addr = boost::asio::ip::make_address(
-      colon == std::string::npos ? "" : f.listen.substr(0, colon), ec);
-  if (ec || colon == std::string::npos) {
-    std::cerr << "baagate fake-vendor: --listen must be IP:port\n";
+  auto hp = config::ParseHostPort(f.listen);
+  auto endpoint = hp.ok() ? ToEndpoint(*hp) : core::Result<http::tcp::endpoint>(hp.status());
+  if (!endpoint.ok()) {
+    std::cerr << "baagate fake-vendor: --listen: " << endpoint.status().message() << "\n";
     return 1;
   }
   http::ServerOptions opts;
   opts.name = "fake-vendor";
-  opts.endpoint = {addr, static_cast<unsigned short>(std::stoi(f.listen.substr(colon + 1)))};
+  opts.endpoint = *endpoint;
   opts.workers = f.workers;
   opts.limits.max_body_bytes = 64u << 20;
+  opts.json_error_body = &providers::openai::ErrorJsonForStatus;
   if (!f.tls_cert.empty()) {
-    auto ctx = std::make_shared<http::ssl::context>(http::ssl::context::tls_server);
-    ctx->use_certificate_chain_file(f.tls_cert, ec);
-    if (!ec) ctx->use_private_key_file(f.tls_key, http::ssl::context::pem, ec);
-    if (ec) {
-      std::cerr << "baagate fake-vendor: cannot load TLS certificate or key: " << ec.message()
-                << "\n";
+    auto ctx = http::MakeServerTlsContext(f.tls_cert, f.tls_key);
+    if (!ctx.ok()) {
+      std::cerr << "baagate fake-vendor: " << ctx.status().message() << "\n";
       return 1;
     }
-    opts.tls = ctx;
+    opts.tls = *ctx;
   }
   fake_vendor::FakeVendor vendor(f.options);
   http::Server server(opts, [&](http::Worker& w) { return vendor.MakeHandler(w); });
@@ -62,8 +60,7 @@ int RunFake(FakeFlags& f) {
     std::cerr << "baagate fake-vendor: " << st.message() << "\n";
     return 1;
   }
-  auto ep = server.local_endpoint();
-  std::string listen = ep.address().to_string() + ":" + std::to_string(ep.port());
+  std::string listen = EndpointString(server.local_endpoint());
   core::LogLine(core::LogLevel::kInfo, "fake_vendor_started")
       .Str("listen", listen)
       .Bool("tls", opts.tls != nullptr)

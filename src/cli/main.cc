@@ -13,26 +13,47 @@
 
 namespace baagate::cli {
 
-void BlockTerminationSignals() {
+namespace {
+
+sigset_t TerminationSignals() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGHUP);
+  return set;
+}
+
+}  // namespace
+
+void BlockTerminationSignals() {
+  sigset_t set = TerminationSignals();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 }
 
 int WaitForSignal() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGHUP);
+  sigset_t set = TerminationSignals();
   int sig = 0;
   while (sigwait(&set, &sig) != 0) {
   }
   return sig;
+}
+
+core::Result<http::tcp::endpoint> ToEndpoint(const config::HostPort& hp) {
+  boost::system::error_code ec;
+  auto addr = boost::asio::ip::make_address(hp.host == "localhost" ? "127.0.0.1" : hp.host, ec);
+  if (ec) {
+    return core::InvalidArgumentError("listen address must be an IP address (or localhost): " +
+                                      hp.host);
+  }
+  return http::tcp::endpoint(addr, hp.port);
+}
+
+std::string EndpointString(const http::tcp::endpoint& ep) {
+  std::string host = ep.address().to_string();
+  if (ep.address().is_v6()) host = "[" + host + "]";
+  return host + ":" + std::to_string(ep.port());
 }
 
 bool WriteFileAtomically(const std::string& path, const std::string& content) {

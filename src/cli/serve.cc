@@ -3,6 +3,7 @@
 #include <iostream>
 #include <memory>
 #include <thread>
+#include <tuple>
 
 #include "admin/admin_handler.h"
 #include "admin/metrics.h"
@@ -10,8 +11,10 @@
 #include "config/config.h"
 #include "core/log.h"
 #include "http/server.h"
+#include "http/tls.h"
 #include "pipeline/gateway.h"
 #include "pipeline/snapshot.h"
+#include "providers/openai/openai.h"
 
 namespace baagate::cli {
 
@@ -33,43 +36,17 @@ core::Result<config::Config> Load(const ServeFlags& f) {
                  ? config::ParseConfig(config::EmbeddedDefaultYaml(), "<embedded defaults>")
                  : config::LoadConfigFile(f.config_path);
   if (!cfg.ok()) return cfg;
-  // Command-line overrides, validated like the file.
-  std::string overrides;
-  if (!f.listen.empty()) overrides += "  listen: \"" + f.listen + "\"\n";
-  if (!f.admin_listen.empty()) overrides += "  admin_listen: \"" + f.admin_listen + "\"\n";
-  if (f.workers >= 0) overrides += "  workers: " + std::to_string(f.workers) + "\n";
-  if (!overrides.empty()) {
-    auto o = config::ParseConfig("server:\n" + overrides, "<command line>");
-    if (!o.ok()) return o.status();
-    if (!f.listen.empty()) cfg->server.listen = o->server.listen;
-    if (!f.admin_listen.empty()) cfg->server.admin_listen = o->server.admin_listen;
-    if (f.workers >= 0) cfg->server.workers = o->server.workers;
+  // Command-line overrides, validated like the file's values.
+  for (auto [flag, value, out] : {std::tuple{"--listen", &f.listen, &cfg->server.listen},
+                                  std::tuple{"--admin-listen", &f.admin_listen,
+                                             &cfg->server.admin_listen}}) {
+    if (value->empty()) continue;
+    auto hp = config::ParseHostPort(*value);
+    if (!hp.ok()) return core::InvalidArgumentError(std::string(flag) + ": " + hp.status().message());
+    *out = *hp;
   }
+  if (f.workers >= 0) cfg->server.workers = f.workers;
   return cfg;
-}
-
-http::tcp::endpoint ToEndpoint(const config::HostPort& hp, std::string* error) {
-  boost::system::error_code ec;
-  auto addr = boost::asio::ip::make_address(hp.host == "localhost" ? "127.0.0.1" : hp.host, ec);
-  if (ec) {
-    *error = "listen address must be an IP address (or localhost): " + hp.host;
-    return {};
-  }
-  return {addr, hp.port};
-}
-
-http::ServerLimits ToLimits(const config::LimitsConfig& l) {
-  http::ServerLimits s;
-  s.max_body_bytes = l.max_body_bytes;
-  s.max_header_bytes = l.max_header_bytes;
-  s.max_connections = l.max_connections;
-  s.header_timeout = l.header_timeout;
-  s.body_timeout = l.body_timeout;
-  s.keepalive_timeout = l.keepalive_timeout;
-  s.write_timeout = l.write_timeout;
-  s.drain_timeout = l.drain_timeout;
-  s.timer_resolution = l.timer_resolution;
-  return s;
 }
 
 void WarnAboutSnapshot(const pipeline::Snapshot& snap) {
@@ -104,33 +81,25 @@ int RunServe(const ServeFlags& flags) {
   }
   WarnAboutSnapshot(**snap);
 
-  std::string err;
   http::ServerOptions gopts;
   gopts.name = "gateway";
-  gopts.endpoint = ToEndpoint(cfg->server.listen, &err);
-  if (!err.empty()) {
-    std::cerr << "baagate serve: server.listen: " << err << "\n";
+  auto listen_ep = ToEndpoint(cfg->server.listen);
+  if (!listen_ep.ok()) {
+    std::cerr << "baagate serve: server.listen: " << listen_ep.status().message() << "\n";
     return 1;
   }
+  gopts.endpoint = *listen_ep;
   gopts.workers = cfg->server.workers > 0 ? cfg->server.workers
                                           : std::max(1u, std::thread::hardware_concurrency());
-  gopts.limits = ToLimits(cfg->server.limits);
-  gopts.error_body = &pipeline::Gateway::ErrorBody;
+  gopts.limits = pipeline::ServerLimitsFromConfig(cfg->server.limits);
+  gopts.json_error_body = &providers::openai::ErrorJsonForStatus;
   if (!cfg->server.tls_cert_file.empty()) {
-    auto ctx = std::make_shared<http::ssl::context>(http::ssl::context::tls_server);
-    boost::system::error_code ec;
-    ctx->set_options(http::ssl::context::default_workarounds | http::ssl::context::no_sslv2 |
-                         http::ssl::context::no_sslv3 | http::ssl::context::no_tlsv1 |
-                         http::ssl::context::no_tlsv1_1,
-                     ec);
-    ctx->use_certificate_chain_file(cfg->server.tls_cert_file, ec);
-    if (!ec) ctx->use_private_key_file(cfg->server.tls_key_file, http::ssl::context::pem, ec);
-    if (ec) {
-      std::cerr << "baagate serve: server.tls: cannot load certificate or key: " << ec.message()
-                << "\n";
+    auto ctx = http::MakeServerTlsContext(cfg->server.tls_cert_file, cfg->server.tls_key_file);
+    if (!ctx.ok()) {
+      std::cerr << "baagate serve: server.tls: " << ctx.status().message() << "\n";
       return 1;
     }
-    gopts.tls = ctx;
+    gopts.tls = *ctx;
   }
 
   admin::Metrics metrics;
@@ -144,11 +113,12 @@ int RunServe(const ServeFlags& flags) {
 
   http::ServerOptions aopts;
   aopts.name = "admin";
-  aopts.endpoint = ToEndpoint(cfg->server.admin_listen, &err);
-  if (!err.empty()) {
-    std::cerr << "baagate serve: server.admin_listen: " << err << "\n";
+  auto admin_ep = ToEndpoint(cfg->server.admin_listen);
+  if (!admin_ep.ok()) {
+    std::cerr << "baagate serve: server.admin_listen: " << admin_ep.status().message() << "\n";
     return 1;
   }
+  aopts.endpoint = *admin_ep;
   aopts.workers = 1;
   http::Server admin_server(aopts, [&](http::Worker&) {
     return admin::MakeAdminHandler(metrics, admin_state);
@@ -160,10 +130,8 @@ int RunServe(const ServeFlags& flags) {
   }
   admin_state.ready = true;
 
-  auto ep = server.local_endpoint();
-  auto aep = admin_server.local_endpoint();
-  std::string listen = ep.address().to_string() + ":" + std::to_string(ep.port());
-  std::string admin_listen = aep.address().to_string() + ":" + std::to_string(aep.port());
+  std::string listen = EndpointString(server.local_endpoint());
+  std::string admin_listen = EndpointString(admin_server.local_endpoint());
   LogLine(LogLevel::kInfo, "started")
       .Str("listen", listen)
       .Str("admin_listen", admin_listen)
@@ -243,7 +211,8 @@ Command RegisterServe(CLI::App& app) {
       ->check(CLI::ExistingFile);
   sub->add_option("--listen", flags->listen, "override server.listen (host:port; port 0 picks one)");
   sub->add_option("--admin-listen", flags->admin_listen, "override server.admin_listen");
-  sub->add_option("--workers", flags->workers, "override server.workers (0 = one per core)");
+  sub->add_option("--workers", flags->workers, "override server.workers (0 = one per core)")
+      ->check(CLI::Range(0, 256));
   sub->add_option("--ready-file", flags->ready_file,
                   "write {\"listen\":…,\"admin_listen\":…} here once listening (for scripts "
                   "and tests that use port 0)");

@@ -78,21 +78,9 @@ class Parser {
   }
 
   HostPort Address(const YAML::Node& n, const std::string& path) const {
-    std::string s = Str(n, path);
-    auto colon = s.rfind(':');
-    if (colon == std::string::npos || colon == 0) Fail(n, path, "must be host:port");
-    HostPort hp;
-    hp.host = s.substr(0, colon);
-    if (hp.host.size() > 2 && hp.host.front() == '[' && hp.host.back() == ']') {
-      hp.host = hp.host.substr(1, hp.host.size() - 2);
-    }
-    std::string port = s.substr(colon + 1);
-    if (port.empty() || port.size() > 5 ||
-        port.find_first_not_of("0123456789") != std::string::npos || std::stoi(port) > 65535) {
-      Fail(n, path, "port must be a number from 0 to 65535");
-    }
-    hp.port = static_cast<std::uint16_t>(std::stoi(port));
-    return hp;
+    auto hp = ParseHostPort(Str(n, path));
+    if (!hp.ok()) Fail(n, path, hp.status().message());
+    return *hp;
   }
 
   void ParseLimits(const YAML::Node& n, LimitsConfig& l) const {
@@ -292,6 +280,25 @@ class Parser {
 std::string HostPort::ToString() const {
   if (host.find(':') != std::string::npos) return "[" + host + "]:" + std::to_string(port);
   return host + ":" + std::to_string(port);
+}
+
+core::Result<HostPort> ParseHostPort(std::string_view s) {
+  auto colon = s.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) {
+    return core::InvalidArgumentError("must be host:port");
+  }
+  HostPort hp;
+  hp.host = std::string(s.substr(0, colon));
+  if (hp.host.size() > 2 && hp.host.front() == '[' && hp.host.back() == ']') {
+    hp.host = hp.host.substr(1, hp.host.size() - 2);
+  }
+  std::string_view port = s.substr(colon + 1);
+  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string_view::npos ||
+      std::stoi(std::string(port)) > 65535) {
+    return core::InvalidArgumentError("port must be a number from 0 to 65535");
+  }
+  hp.port = static_cast<std::uint16_t>(std::stoi(std::string(port)));
+  return hp;
 }
 
 core::Result<Config> ParseConfig(std::string_view yaml, std::string_view source) {

@@ -104,6 +104,8 @@ struct Config {
 };
 
 core::Result<Config> ParseConfig(std::string_view yaml, std::string_view source);
+// Parses "host:port" or "[v6]:port"; port 0 to 65535.
+core::Result<HostPort> ParseHostPort(std::string_view s);
 core::Result<Config> LoadConfigFile(const std::string& path);
 
 // The configuration `baagate serve` uses without --config: loopback listeners, the real OpenAI

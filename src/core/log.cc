@@ -223,7 +223,7 @@ LogLine& LogLine::Bool(std::string_view key, bool value) {
 void LogLine::Emit() {
   if (!enabled_) return;
   buf_.push_back('}');
-  Logger()->log(spdlog::level::info, "{}", buf_);
+  Logger()->log(spdlog::level::info, spdlog::string_view_t(buf_.data(), buf_.size()));
   enabled_ = false;
 }
 

@@ -195,15 +195,22 @@ class FakeHandler final : public Handler {
     co_return false;
   }
 
-  net::awaitable<void> Chat(Request& req, Connection& conn) {
+  // Parses the request body as a JSON object into `out`; otherwise answers 400 like the real API.
+  net::awaitable<bool> ParseBodyOrReject(Request& req, Connection& conn, json::object& out) {
     json::error_code ec;
     json::value v = json::parse(req.body(), ec);
     if (ec || !v.is_object()) {
       co_await Error(conn, 400, "We could not parse the JSON body of your request.",
                      "invalid_request_error", "", "");
-      co_return;
+      co_return false;
     }
-    auto& body = v.as_object();
+    out = std::move(v.as_object());
+    co_return true;
+  }
+
+  net::awaitable<void> Chat(Request& req, Connection& conn) {
+    json::object body;
+    if (!co_await ParseBodyOrReject(req, conn, body)) co_return;
     const json::value* model = body.if_contains("model");
     const json::value* messages = body.if_contains("messages");
     if (!model || !model->is_string()) {
@@ -347,14 +354,8 @@ class FakeHandler final : public Handler {
   }
 
   net::awaitable<void> Embeddings(Request& req, Connection& conn) {
-    json::error_code ec;
-    json::value v = json::parse(req.body(), ec);
-    if (ec || !v.is_object()) {
-      co_await Error(conn, 400, "We could not parse the JSON body of your request.",
-                     "invalid_request_error", "", "");
-      co_return;
-    }
-    auto& body = v.as_object();
+    json::object body;
+    if (!co_await ParseBodyOrReject(req, conn, body)) co_return;
     const json::value* model = body.if_contains("model");
     const json::value* input = body.if_contains("input");
     if (!model || !model->is_string() || !input) {

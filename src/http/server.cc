@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <exception>
+#include <sstream>
 
 #include "core/log.h"
 
@@ -20,31 +21,7 @@ constexpr Millis kLingerTime{1000};
 
 using ReusePort = net::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
 
-std::string_view ErrorType(unsigned status) {
-  if (status == 401) return "authentication_error";
-  if (status == 403) return "permission_error";
-  if (status == 404) return "not_found_error";
-  if (status == 429) return "rate_limit_error";
-  if (status >= 500) return "server_error";
-  return "invalid_request_error";
-}
-
 }  // namespace
-
-ErrorBody DefaultErrorBody(unsigned status, std::string_view code, std::string_view message) {
-  std::string body = "{\"error\":{\"message\":";
-  core::AppendJsonString(body, message);
-  body += ",\"type\":";
-  core::AppendJsonString(body, ErrorType(status));
-  body += ",\"param\":null,\"code\":";
-  if (code.empty()) {
-    body += "null";
-  } else {
-    core::AppendJsonString(body, code);
-  }
-  body += "}}";
-  return {"application/json", std::move(body)};
-}
 
 // One client connection: reads requests, hands each to the worker's handler, writes responses.
 class Session final : public Connection {
@@ -85,6 +62,9 @@ class Session final : public Connection {
   net::awaitable<bool> ReadRequest(std::optional<Request>& out, bool first);
   net::awaitable<void> SendError(unsigned status, std::string_view code,
                                  std::string_view message);
+  // Answers a failed header or body read: 408 (deadline), 431, 413, 400; nothing if the client
+  // closed or the read was cancelled by drain.
+  net::awaitable<void> AnswerReadError(error_code ec);
   // Half-closes, then reads and discards what the client still sends for a short while, so a
   // client that is still uploading receives our error instead of a reset.
   net::awaitable<void> LingeringClose();
@@ -129,18 +109,7 @@ net::awaitable<bool> Session::ReadRequest(std::optional<Request>& out, bool firs
       [&](auto& s) { return bhttp::async_read_header(s, buffer_, parser, kTok); });
   deadline_.Disarm();
   if (ec) {
-    if (deadline_.fired()) {
-      co_await SendError(408, "request_timeout", "The request headers were not received in time.");
-    } else if (ec == bhttp::error::header_limit) {
-      co_await SendError(431, "request_header_fields_too_large",
-                         "The request headers are larger than this gateway accepts.");
-    } else if (ec == bhttp::error::body_limit) {
-      co_await SendError(413, "request_too_large",
-                         "The request body is larger than this gateway accepts.");
-    } else if (ec != bhttp::error::end_of_stream && ec != net::error::eof &&
-               ec != net::error::operation_aborted && ec != net::error::connection_reset) {
-      co_await SendError(400, "bad_request", "The HTTP request is malformed.");
-    }
+    co_await AnswerReadError(ec);
     co_return false;
   }
 
@@ -158,20 +127,28 @@ net::awaitable<bool> Session::ReadRequest(std::optional<Request>& out, bool firs
         co_await stream_.With([&](auto& s) { return bhttp::async_read(s, buffer_, parser, kTok); });
     deadline_.Disarm();
     if (bec) {
-      if (deadline_.fired()) {
-        co_await SendError(408, "request_timeout", "The request body was not received in time.");
-      } else if (bec == bhttp::error::body_limit) {
-        co_await SendError(413, "request_too_large",
-                           "The request body is larger than this gateway accepts.");
-      } else if (bec != bhttp::error::end_of_stream && bec != net::error::eof &&
-                 bec != net::error::operation_aborted && bec != net::error::connection_reset) {
-        co_await SendError(400, "bad_request", "The HTTP request body is malformed.");
-      }
+      co_await AnswerReadError(bec);
       co_return false;
     }
   }
   out.emplace(parser.release());
   co_return true;
+}
+
+net::awaitable<void> Session::AnswerReadError(error_code ec) {
+  if (deadline_.fired()) {
+    co_await SendError(408, "request_timeout", "The request was not received in time.");
+  } else if (ec == bhttp::error::header_limit) {
+    co_await SendError(431, "request_header_fields_too_large",
+                       "The request headers are larger than this gateway accepts.");
+  } else if (ec == bhttp::error::body_limit) {
+    co_await SendError(413, "request_too_large",
+                       "The request body is larger than this gateway accepts.");
+  } else if (ec != bhttp::error::end_of_stream && ec != net::error::eof &&
+             ec != net::error::operation_aborted && ec != net::error::connection_reset) {
+    co_await SendError(400, "bad_request", "The HTTP request is malformed.");
+  }
+  // Otherwise the client went away: there is nobody to answer.
 }
 
 net::awaitable<error_code> Session::WriteAll(net::const_buffer buf) {
@@ -181,14 +158,7 @@ net::awaitable<error_code> Session::WriteAll(net::const_buffer buf) {
 
 net::awaitable<void> Session::SendError(unsigned status, std::string_view code,
                                         std::string_view message) {
-  const auto& fn = worker_.server().options().error_body;
-  ErrorBody eb = fn ? fn(status, code, message) : DefaultErrorBody(status, code, message);
-  Response res{static_cast<bhttp::status>(status), 11};
-  res.set(bhttp::field::content_type, eb.content_type);
-  res.set(bhttp::field::connection, "close");
-  res.body() = std::move(eb.body);
-  res.keep_alive(false);
-  res.prepare_payload();
+  Response res = worker_.server().MakeErrorResponse(status, code, message);
   started_ = true;
   ArmIoDeadline(limits_.write_timeout);
   auto [ec, n] = co_await stream_.With([&](auto& s) { return bhttp::async_write(s, res, kTok); });
@@ -379,18 +349,15 @@ net::awaitable<void> Worker::AcceptLoop() {
     }
     if (server_.connections_.fetch_add(1) >= opts.limits.max_connections) {
       server_.connections_.fetch_sub(1);
-      ErrorBody eb = opts.error_body
-                         ? opts.error_body(503, "too_many_connections",
-                                           "The gateway has reached its connection limit.")
-                         : DefaultErrorBody(503, "too_many_connections",
-                                            "The gateway has reached its connection limit.");
       if (!opts.tls) {
-        std::string raw = "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Type: " +
-                          eb.content_type + "\r\nContent-Length: " + std::to_string(eb.body.size()) +
-                          "\r\n\r\n" + eb.body;
+        // Best effort, without blocking the accept loop: one non-blocking write.
+        Response res = server_.MakeErrorResponse(503, "too_many_connections",
+                                                 "The gateway has reached its connection limit.");
+        std::ostringstream raw;
+        raw << res;
         error_code ignored;
         socket.non_blocking(true, ignored);
-        socket.write_some(net::buffer(raw), ignored);
+        socket.write_some(net::buffer(raw.str()), ignored);
       }
       error_code ignored;
       socket.close(ignored);
@@ -431,6 +398,22 @@ Server::Server(ServerOptions options, HandlerFactory factory)
     : options_(std::move(options)), factory_(std::move(factory)) {}
 
 Server::~Server() { Stop(); }
+
+Response Server::MakeErrorResponse(unsigned status, std::string_view code,
+                                   std::string_view message) const {
+  Response res{static_cast<bhttp::status>(status), 11};
+  if (options_.json_error_body) {
+    res.set(bhttp::field::content_type, "application/json");
+    res.body() = options_.json_error_body(status, code, message);
+  } else {
+    res.set(bhttp::field::content_type, "text/plain; charset=utf-8");
+    res.body() = std::string(code) + ": " + std::string(message) + "\n";
+  }
+  res.set(bhttp::field::connection, "close");
+  res.keep_alive(false);
+  res.prepare_payload();
+  return res;
+}
 
 core::Status Server::Start() {
   int n = options_.workers > 0 ? options_.workers : 1;

@@ -74,14 +74,10 @@ struct ServerLimits {
   Millis timer_resolution{50};       // sweep period of the deadlines above
 };
 
-// Builds the body and content type of an error the server itself answers (400, 408, 413, 431,
-// 500, 503) before any handler ran, in the client's error dialect.
-struct ErrorBody {
-  std::string content_type;
-  std::string body;
-};
-using ErrorBodyFn = std::function<ErrorBody(unsigned status, std::string_view code,
-                                            std::string_view message)>;
+// Builds the JSON body of an error the server itself answers (400, 408, 413, 431, 500, 503)
+// before any handler ran, in the client's error dialect (the vendor dialect's error encoder).
+using JsonErrorBodyFn = std::string (*)(unsigned status, std::string_view code,
+                                        std::string_view message);
 
 struct ServerOptions {
   std::string name = "http";  // for logs only
@@ -89,7 +85,7 @@ struct ServerOptions {
   int workers = 1;
   ServerLimits limits;
   std::shared_ptr<ssl::context> tls;  // null: plain HTTP
-  ErrorBodyFn error_body;             // null: a minimal JSON body
+  JsonErrorBodyFn json_error_body = nullptr;  // null: "<code>: <message>" as text/plain
 };
 
 class Worker;
@@ -188,6 +184,9 @@ class Server {
   void ForEachWorker(const std::function<void(Worker&)>& fn);
 
   std::size_t active_connections() const { return connections_.load(); }
+  // An error response the server answers itself, with Connection: close.
+  Response MakeErrorResponse(unsigned status, std::string_view code,
+                             std::string_view message) const;
   const ServerOptions& options() const { return options_; }
 
  private:
@@ -201,8 +200,5 @@ class Server {
   std::atomic<bool> stopped_{false};
   std::vector<std::unique_ptr<Worker>> workers_;  // last: workers use the members above
 };
-
-// The default error body: {"error":{"message":…,"type":…,"param":null,"code":…}}.
-ErrorBody DefaultErrorBody(unsigned status, std::string_view code, std::string_view message);
 
 }  // namespace baagate::http

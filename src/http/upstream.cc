@@ -52,22 +52,6 @@ core::Result<ParsedUrl> ParseBaseUrl(std::string_view url) {
   return out;
 }
 
-core::Result<std::shared_ptr<ssl::context>> MakeClientTlsContext(const std::string& ca_file) {
-  auto ctx = std::make_shared<ssl::context>(ssl::context::tls_client);
-  error_code ec;
-  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                       ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1,
-                   ec);
-  ctx->set_verify_mode(ssl::verify_peer, ec);
-  if (ca_file.empty()) {
-    ctx->set_default_verify_paths(ec);
-  } else {
-    ctx->load_verify_file(ca_file, ec);
-  }
-  if (ec) return core::InvalidArgumentError("cannot load CA certificates: " + ec.message());
-  return ctx;
-}
-
 std::string_view UpstreamFailureName(UpstreamFailure f) {
   switch (f) {
     case UpstreamFailure::kNone: return "none";

@@ -30,9 +30,6 @@ struct ParsedUrl {
 // Parses "http[s]://host[:port][/path]". No query, fragment or user info.
 core::Result<ParsedUrl> ParseBaseUrl(std::string_view url);
 
-// A TLS client context that verifies peers against the system store, or only `ca_file` if set.
-core::Result<std::shared_ptr<ssl::context>> MakeClientTlsContext(const std::string& ca_file);
-
 // Immutable description of one upstream, built from configuration and shared by all workers.
 struct UpstreamTarget {
   std::string name;

@@ -576,6 +576,20 @@ void GatewayHandler::Record(const RequestContext& ctx) {
   line.Emit();
 }
 
+http::ServerLimits ServerLimitsFromConfig(const config::LimitsConfig& l) {
+  http::ServerLimits s;
+  s.max_body_bytes = l.max_body_bytes;
+  s.max_header_bytes = l.max_header_bytes;
+  s.max_connections = l.max_connections;
+  s.header_timeout = l.header_timeout;
+  s.body_timeout = l.body_timeout;
+  s.keepalive_timeout = l.keepalive_timeout;
+  s.write_timeout = l.write_timeout;
+  s.drain_timeout = l.drain_timeout;
+  s.timer_resolution = l.timer_resolution;
+  return s;
+}
+
 Gateway::Gateway(std::shared_ptr<const Snapshot> snapshot, admin::Metrics& metrics)
     : metrics_(metrics), snapshot_(std::move(snapshot)) {}
 
@@ -597,11 +611,6 @@ void Gateway::Swap(std::shared_ptr<const Snapshot> snapshot) {
 std::shared_ptr<const Snapshot> Gateway::current() const {
   std::lock_guard<std::mutex> lock(mu_);
   return snapshot_;
-}
-
-http::ErrorBody Gateway::ErrorBody(unsigned status, std::string_view code,
-                                   std::string_view message) {
-  return {"application/json", oa::ErrorJson(message, oa::ErrorTypeForStatus(status), "", code)};
 }
 
 }  // namespace baagate::pipeline

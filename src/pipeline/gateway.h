@@ -23,6 +23,9 @@ namespace baagate::pipeline {
 
 class GatewayHandler;
 
+// The server limits a configuration asks for.
+http::ServerLimits ServerLimitsFromConfig(const config::LimitsConfig& l);
+
 class Gateway {
  public:
   Gateway(std::shared_ptr<const Snapshot> snapshot, admin::Metrics& metrics);
@@ -35,10 +38,6 @@ class Gateway {
   void Swap(std::shared_ptr<const Snapshot> snapshot);
 
   std::shared_ptr<const Snapshot> current() const;
-
-  // The server-level error bodies (400/408/413/431/500/503) in OpenAI's error shape.
-  static http::ErrorBody ErrorBody(unsigned status, std::string_view code,
-                                   std::string_view message);
 
  private:
   admin::Metrics& metrics_;

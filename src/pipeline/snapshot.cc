@@ -4,6 +4,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "http/tls.h"
+
 namespace baagate::pipeline {
 
 namespace {

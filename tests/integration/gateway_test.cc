@@ -13,6 +13,13 @@ namespace {
 namespace json = boost::json;
 using bhttp::verb;
 
+// One chat request carrying `text` through a fresh gateway and fake vendor.
+RawResponse ChatOnce(const std::string& text, bool stream = false, Harness::Options opts = {}) {
+  Harness h(opts);
+  Client c(h.gateway());
+  return c.Send(verb::post, "/v1/chat/completions", ChatBody(text, stream));
+}
+
 std::string Content(const RawResponse& r) {
   return std::string(
       r.Json().at("choices").at(0).at("message").at("content").as_string());
@@ -215,46 +222,33 @@ TEST(GatewayBadInput, AnswersCrLfInjectionInHeadersWith400) {
 constexpr char kCanary[] = "CANARY-PATIENT-Zebulon-Quartermaine-MRN-99887766";
 
 TEST(GatewayUpstream, Maps500To502WithoutVendorText) {
-  Harness h;
-  Client c(h.gateway());
-  auto r = c.Send(verb::post, "/v1/chat/completions",
-                  ChatBody(std::string(kCanary) + " [[fake:500]]"));
+  auto r = ChatOnce(std::string(kCanary) + " [[fake:500]]");
   ExpectOpenAiError(r, 502, "upstream_error");
   EXPECT_EQ(r.body.find("CANARY"), std::string::npos) << r.body;
 }
 
 TEST(GatewayUpstream, Passes429WithRetryAfterWithoutVendorText) {
-  Harness h;
-  Client c(h.gateway());
-  auto r = c.Send(verb::post, "/v1/chat/completions",
-                  ChatBody(std::string(kCanary) + " [[fake:429]]"));
+  auto r = ChatOnce(std::string(kCanary) + " [[fake:429]]");
   ExpectOpenAiError(r, 429, "rate_limit_exceeded");
   EXPECT_EQ(r.headers[bhttp::field::retry_after], "1");
   EXPECT_EQ(r.body.find("CANARY"), std::string::npos) << r.body;
 }
 
 TEST(GatewayUpstream, Passes400WithSafeFieldsOnly) {
-  Harness h;
-  Client c(h.gateway());
-  auto r = c.Send(verb::post, "/v1/chat/completions",
-                  ChatBody(std::string(kCanary) + " [[fake:400]]"));
+  auto r = ChatOnce(std::string(kCanary) + " [[fake:400]]");
   ExpectOpenAiError(r, 400, "invalid_value");
   EXPECT_EQ(r.Json().at("error").at("param").as_string(), "messages[0].content");
   EXPECT_EQ(r.body.find("CANARY"), std::string::npos) << r.body;
 }
 
 TEST(GatewayUpstream, TimesOutWith504) {
-  Harness h({.extra_upstream_yaml = "    first_byte_timeout_ms: 300\n"});
-  Client c(h.gateway());
-  auto r = c.Send(verb::post, "/v1/chat/completions", ChatBody("[[fake:timeout]]"));
+  auto r = ChatOnce("[[fake:timeout]]", false,
+                    {.extra_upstream_yaml = "    first_byte_timeout_ms: 300\n"});
   ExpectOpenAiError(r, 504, "upstream_timeout");
 }
 
 TEST(GatewayUpstream, AnswersAMalformedVendorBodyWith502) {
-  Harness h;
-  Client c(h.gateway());
-  ExpectOpenAiError(c.Send(verb::post, "/v1/chat/completions", ChatBody("[[fake:bad-json]]")),
-                    502, "upstream_unavailable");
+  ExpectOpenAiError(ChatOnce("[[fake:bad-json]]"), 502, "upstream_unavailable");
 }
 
 TEST(GatewayUpstream, AnswersARefusedConnectionWith502) {
@@ -286,34 +280,22 @@ void ExpectStreamFailedCleanly(const RawResponse& r, std::string_view code) {
 }
 
 TEST(GatewayUpstream, EndsAStreamWithAnErrorEventWhenTheVendorResets) {
-  Harness h;
-  Client c(h.gateway());
-  auto r = c.Send(verb::post, "/v1/chat/completions",
-                  ChatBody(std::string(kCanary) + " [[fake:reset-mid-stream]]", true));
+  auto r = ChatOnce(std::string(kCanary) + " [[fake:reset-mid-stream]]", true);
   ExpectStreamFailedCleanly(r, "upstream_stream_broken");
 }
 
 TEST(GatewayUpstream, EndsAStreamWithAnErrorEventOnMalformedSse) {
-  Harness h;
-  Client c(h.gateway());
-  auto r = c.Send(verb::post, "/v1/chat/completions",
-                  ChatBody(std::string(kCanary) + " [[fake:malformed-sse]]", true));
+  auto r = ChatOnce(std::string(kCanary) + " [[fake:malformed-sse]]", true);
   ExpectStreamFailedCleanly(r, "upstream_malformed_stream");
 }
 
 TEST(GatewayUpstream, ReplacesAVendorErrorEventWithoutItsText) {
-  Harness h;
-  Client c(h.gateway());
-  auto r = c.Send(verb::post, "/v1/chat/completions",
-                  ChatBody(std::string(kCanary) + " [[fake:error-event]]", true));
+  auto r = ChatOnce(std::string(kCanary) + " [[fake:error-event]]", true);
   ExpectStreamFailedCleanly(r, "upstream_stream_error");
 }
 
 TEST(GatewayUpstream, FlagsATruncatedStream) {
-  Harness h;
-  Client c(h.gateway());
-  auto r = c.Send(verb::post, "/v1/chat/completions",
-                  ChatBody("[[fake:truncate-stream]]", true));
+  auto r = ChatOnce("[[fake:truncate-stream]]", true);
   ExpectStreamFailedCleanly(r, "upstream_stream_incomplete");
 }
 
@@ -343,17 +325,13 @@ TEST(GatewayCancellation, AClientThatLeavesMidStreamCancelsTheUpstream) {
 // --- TLS ---
 
 TEST(GatewayTls, VerifiesTheUpstreamAgainstACustomCa) {
-  Harness h({.fake_tls = true});
-  Client c(h.gateway());
-  auto r = c.Send(verb::post, "/v1/chat/completions", ChatBody("over tls"));
+  auto r = ChatOnce("over tls", false, {.fake_tls = true});
   ASSERT_EQ(r.status, 200u) << r.body;
   EXPECT_EQ(Content(r), "ECHO: over tls");
 }
 
 TEST(GatewayTls, RefusesAnUpstreamItCannotVerify) {
-  Harness h({.fake_tls = true, .trust_fake_ca = false});
-  Client c(h.gateway());
-  ExpectOpenAiError(c.Send(verb::post, "/v1/chat/completions", ChatBody("x")), 502,
+  ExpectOpenAiError(ChatOnce("x", false, {.fake_tls = true, .trust_fake_ca = false}), 502,
                     "upstream_unavailable");
 }
 

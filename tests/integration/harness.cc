@@ -2,6 +2,9 @@
 
 #include <cstdio>
 
+#include "http/tls.h"
+#include "providers/openai/openai.h"
+
 namespace baagate::testing {
 
 std::string ChatBody(const std::string& text, bool stream, const std::string& extra,
@@ -28,10 +31,10 @@ std::string Harness::CertDir() {
 
 namespace {
 std::shared_ptr<net::ssl::context> ServerTls() {
-  auto ctx = std::make_shared<net::ssl::context>(net::ssl::context::tls_server);
-  ctx->use_certificate_chain_file(Harness::CertDir() + "/server.pem");
-  ctx->use_private_key_file(Harness::CertDir() + "/server.key", net::ssl::context::pem);
-  return ctx;
+  auto ctx = http::MakeServerTlsContext(Harness::CertDir() + "/server.pem",
+                                        Harness::CertDir() + "/server.key");
+  EXPECT_TRUE(ctx.ok()) << ctx.status().message();
+  return *ctx;
 }
 }  // namespace
 
@@ -44,6 +47,7 @@ Harness::Harness(Options opts) {
   fso.name = "fake";
   fso.endpoint = tcp::endpoint(net::ip::make_address("127.0.0.1"), 0);
   fso.workers = 1;
+  fso.json_error_body = &providers::openai::ErrorJsonForStatus;
   if (opts.fake_tls) fso.tls = ServerTls();
   fake_server_ = std::make_unique<http::Server>(
       fso, [this](http::Worker& w) { return vendor_->MakeHandler(w); });
@@ -80,16 +84,8 @@ Harness::Harness(Options opts) {
   gso.name = "gateway";
   gso.endpoint = tcp::endpoint(net::ip::make_address("127.0.0.1"), 0);
   gso.workers = opts.workers;
-  const auto& l = cfg->server.limits;
-  gso.limits.max_body_bytes = l.max_body_bytes;
-  gso.limits.max_header_bytes = l.max_header_bytes;
-  gso.limits.max_connections = l.max_connections;
-  gso.limits.header_timeout = l.header_timeout;
-  gso.limits.body_timeout = l.body_timeout;
-  gso.limits.keepalive_timeout = l.keepalive_timeout;
-  gso.limits.drain_timeout = l.drain_timeout;
-  gso.limits.timer_resolution = l.timer_resolution;
-  gso.error_body = &pipeline::Gateway::ErrorBody;
+  gso.limits = pipeline::ServerLimitsFromConfig(cfg->server.limits);
+  gso.json_error_body = &providers::openai::ErrorJsonForStatus;
   if (opts.gateway_tls) gso.tls = ServerTls();
   gateway_ = std::make_unique<http::Server>(
       gso, [this](http::Worker& w) { return gateway_state_->MakeHandler(w); });

@@ -67,6 +67,10 @@ std::string ErrorJson(std::string_view message, std::string_view type, std::stri
   return out;
 }
 
+std::string ErrorJsonForStatus(unsigned status, std::string_view code, std::string_view message) {
+  return ErrorJson(message, ErrorTypeForStatus(status), "", code);
+}
+
 namespace {
 
 bool Fail(RequestError* error, std::string message, std::string param) {
@@ -162,8 +166,8 @@ bool ParseRequest(Endpoint endpoint, std::string_view body, ParsedRequest* out,
   }
 }
 
-std::string EncodeUpstreamBody(const ParsedRequest& req, std::string_view upstream_model) {
-  json::object body = req.body;
+std::string EncodeUpstreamBody(ParsedRequest& req, std::string_view upstream_model) {
+  json::object& body = req.body;
   body["model"] = upstream_model;
   if (req.endpoint == Endpoint::kChatCompletions && req.stream) {
     json::value& so = body["stream_options"];

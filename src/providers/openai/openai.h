@@ -26,6 +26,8 @@ std::string_view EndpointUpstreamPath(Endpoint e);  // "/chat/completions", appe
 std::string ErrorJson(std::string_view message, std::string_view type, std::string_view param,
                       std::string_view code);
 std::string_view ErrorTypeForStatus(unsigned status);
+// ErrorJson with the type that goes with `status` and no param; fits http::JsonErrorBodyFn.
+std::string ErrorJsonForStatus(unsigned status, std::string_view code, std::string_view message);
 
 // A request validated and ready to be re-encoded for the upstream.
 struct ParsedRequest {
@@ -47,8 +49,9 @@ bool ParseRequest(Endpoint endpoint, std::string_view body, ParsedRequest* out,
                   RequestError* error);
 
 // Encodes the body the vendor receives: `model` replaced by `upstream_model`, and for streams
-// stream_options.include_usage forced on so usage is always known.
-std::string EncodeUpstreamBody(const ParsedRequest& req, std::string_view upstream_model);
+// stream_options.include_usage forced on so usage is always known. Rewrites req.body in place
+// (no copy of a possibly large body); the other fields of `req` keep the client's values.
+std::string EncodeUpstreamBody(ParsedRequest& req, std::string_view upstream_model);
 
 struct Usage {
   std::int64_t prompt_tokens = -1;  // -1: not reported
