@@ -131,14 +131,49 @@ bool ValidateEmbeddings(const json::object& body, RequestError* error) {
   return true;
 }
 
-bool IsIdentifier(std::string_view s, std::size_t max) {
-  if (s.empty() || s.size() > max) return false;
-  for (char c : s) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '.' || c == '[' || c == ']' || c == '-';
-    if (!ok) return false;
+// Vendor `type` and `code` values passed on to clients. Anything else is dropped: a vendor may
+// put request text in any field, and an identifier-shaped value can still be a name.
+constexpr std::string_view kKnownErrorWords[] = {
+    "invalid_request_error", "authentication_error", "permission_error", "not_found_error",
+    "rate_limit_error", "server_error", "requests", "tokens", "insufficient_quota",
+    "invalid_api_key", "invalid_value", "invalid_type", "missing_required_parameter",
+    "unknown_parameter", "unsupported_parameter", "unsupported_value", "model_not_found",
+    "context_length_exceeded", "rate_limit_exceeded", "content_filter",
+    "content_policy_violation", "string_above_max_length", "array_above_max_length",
+    "empty_array", "integer_below_min_value", "integer_above_max_value",
+    "decimal_below_min_value", "decimal_above_max_value", "invalid_image", "invalid_prompt",
+    "invalid_image_url", "image_parse_error", "data_residency_mismatch"};
+
+bool IsKnownErrorWord(std::string_view s) {
+  for (std::string_view w : kKnownErrorWords) {
+    if (s == w) return true;
   }
-  return true;
+  return false;
+}
+
+// A parameter path as the API names them: snake_case keys and [index], joined by dots
+// ("messages[0].content"). Lower case only, so a name cannot pass as a key.
+bool IsParamPath(std::string_view s) {
+  if (s.empty() || s.size() > 128) return false;
+  bool need_key = true;  // at the start and after '.'
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if ((c >= 'a' && c <= 'z') || c == '_' || (!need_key && c >= '0' && c <= '9')) {
+      need_key = false;
+    } else if (c == '.' && !need_key) {
+      need_key = true;
+    } else if (c == '[' && !need_key) {
+      std::size_t close = s.find(']', i);
+      if (close == std::string_view::npos || close == i + 1) return false;
+      for (std::size_t k = i + 1; k < close; ++k) {
+        if (s[k] < '0' || s[k] > '9') return false;
+      }
+      i = close;
+    } else {
+      return false;
+    }
+  }
+  return !need_key;
 }
 
 }  // namespace
@@ -196,16 +231,14 @@ SafeErrorFields ExtractSafeErrorFieldsFromObject(const json::value& error_object
   SafeErrorFields out;
   if (!error_object.is_object()) return out;
   const auto& e = error_object.as_object();
-  auto take = [&](std::string_view key, std::size_t max) -> std::string {
+  auto take = [&](std::string_view key, bool (*allowed)(std::string_view)) -> std::string {
     const json::value* v = e.if_contains(key);
-    if (v && v->is_string() && IsIdentifier(v->as_string(), max)) {
-      return std::string(v->as_string());
-    }
+    if (v && v->is_string() && allowed(v->as_string())) return std::string(v->as_string());
     return "";
   };
-  out.type = take("type", 64);
-  out.code = take("code", 64);
-  out.param = take("param", 128);
+  out.type = take("type", &IsKnownErrorWord);
+  out.code = take("code", &IsKnownErrorWord);
+  out.param = take("param", &IsParamPath);
   return out;
 }
 

@@ -61,9 +61,9 @@ struct Usage {
 // Reads `usage` from a response or chunk object, if present and an object.
 bool ReadUsage(const boost::json::object& obj, Usage* out);
 
-// Identifiers from a vendor error body that are safe to pass to the client: `type`, `code` and
-// `param` when they look like identifiers (letters, digits, _ . [ ] -). The vendor's message
-// is never read: it may echo the prompt.
+// Fields from a vendor error body that are safe to pass to the client: `type` and `code` only
+// when they are known OpenAI error words, `param` only when it is a lower-case parameter path
+// like "messages[0].content". The vendor's message is never read: it may echo the prompt.
 struct SafeErrorFields {
   std::string type;
   std::string code;

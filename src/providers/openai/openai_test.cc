@@ -40,6 +40,20 @@ TEST(OpenAiErrors, KeepOnlyIdentifierShapedVendorFields) {
   EXPECT_EQ(f.param, "messages[0].content");
 }
 
+TEST(OpenAiErrors, DropUnknownCodesAndNameShapedParams) {
+  auto f = ExtractSafeErrorFields(
+      R"({"error":{"type":"smith","code":"zebulon_quartermaine","param":"Zebulon"}})");
+  EXPECT_EQ(f.type, "");
+  EXPECT_EQ(f.code, "");
+  EXPECT_EQ(f.param, "");
+  for (const char* bad : {"messages[]", "messages[x]", ".a", "a.", "a..b", "a b", "[0]"}) {
+    std::string body = std::string(R"({"error":{"param":")") + bad + R"("}})";
+    EXPECT_EQ(ExtractSafeErrorFields(body).param, "") << bad;
+  }
+  EXPECT_EQ(ExtractSafeErrorFields(R"({"error":{"param":"tools[2].function.parameters"}})").param,
+            "tools[2].function.parameters");
+}
+
 TEST(OpenAiErrors, HaveAllFourKeys) {
   auto v = boost::json::parse(ErrorJson("m", "t", "", "c")).as_object();
   const auto& e = v["error"].as_object();
