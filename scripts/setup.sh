@@ -11,7 +11,7 @@ APT_PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache git clang libclang-rt-14-dev
   # libraries
   libboost1.81-dev libboost-json1.81-dev libssl-dev libyaml-cpp-dev
-  libspdlog-dev libfmt-dev libcli11-dev
+  libcli11-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   curl openssl wrk nginx-light procps iproute2

@@ -1,50 +1,129 @@
 #include "core/log.h"
 
-#include <spdlog/async.h>
-#include <spdlog/sinks/stdout_sinks.h>
-#include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <ctime>
 #include <memory>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 namespace baagate::core {
 
 namespace {
 
+// Writes whole lines to a file descriptor. Asynchronous mode hands lines to a writer thread
+// that writes everything queued since its last write in one write(2), so a busy gateway makes
+// a few large writes instead of one per line; an idle one still writes each line at once.
+// Lines are never dropped: past kMaxQueuedBytes, producers wait.
+class LogWriter {
+ public:
+  LogWriter(int fd, bool async) : fd_(fd) {
+    if (async) thread_ = std::thread([this] { Run(); });
+  }
+  ~LogWriter() { Stop(); }
+
+  void Write(std::string&& line) {
+    if (!thread_.joinable()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      WriteAll(line);
+      return;
+    }
+    std::unique_lock<std::mutex> lock(mu_);
+    space_cv_.wait(lock, [&] { return queued_bytes_ < kMaxQueuedBytes || stop_; });
+    queued_bytes_ += line.size();
+    queue_.push_back(std::move(line));
+    if (queue_.size() == 1) work_cv_.notify_one();
+  }
+
+  // Returns once every line written before the call is out.
+  void Flush() {
+    if (!thread_.joinable()) return;
+    std::unique_lock<std::mutex> lock(mu_);
+    drained_cv_.wait(lock, [&] { return (queue_.empty() && !writing_) || stop_; });
+  }
+
+  void Stop() {
+    if (!thread_.joinable()) return;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    work_cv_.notify_one();
+    thread_.join();
+  }
+
+ private:
+  static constexpr std::size_t kMaxQueuedBytes = 8u << 20;
+
+  void Run() {
+    std::vector<std::string> batch;
+    std::string out;
+    std::unique_lock<std::mutex> lock(mu_);
+    for (;;) {
+      work_cv_.wait(lock, [&] { return !queue_.empty() || stop_; });
+      if (queue_.empty() && stop_) break;
+      batch.swap(queue_);
+      queued_bytes_ = 0;
+      writing_ = true;
+      lock.unlock();
+      space_cv_.notify_all();
+      out.clear();
+      for (const auto& line : batch) out += line;
+      batch.clear();
+      WriteAll(out);
+      lock.lock();
+      writing_ = false;
+      if (queue_.empty()) drained_cv_.notify_all();
+    }
+    drained_cv_.notify_all();
+  }
+
+  void WriteAll(std::string_view data) {
+    while (!data.empty()) {
+      ssize_t n = ::write(fd_, data.data(), data.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return;  // nowhere to log to; the request path must not fail for it
+      data.remove_prefix(static_cast<std::size_t>(n));
+    }
+  }
+
+  const int fd_;
+  std::mutex mu_;
+  std::condition_variable work_cv_;
+  std::condition_variable space_cv_;
+  std::condition_variable drained_cv_;
+  std::vector<std::string> queue_;  // mu_
+  std::size_t queued_bytes_ = 0;    // mu_
+  bool writing_ = false;            // mu_: a batch is being written
+  bool stop_ = false;               // mu_
+  std::thread thread_;
+};
+
 std::atomic<int> g_min_level{static_cast<int>(LogLevel::kInfo)};
 std::mutex g_mu;
-std::shared_ptr<spdlog::logger> g_logger;  // guarded by g_mu for (re)initialisation
-// Every logger ever installed stays alive until exit, so a line being emitted on another thread
-// during InitLogging never touches a freed logger. Guarded by g_mu.
-std::vector<std::shared_ptr<spdlog::logger>>* g_retired = nullptr;
-std::atomic<spdlog::logger*> g_fast{nullptr};  // the current logger, read without the lock
+// Every writer ever installed stays alive until exit, so a line being emitted on another thread
+// during InitLogging never touches a freed writer. Guarded by g_mu.
+std::vector<std::unique_ptr<LogWriter>>* g_writers = nullptr;
+std::atomic<LogWriter*> g_writer{nullptr};  // the current writer, read without the lock
 
-void InstallLocked(std::shared_ptr<spdlog::logger> logger) {
-  logger->set_pattern("%v");
-  logger->set_level(spdlog::level::trace);
-  if (g_logger) {
-    g_logger->flush();
-    if (!g_retired) g_retired = new std::vector<std::shared_ptr<spdlog::logger>>();
-    g_retired->push_back(g_logger);
-  }
-  g_logger = std::move(logger);
-  g_fast.store(g_logger.get(), std::memory_order_release);
-}
-
-spdlog::logger* Logger() {
-  spdlog::logger* fast = g_fast.load(std::memory_order_acquire);
-  if (fast) return fast;
+LogWriter* Writer() {
+  LogWriter* w = g_writer.load(std::memory_order_acquire);
+  if (w) return w;
   std::lock_guard<std::mutex> lock(g_mu);
-  if (!g_logger) {
-    InstallLocked(std::make_shared<spdlog::logger>(
-        "baagate", std::make_shared<spdlog::sinks::stderr_sink_mt>()));
+  w = g_writer.load(std::memory_order_relaxed);
+  if (!w) {
+    if (!g_writers) g_writers = new std::vector<std::unique_ptr<LogWriter>>();
+    g_writers->push_back(std::make_unique<LogWriter>(STDERR_FILENO, /*async=*/false));
+    w = g_writers->back().get();
+    g_writer.store(w, std::memory_order_release);
   }
-  return g_logger.get();
+  return w;
 }
 
 std::string_view LevelName(LogLevel level) {
@@ -95,22 +174,17 @@ bool ParseLogLevel(std::string_view s, LogLevel* out) {
 void InitLogging(LogLevel min_level, bool async) {
   g_min_level.store(static_cast<int>(min_level), std::memory_order_relaxed);
   std::lock_guard<std::mutex> lock(g_mu);
-  auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
-  if (async) {
-    if (!spdlog::thread_pool()) spdlog::init_thread_pool(16384, 1);
-    InstallLocked(std::make_shared<spdlog::async_logger>(
-        "baagate", sink, spdlog::thread_pool(), spdlog::async_overflow_policy::block));
-  } else {
-    InstallLocked(std::make_shared<spdlog::logger>("baagate", sink));
-    g_logger->flush_on(spdlog::level::trace);
-  }
+  if (LogWriter* old = g_writer.load(std::memory_order_relaxed)) old->Flush();
+  if (!g_writers) g_writers = new std::vector<std::unique_ptr<LogWriter>>();
+  g_writers->push_back(std::make_unique<LogWriter>(STDERR_FILENO, async));
+  g_writer.store(g_writers->back().get(), std::memory_order_release);
 }
 
 void ShutdownLogging() {
   std::lock_guard<std::mutex> lock(g_mu);
-  if (g_logger) g_logger->flush();
-  // An async logger's queue is drained by flush(); the thread pool stays until exit so that a
-  // late line from another thread still has somewhere to go.
+  // The writer stays installed (a late line from another thread still goes out); this only
+  // makes sure everything emitted so far has been written.
+  if (LogWriter* w = g_writer.load(std::memory_order_relaxed)) w->Flush();
 }
 
 bool LogEnabled(LogLevel level) {
@@ -222,8 +296,8 @@ LogLine& LogLine::Bool(std::string_view key, bool value) {
 
 void LogLine::Emit() {
   if (!enabled_) return;
-  buf_.push_back('}');
-  Logger()->log(spdlog::level::info, spdlog::string_view_t(buf_.data(), buf_.size()));
+  buf_ += "}\n";
+  Writer()->Write(std::move(buf_));
   enabled_ = false;
 }
 

@@ -18,9 +18,10 @@ enum class LogLevel { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3, kOff = 4 };
 bool ParseLogLevel(std::string_view s, LogLevel* out);
 
 // Sets up the process logger: lines at or above `min_level`; `async` hands lines to a background
-// writer thread (lines are never dropped: a full queue blocks the caller). Call once at start.
+// thread that writes all lines queued since its last write in one write(2). Lines are never
+// dropped: past 8 MiB queued, the caller waits. Call once at start.
 void InitLogging(LogLevel min_level, bool async);
-// Flushes and stops the background writer. Safe to call more than once.
+// Returns once every line emitted so far has been written. Safe to call more than once.
 void ShutdownLogging();
 bool LogEnabled(LogLevel level);
 
