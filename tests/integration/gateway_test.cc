@@ -415,8 +415,15 @@ TEST(GatewayOps, MetricsCountRequestsAndHoldNoPromptText) {
   c.Send(verb::post, "/v1/chat/completions",
          ChatBody(kCanary, false, "", std::string("model-") + kCanary));
   c.Send(verb::post, "/v1/chat/completions", ChatBody(std::string(kCanary) + "[[fake:500]]"));
+  // A request is counted just after its response is written, so the last one may still be
+  // finishing when the client has its answer: poll until nothing is in flight (bounded).
   Client m(h.admin());
-  auto r = m.Send(verb::get, "/metrics", "", "", "");
+  RawResponse r;
+  for (int i = 0; i < 100; ++i) {
+    r = m.Send(verb::get, "/metrics", "", "", "");
+    if (r.body.find("baagate_in_flight_requests 0") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   ASSERT_EQ(r.status, 200u);
   EXPECT_NE(r.body.find("baagate_requests_total{route=\"gpt-4o-mini\",endpoint=\"chat_completions\",status=\"200\"} 1"),
             std::string::npos)
