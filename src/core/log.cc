@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <charconv>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
@@ -38,14 +39,24 @@ class LogWriter {
     space_cv_.wait(lock, [&] { return queued_bytes_ < kMaxQueuedBytes || stop_; });
     queued_bytes_ += line.size();
     queue_.push_back(std::move(line));
-    if (queue_.size() == 1) work_cv_.notify_one();
+    // Only an idle writer needs waking; a busy one collects this line with its next batch.
+    // This keeps the per-line cost to a lock and a push, with no futex or thread switch.
+    if (idle_) {
+      idle_ = false;
+      work_cv_.notify_one();
+    } else if (queued_bytes_ >= kBatchBytes) {
+      work_cv_.notify_one();
+    }
   }
 
   // Returns once every line written before the call is out.
   void Flush() {
     if (!thread_.joinable()) return;
     std::unique_lock<std::mutex> lock(mu_);
+    ++flush_waiters_;
+    work_cv_.notify_one();
     drained_cv_.wait(lock, [&] { return (queue_.empty() && !writing_) || stop_; });
+    --flush_waiters_;
   }
 
   void Stop() {
@@ -60,14 +71,24 @@ class LogWriter {
 
  private:
   static constexpr std::size_t kMaxQueuedBytes = 8u << 20;
+  static constexpr std::size_t kBatchBytes = 64u << 10;  // write at once past this
+  static constexpr std::chrono::milliseconds kCoalesce{2};  // a line waits at most this long
 
   void Run() {
     std::vector<std::string> batch;
     std::string out;
     std::unique_lock<std::mutex> lock(mu_);
     for (;;) {
-      work_cv_.wait(lock, [&] { return !queue_.empty() || stop_; });
+      if (queue_.empty()) {
+        idle_ = true;
+        work_cv_.wait(lock, [&] { return !queue_.empty() || stop_; });
+        idle_ = false;
+      }
       if (queue_.empty() && stop_) break;
+      // Let a burst gather for a moment, so one write carries many lines.
+      work_cv_.wait_for(lock, kCoalesce, [&] {
+        return queued_bytes_ >= kBatchBytes || flush_waiters_ > 0 || stop_;
+      });
       batch.swap(queue_);
       queued_bytes_ = 0;
       writing_ = true;
@@ -101,6 +122,8 @@ class LogWriter {
   std::vector<std::string> queue_;  // mu_
   std::size_t queued_bytes_ = 0;    // mu_
   bool writing_ = false;            // mu_: a batch is being written
+  bool idle_ = false;               // mu_: the writer waits for the first line of a batch
+  int flush_waiters_ = 0;           // mu_: Flush() callers; they skip the coalescing wait
   bool stop_ = false;               // mu_
   std::thread thread_;
 };
@@ -237,14 +260,23 @@ LogLine::LogLine(LogLevel level, std::string_view event)
   auto micros =
       std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() %
       1000000;
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char ts[64];
-  std::snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<long long>(micros));
+  // "YYYY-MM-DDTHH:MM:SS" changes once a second: format it once per second per thread.
+  thread_local std::time_t cached_secs = -1;
+  thread_local char cached_prefix[80];
+  if (secs != cached_secs) {
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    std::snprintf(cached_prefix, sizeof cached_prefix, "%04d-%02d-%02dT%02d:%02d:%02d",
+                  tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    cached_secs = secs;
+  }
+  char frac[8] = {'.', '0', '0', '0', '0', '0', '0', 'Z'};
+  for (int i = 6; i >= 1 && micros > 0; --i, micros /= 10) {
+    frac[i] = static_cast<char>('0' + micros % 10);
+  }
   buf_ += "{\"ts\":\"";
-  buf_ += ts;
+  buf_ += cached_prefix;
+  buf_.append(frac, sizeof frac);
   buf_ += "\",\"level\":\"";
   buf_ += LevelName(level);
   buf_ += "\",\"event\":";
@@ -281,9 +313,9 @@ LogLine& LogLine::Uint(std::string_view key, std::uint64_t value) {
 LogLine& LogLine::Double(std::string_view key, double value) {
   if (!enabled_) return *this;
   Key(key);
-  char tmp[32];
-  std::snprintf(tmp, sizeof tmp, "%.3f", value);
-  buf_ += tmp;
+  char tmp[64];
+  auto res = std::to_chars(tmp, tmp + sizeof tmp, value, std::chars_format::fixed, 3);
+  buf_.append(tmp, res.ec == std::errc() ? res.ptr : tmp);
   return *this;
 }
 
