@@ -1,10 +1,13 @@
 #include "http/server.h"
 
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <exception>
 #include <sstream>
+#include <vector>
 
 #include "core/log.h"
 
@@ -42,7 +45,10 @@ class Session final : public Connection {
   net::awaitable<error_code> StartStream(bhttp::response<bhttp::empty_body>& head) override;
   net::awaitable<error_code> SendChunk(std::string_view data) override;
   net::awaitable<error_code> EndStream() override;
-  net::awaitable<void> WaitForDisconnect() override;
+  void ArmDisconnectWatch(std::function<void()> on_disconnect) override {
+    on_disconnect_ = std::move(on_disconnect);
+  }
+  void DisarmDisconnectWatch() override { on_disconnect_ = nullptr; }
   void Abort() override {
     aborted_ = true;
     stream_.Reset();
@@ -53,6 +59,13 @@ class Session final : public Connection {
   bool tls() const override { return stream_.is_tls(); }
 
   bool idle() const { return idle_; }
+  // For the sweep: the socket to poll, if a disconnect watch is armed.
+  bool disconnect_watched() const { return static_cast<bool>(on_disconnect_); }
+  int native_handle() { return stream_.socket().native_handle(); }
+  void FireDisconnect() {
+    if (auto f = std::move(on_disconnect_)) f();
+    on_disconnect_ = nullptr;
+  }
   Deadline& deadline_for_sweep() { return deadline_; }
   void CancelIo() { stream_.Cancel(); }
 
@@ -78,6 +91,7 @@ class Session final : public Connection {
   AnyStream stream_;
   beast::flat_buffer buffer_;
   Deadline deadline_;
+  std::function<void()> on_disconnect_;  // armed disconnect watch, if any
   std::list<Session*>::iterator it_;
   bool keep_alive_ = false;  // for the response being written
   bool started_ = false;     // a response or stream head was written for this request
@@ -105,7 +119,8 @@ net::awaitable<bool> Session::ReadRequest(std::optional<Request>& out, bool firs
   parser.body_limit(limits_.max_body_bytes);
 
   ArmIoDeadline(limits_.header_timeout);
-  auto [ec, n] = co_await stream_.With(
+  auto [ec, n] = co_await NowOrLater(
+      stream_, [&](tcp::socket& s, error_code& e) { return bhttp::read_header(s, buffer_, parser, e); },
       [&](auto& s) { return bhttp::async_read_header(s, buffer_, parser, kTok); });
   deadline_.Disarm();
   if (ec) {
@@ -123,8 +138,9 @@ net::awaitable<bool> Session::ReadRequest(std::optional<Request>& out, bool firs
       if (wec) co_return false;
     }
     ArmIoDeadline(limits_.body_timeout);
-    auto [bec, bn] =
-        co_await stream_.With([&](auto& s) { return bhttp::async_read(s, buffer_, parser, kTok); });
+    auto [bec, bn] = co_await NowOrLater(
+        stream_, [&](tcp::socket& s, error_code& e) { return bhttp::read(s, buffer_, parser, e); },
+        [&](auto& s) { return bhttp::async_read(s, buffer_, parser, kTok); });
     deadline_.Disarm();
     if (bec) {
       co_await AnswerReadError(bec);
@@ -152,7 +168,14 @@ net::awaitable<void> Session::AnswerReadError(error_code ec) {
 }
 
 net::awaitable<error_code> Session::WriteAll(net::const_buffer buf) {
-  auto [ec, n] = co_await stream_.With([&](auto& s) { return net::async_write(s, buf, kTok); });
+  auto [ec, n] = co_await NowOrLater(
+      stream_,
+      [&](tcp::socket& s, error_code& e) {
+        std::size_t done = net::write(s, buf, e);
+        buf += done;  // on would_block the async write continues with the rest
+        return done;
+      },
+      [&](auto& s) { return net::async_write(s, buf, kTok); });
   co_return ec;
 }
 
@@ -188,8 +211,11 @@ net::awaitable<error_code> Session::Send(Response& res) {
   started_ = true;
   res.keep_alive(keep_alive_);
   res.prepare_payload();
+  bhttp::response_serializer<bhttp::string_body> sr(res);
   ArmIoDeadline(limits_.write_timeout);
-  auto [ec, n] = co_await stream_.With([&](auto& s) { return bhttp::async_write(s, res, kTok); });
+  auto [ec, n] = co_await NowOrLater(
+      stream_, [&](tcp::socket& s, error_code& e) { return bhttp::write(s, sr, e); },
+      [&](auto& s) { return bhttp::async_write(s, sr, kTok); });
   deadline_.Disarm();
   if (ec) keep_alive_ = false;
   co_return ec;
@@ -208,8 +234,9 @@ net::awaitable<error_code> Session::StartStream(bhttp::response<bhttp::empty_bod
   }
   bhttp::response_serializer<bhttp::empty_body> sr(head);
   ArmIoDeadline(limits_.write_timeout);
-  auto [ec, n] =
-      co_await stream_.With([&](auto& s) { return bhttp::async_write_header(s, sr, kTok); });
+  auto [ec, n] = co_await NowOrLater(
+      stream_, [&](tcp::socket& s, error_code& e) { return bhttp::write_header(s, sr, e); },
+      [&](auto& s) { return bhttp::async_write_header(s, sr, kTok); });
   deadline_.Disarm();
   if (ec) keep_alive_ = false;
   co_return ec;
@@ -222,10 +249,13 @@ net::awaitable<error_code> Session::SendChunk(std::string_view data) {
   if (raw_stream_) {
     ec = co_await WriteAll(net::buffer(data));
   } else {
-    auto [wec, n] = co_await stream_.With([&](auto& s) {
-      return net::async_write(s, bhttp::make_chunk(net::buffer(data)), kTok);
-    });
-    ec = wec;
+    // Chunk framing is written as its own small buffer so a partial write can resume plainly.
+    char size_line[24];
+    int len = std::snprintf(size_line, sizeof size_line, "%zx\r\n", data.size());
+    std::string frame;
+    frame.reserve(static_cast<std::size_t>(len) + data.size() + 2);
+    frame.append(size_line, static_cast<std::size_t>(len)).append(data).append("\r\n");
+    ec = co_await WriteAll(net::buffer(frame));
   }
   deadline_.Disarm();
   if (ec) keep_alive_ = false;
@@ -235,31 +265,11 @@ net::awaitable<error_code> Session::SendChunk(std::string_view data) {
 net::awaitable<error_code> Session::EndStream() {
   if (raw_stream_) co_return error_code{};
   ArmIoDeadline(limits_.write_timeout);
-  auto [ec, n] = co_await stream_.With(
-      [&](auto& s) { return net::async_write(s, bhttp::make_chunk_last(), kTok); });
+  static constexpr std::string_view kLastChunk = "0\r\n\r\n";
+  error_code ec = co_await WriteAll(net::buffer(kLastChunk));
   deadline_.Disarm();
   if (ec) keep_alive_ = false;
   co_return ec;
-}
-
-net::awaitable<void> Session::WaitForDisconnect() {
-  auto& sock = stream_.socket();
-  for (;;) {
-    auto [ec] = co_await sock.async_wait(tcp::socket::wait_read, kTok);
-    if (ec == net::error::operation_aborted) co_return;  // cancelled: the work finished first
-    if (ec) co_return;                                   // the socket failed: treat as gone
-    char probe;
-    ssize_t r = ::recv(sock.native_handle(), &probe, 1, MSG_PEEK | MSG_DONTWAIT);
-    if (r == 0) co_return;  // orderly close by the client
-    if (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) co_return;
-    if (r > 0) {
-      // The client sent more (a pipelined request, or TLS records we must not consume here).
-      // It is still there; wait until cancelled.
-      net::steady_timer forever(sock.get_executor(), Clock::time_point::max());
-      co_await forever.async_wait(kTok);
-      co_return;
-    }
-  }
 }
 
 net::awaitable<void> Session::Run() {
@@ -286,6 +296,7 @@ net::awaitable<void> Session::Run() {
       failed = true;
     }
     deadline_.Disarm();
+    on_disconnect_ = nullptr;  // a handler that threw may have left it armed
     if (failed) {
       LogLine(LogLevel::kError, "handler_exception").Str("server", worker_.server().options().name).Emit();
       if (!started_ && !aborted_) {
@@ -365,6 +376,8 @@ net::awaitable<void> Worker::AcceptLoop() {
     }
     error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
+    // Synchronous calls on a plain socket must not block the worker (see NowOrLater).
+    if (!opts.tls) socket.non_blocking(true, ignored);
     AnyStream stream = opts.tls ? AnyStream(std::move(socket), *opts.tls)
                                 : AnyStream(std::move(socket));
     net::co_spawn(io_, RunSession(*this, std::move(stream)), net::detached);
@@ -380,6 +393,21 @@ net::awaitable<void> Worker::SweepLoop() {
     if (ec) co_return;
     auto now = Clock::now();
     for (Session* s : sessions_) s->deadline_for_sweep().CheckForSweep(now);
+    CheckDisconnects();
+  }
+}
+
+void Worker::CheckDisconnects() {
+  std::vector<pollfd> fds;
+  std::vector<Session*> watched;
+  for (Session* s : sessions_) {
+    if (!s->disconnect_watched()) continue;
+    fds.push_back(pollfd{s->native_handle(), POLLRDHUP, 0});
+    watched.push_back(s);
+  }
+  if (fds.empty() || ::poll(fds.data(), fds.size(), 0) <= 0) return;
+  for (std::size_t i = 0; i < fds.size(); ++i) {
+    if (fds[i].revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) watched[i]->FireDisconnect();
   }
 }
 

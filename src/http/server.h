@@ -8,6 +8,7 @@
 // Timeouts are enforced by a per-worker sweep (every `timer_resolution`) over the deadlines of
 // live connections rather than a timer per operation: arming a deadline is a store, not a
 // syscall. Expiry runs the deadline's action (cancel the client read, close an upstream socket).
+// The same sweep notices clients that hang up while their request is being served.
 #pragma once
 
 #include <atomic>
@@ -101,9 +102,12 @@ class Connection {
   virtual net::awaitable<error_code> StartStream(bhttp::response<bhttp::empty_body>& head) = 0;
   virtual net::awaitable<error_code> SendChunk(std::string_view data) = 0;
   virtual net::awaitable<error_code> EndStream() = 0;
-  // Completes when the client has closed the connection; otherwise waits until cancelled (use it
-  // in `a || b` with the work it should abandon). Bytes a client pipelines are left unread.
-  virtual net::awaitable<void> WaitForDisconnect() = 0;
+  // While armed, `on_disconnect` runs once (on the worker's thread) if the client shuts down its
+  // side of the connection: the worker's sweep polls all armed connections with one poll(2)
+  // for POLLRDHUP each timer_resolution, so an armed request costs no syscall of its own.
+  // Pipelined bytes do not count as a disconnect. Disarm before the objects it touches go away.
+  virtual void ArmDisconnectWatch(std::function<void()> on_disconnect) = 0;
+  virtual void DisarmDisconnectWatch() = 0;
   // Resets the TCP connection at once (for fault injection); the session ends after the handler.
   virtual void Abort() = 0;
   // True once a response (or a stream head) was written.
@@ -147,6 +151,8 @@ class Worker {
   core::Status Bind(const tcp::endpoint& endpoint);
   net::awaitable<void> AcceptLoop();
   net::awaitable<void> SweepLoop();
+  // Polls the sockets of sessions with an armed disconnect watch; fires those whose peer left.
+  void CheckDisconnects();
   void BeginDrain();
 
   // Declaration order matters for destruction: sessions still suspended when the io_context is

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <memory>
+#include <tuple>
 #include <utility>
 
 #include "http/asio.h"
@@ -55,5 +56,22 @@ class AnyStream {
   tcp::socket plain_;  // unused (closed) when tls_ is set
   std::unique_ptr<ssl::stream<tcp::socket>> tls_;
 };
+
+// Runs `now(socket, ec)`, a synchronous Asio/Beast call on the plain socket (which the server
+// and the upstream pool put in non-blocking mode), and returns its result unless it would
+// block; then, and always for TLS, it awaits `later(stream)`, which must continue from the
+// state `now` left (the same parser, serializer or buffer). On a proxy's fast path the data or
+// the buffer space is usually there already, and this saves a trip through the scheduler (and
+// an epoll_wait) per I/O step. Both callables are used before this returns.
+template <typename Now, typename Later>
+net::awaitable<std::tuple<error_code, std::size_t>> NowOrLater(AnyStream& stream, Now now,
+                                                                 Later later) {
+  if (!stream.is_tls()) {
+    error_code ec;
+    std::size_t n = now(stream.socket(), ec);
+    if (ec != net::error::would_block) co_return std::tuple<error_code, std::size_t>{ec, n};
+  }
+  co_return co_await stream.With(later);
+}
 
 }  // namespace baagate::http

@@ -140,6 +140,7 @@ net::awaitable<std::unique_ptr<UpstreamConnection>> UpstreamPool::Acquire(
   socket.set_option(tcp::no_delay(true), ignored);
 
   if (!target.url.tls) {
+    socket.non_blocking(true, ignored);  // for NowOrLater's synchronous attempts
     deadline.Disarm();
     co_return std::make_unique<UpstreamConnection>(AnyStream(std::move(socket)), target.pool_key);
   }
@@ -193,7 +194,9 @@ net::awaitable<UpstreamFailure> ReadBodySome(UpstreamConnection& conn,
     parser.get().body().data = buf;
     parser.get().body().size = want;
     deadline.Arm(idle, [&conn] { conn.stream().Close(); });
-    auto [ec, n] = co_await conn.stream().With(
+    auto [ec, n] = co_await NowOrLater(
+        conn.stream(),
+        [&](tcp::socket& s, error_code& e) { return bhttp::read_some(s, conn.buffer(), parser, e); },
         [&](auto& s) { return bhttp::async_read_some(s, conn.buffer(), parser, kTok); });
     bool fired = deadline.fired();
     deadline.Disarm();

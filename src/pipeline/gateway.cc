@@ -15,7 +15,6 @@ namespace baagate::pipeline {
 namespace {
 
 using namespace baagate::http;
-using namespace boost::asio::experimental::awaitable_operators;
 namespace oa = baagate::providers::openai;
 namespace json = boost::json;
 using core::LogLevel;
@@ -45,7 +44,6 @@ struct RequestContext {
   std::size_t events = 0;
   bool stream_completed = false;
   bool client_gone = false;
-  bool exchange_done = false;  // Forward finished: a later close is an ordinary hang-up
   Clock::time_point upstream_start{};
   Clock::time_point first_byte{};
 
@@ -217,18 +215,14 @@ net::awaitable<void> GatewayHandler::Run(Request& req, Connection& conn, Request
       ctx.route->upstream_model.empty() ? ctx.parsed.model : ctx.route->upstream_model;
   ctx.upstream_body = oa::EncodeUpstreamBody(ctx.parsed, upstream_model);
 
-  // forward and relay; a client that goes away cancels the upstream exchange
-  auto watch = [&]() -> net::awaitable<void> {
-    co_await conn.WaitForDisconnect();
-    if (ctx.exchange_done) co_return;
+  // forward and relay; a client that goes away cancels the upstream exchange: closing the
+  // upstream connection makes whatever Forward awaits on it fail at once
+  conn.ArmDisconnectWatch([&ctx] {
     ctx.client_gone = true;
     if (ctx.upstream) ctx.upstream->stream().Close();
-  };
-  auto exchange = [&]() -> net::awaitable<void> {
-    co_await Forward(conn, ctx);
-    ctx.exchange_done = true;
-  };
-  co_await (exchange() || watch());
+  });
+  co_await Forward(conn, ctx);
+  conn.DisarmDisconnectWatch();
   if (ctx.client_gone && ctx.status == 0) ctx.status = 499;
 }
 
@@ -278,8 +272,10 @@ net::awaitable<void> GatewayHandler::Forward(Connection& conn, RequestContext& c
 
   // The first-byte deadline covers writing the request and waiting for the response head.
   deadline.Arm(target.first_byte_timeout, [c = uc.get()] { c->stream().Close(); });
-  auto [wec, wn] = co_await uc->stream().With(
-      [&](auto& s) { return bhttp::async_write(s, ureq, kTok); });
+  bhttp::request_serializer<bhttp::string_body> sr(ureq);
+  auto [wec, wn] = co_await NowOrLater(
+      uc->stream(), [&](tcp::socket& s, error_code& e) { return bhttp::write(s, sr, e); },
+      [&](auto& s) { return bhttp::async_write(s, sr, kTok); });
   if (wec) {
     bool fired = deadline.fired();
     deadline.Disarm();

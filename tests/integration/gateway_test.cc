@@ -299,25 +299,64 @@ TEST(GatewayUpstream, FlagsATruncatedStream) {
   ExpectStreamFailedCleanly(r, "upstream_stream_incomplete");
 }
 
+std::string WaitForStats(Harness& h, std::string_view want) {
+  std::string stats;
+  for (int i = 0; i < 100; ++i) {
+    stats = h.vendor().StatsJson();
+    if (stats.find(want) != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return stats;
+}
+
+std::string RawChatRequest(const std::string& body) {
+  return "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+         std::string(kGatewayKey) + "\r\nContent-Type: application/json\r\nContent-Length: " +
+         std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
 TEST(GatewayCancellation, AClientThatLeavesMidStreamCancelsTheUpstream) {
   Harness h;
   {
     Client c(h.gateway());
-    std::string body = ChatBody("one two three four five six seven [[fake:chunk-delay=200]]", true);
-    std::string raw = "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
-                      std::string(kGatewayKey) +
-                      "\r\nContent-Type: application/json\r\nContent-Length: " +
-                      std::to_string(body.size()) + "\r\n\r\n" + body;
-    net::write(c.socket(), net::buffer(raw));
+    net::write(c.socket(), net::buffer(RawChatRequest(
+                               ChatBody("one two three four five six seven [[fake:chunk-delay=200]]", true))));
     char buf[256];
     c.socket().read_some(net::buffer(buf));  // the head and first events arrived
   }  // the client closes here, mid-stream
-  std::string stats;
-  for (int i = 0; i < 100; ++i) {
-    stats = h.vendor().StatsJson();
-    if (stats.find("\"streams_aborted\":1") != std::string::npos) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  std::string stats = WaitForStats(h, "\"streams_aborted\":1");
+  EXPECT_NE(stats.find("\"streams_aborted\":1"), std::string::npos) << stats;
+  EXPECT_NE(stats.find("\"streams_completed\":0"), std::string::npos) << stats;
+}
+
+// The vendor is still thinking (2 s before its first byte) when the client leaves: the gateway
+// must notice the hang-up itself, not at its next write, and drop the vendor connection.
+TEST(GatewayCancellation, AClientThatLeavesBeforeTheFirstByteCancelsTheUpstream) {
+  Harness h;
+  {
+    Client c(h.gateway());
+    net::write(c.socket(), net::buffer(RawChatRequest(ChatBody("x [[fake:latency=2000]]", true))));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
+  std::string stats = WaitForStats(h, "\"streams_aborted\":1");
+  EXPECT_NE(stats.find("\"streams_aborted\":1"), std::string::npos) << stats;
+  EXPECT_NE(stats.find("\"streams_completed\":0"), std::string::npos) << stats;
+}
+
+TEST(GatewayCancellation, ATlsClientThatLeavesBeforeTheFirstByteCancelsTheUpstream) {
+  Harness h({.gateway_tls = true});
+  {
+    net::io_context io;
+    net::ssl::context ctx(net::ssl::context::tls_client);
+    ctx.load_verify_file(Harness::CertDir() + "/ca.pem");
+    net::ssl::stream<tcp::socket> s(io, ctx);
+    s.next_layer().connect(h.gateway());
+    s.handshake(net::ssl::stream_base::client);
+    net::write(s, net::buffer(RawChatRequest(ChatBody("x [[fake:latency=2000]]", true))));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    s.next_layer().close();  // the client goes away (as an aborted SDK request does)
+  }
+  std::string stats = WaitForStats(h, "\"streams_aborted\":1");
   EXPECT_NE(stats.find("\"streams_aborted\":1"), std::string::npos) << stats;
   EXPECT_NE(stats.find("\"streams_completed\":0"), std::string::npos) << stats;
 }
