@@ -80,9 +80,16 @@ int main(int argc, char** argv) {
       {"fake-vendor", baagate::cli::RegisterFakeVendor(app)},
       {"key", baagate::cli::RegisterKey(app)},
       {"config", baagate::cli::RegisterConfig(app)},
+      {"phi", baagate::cli::RegisterPhi(app)},
   };
   CLI11_PARSE(app, argc, argv);
   for (const auto& [name, cmd] : commands) {
+    if (name == "phi") {
+      if (app.got_subcommand("scan") || app.got_subcommand("deid") || app.got_subcommand("eval")) {
+        return cmd();
+      }
+      continue;
+    }
     if (app.got_subcommand(name)) return cmd();
   }
   return 2;

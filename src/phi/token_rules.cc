@@ -1,0 +1,694 @@
+#include "phi/token_rules.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdint>
+#include <string>
+
+namespace baagate::phi {
+
+namespace {
+
+enum class Kind : std::uint8_t { kWord, kNum, kPunct };
+
+struct Token {
+  std::uint32_t b;       // relative to the window
+  std::uint32_t e;
+  std::uint32_t stem_e;  // end without a possessive "'s"
+  Kind kind;
+  bool cap;       // first letter upper case
+  bool all_caps;  // every letter upper case, at least two letters
+  bool poss;      // ends in 's or ’s
+  bool nl_before; // a line break (or start) precedes: a heading or a new record
+};
+
+inline bool IsAsciiLetter(unsigned char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
+inline bool IsLetterByte(unsigned char c) { return IsAsciiLetter(c) || c >= 0x80; }
+inline bool IsDigitByte(unsigned char c) { return c >= '0' && c <= '9'; }
+
+// Length of an apostrophe at t[i]: 1 for ', 3 for U+2019, else 0.
+std::size_t ApostropheAt(std::string_view t, std::size_t i) {
+  if (t[i] == '\'') return 1;
+  if (i + 2 < t.size() && static_cast<unsigned char>(t[i]) == 0xE2 &&
+      static_cast<unsigned char>(t[i + 1]) == 0x80 && static_cast<unsigned char>(t[i + 2]) == 0x99) {
+    return 3;
+  }
+  return 0;
+}
+
+void Tokenize(std::string_view t, std::vector<Token>& toks) {
+  toks.clear();
+  std::size_t i = 0, n = t.size();
+  bool nl = true;
+  while (i < n) {
+    unsigned char c = static_cast<unsigned char>(t[i]);
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == 0) {
+      if (c == '\n') nl = true;
+      ++i;
+      continue;
+    }
+    Token tok{};
+    tok.b = static_cast<std::uint32_t>(i);
+    tok.nl_before = nl;
+    nl = false;
+    std::size_t ap = ApostropheAt(t, i);
+    if (ap == 0 && IsLetterByte(c)) {
+      // Multi-byte punctuation such as U+2019 is handled by ApostropheAt; other bytes >= 0x80
+      // are treated as letters (names in any script).
+      tok.kind = Kind::kWord;
+      std::size_t letters = 0, upper = 0;
+      while (i < n) {
+        unsigned char d = static_cast<unsigned char>(t[i]);
+        std::size_t a = ApostropheAt(t, i);
+        if (a > 0) {
+          if (i + a < n && IsAsciiLetter(static_cast<unsigned char>(t[i + a]))) {
+            bool s_end = (t[i + a] == 's' || t[i + a] == 'S') &&
+                         (i + a + 1 >= n || !IsLetterByte(static_cast<unsigned char>(t[i + a + 1])));
+            if (s_end) {
+              tok.poss = true;
+              tok.stem_e = static_cast<std::uint32_t>(i);
+              i += a + 1;
+              break;
+            }
+            i += a;  // O'Brien
+            continue;
+          }
+          break;
+        }
+        if (!IsLetterByte(d) || (d == 0xE2 && ApostropheAt(t, i) == 0 && false)) break;
+        if (d >= 0x80 && d == 0xE2 && i + 2 < n && static_cast<unsigned char>(t[i + 1]) == 0x80) {
+          break;  // U+2000..U+203F: general punctuation (dashes, quotes)
+        }
+        if (IsAsciiLetter(d)) {
+          ++letters;
+          if (d < 'a') ++upper;
+        }
+        ++i;
+      }
+      if (i == tok.b) ++i;  // defensive: always make progress
+      tok.e = static_cast<std::uint32_t>(i);
+      if (!tok.poss) tok.stem_e = tok.e;
+      unsigned char first = static_cast<unsigned char>(t[tok.b]);
+      tok.cap = first >= 'A' && first <= 'Z';
+      tok.all_caps = letters >= 2 && upper == letters;
+    } else if (IsDigitByte(c)) {
+      tok.kind = Kind::kNum;
+      while (i < n && IsDigitByte(static_cast<unsigned char>(t[i]))) ++i;
+      tok.e = tok.stem_e = static_cast<std::uint32_t>(i);
+    } else {
+      tok.kind = Kind::kPunct;
+      std::size_t len = ap > 0 ? ap : 1;
+      if (c >= 0x80 && ap == 0) {
+        len = 1;
+        while (i + len < n && (static_cast<unsigned char>(t[i + len]) & 0xC0) == 0x80) ++len;
+      }
+      i += len;
+      tok.e = tok.stem_e = static_cast<std::uint32_t>(i);
+    }
+    toks.push_back(tok);
+  }
+}
+
+bool EqualsLower(std::string_view w, std::string_view lower) {
+  if (w.size() != lower.size()) return false;
+  for (std::size_t i = 0; i < w.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(w[i])) != lower[i]) return false;
+  }
+  return true;
+}
+
+template <std::size_t N>
+bool InList(std::string_view w, const std::string_view (&list)[N]) {
+  if (w.size() > 24) return false;
+  for (std::string_view x : list) {
+    if (EqualsLower(w, x)) return true;
+  }
+  return false;
+}
+
+constexpr std::string_view kTitles[] = {"dr", "doctor", "mr", "mrs", "ms", "miss", "mx", "prof",
+                                        "professor", "pt", "nurse", "sister", "father",
+                                        "rev", "judge", "officer", "rn", "np", "pa"};
+// Lower-case words after which a capitalised word is likely a person.
+constexpr std::string_view kPersonCues[] = {
+    "patient", "pt", "named", "name", "wife", "husband", "son", "daughter", "mother", "father",
+    "brother", "sister", "caregiver", "spouse", "partner", "grandson", "granddaughter",
+    "grandmother", "grandfather", "aunt", "uncle", "niece", "nephew", "friend", "neighbor",
+    "neighbour", "employer", "boss", "mom", "dad", "child", "baby", "guardian", "resident",
+    "client", "member", "called", "surgeon", "physician", "provider", "nurse", "doctor",
+    "attending", "pcp", "referred", "by", "contact", "cc", "from", "mrs", "mr", "ms", "dr"};
+constexpr std::string_view kMonths[] = {
+    "jan", "january", "feb", "february", "mar", "march", "apr", "april", "may", "jun", "june",
+    "jul", "july", "aug", "august", "sep", "sept", "september", "oct", "october", "nov",
+    "november", "dec", "december", "monday", "tuesday", "wednesday", "thursday", "friday",
+    "saturday", "sunday", "spring", "summer", "fall", "autumn", "winter", "christmas",
+    "easter", "thanksgiving"};
+// Words that head a facility name ("St. Mary's Hospital", "NYU Langone").
+constexpr std::string_view kFacilityHeads[] = {
+    "hospital", "hospitals", "hosp", "clinic", "clinics", "center", "centre", "ctr",
+    "healthcare", "infirmary", "hospice", "langone", "presbyterian", "permanente", "sinai",
+    "hopkins", "general", "memorial", "med", "health", "institute", "pavilion", "sanatorium",
+    "sanitarium", "practice", "pediatrics", "associates", "rehab", "rehabilitation",
+    "pharmacy", "lab", "laboratory", "laboratories", "urgent", "va", "vamc", "home",
+    "methodist", "baptist", "mercy", "kaiser", "geisinger", "mayo", "ochsner", "cedars",
+    "regional", "university"};
+// Heads that need a capitalised modifier ("Chicago General"), and words that, before "Health"
+// or "Center", make an organisation or a topic rather than a place.
+constexpr std::string_view kWeakHeads[] = {"general", "health", "home", "practice", "lab",
+                                           "laboratory", "pharmacy", "university", "regional",
+                                           "associates", "pediatrics", "memorial", "urgent",
+                                           "center", "centre", "institute", "med", "methodist",
+                                           "baptist", "mercy"};
+constexpr std::string_view kNonPlaceModifiers[] = {
+    "mental", "public", "behavioral", "behavioural", "global", "world", "national", "digital",
+    "occupational", "population", "women's", "men's", "community", "the", "a", "an", "this",
+    "that", "our", "your", "their", "his", "her", "my", "data", "disease", "cancer", "heart",
+    "american", "surgeon", "attorney", "secretary", "inspector", "consul", "home", "nursing",
+    "medical", "health", "general", "new", "care", "research", "trauma", "poison", "control"};
+// Medical nouns after which a capitalised word is an eponym, not a person or place.
+constexpr std::string_view kEponymHeads[] = {
+    "disease", "syndrome", "reflex", "sign", "score", "scale", "index", "criteria",
+    "criterion", "test", "rule", "rules", "classification", "lymphoma", "palsy", "phenomenon",
+    "maneuver", "manoeuvre", "procedure", "operation", "fracture", "triad", "tumor", "tumour",
+    "ulcer", "equation", "formula", "method", "technique", "protocol", "staging", "stage",
+    "grade", "body", "bodies", "node", "nodes", "cell", "cells", "catheter", "position", "law",
+    "effect", "dementia", "disorder", "encephalopathy", "anomaly", "repair", "approach",
+    "questionnaire", "inventory", "assessment", "model", "calculator", "wort", "virus",
+    "fever", "infection", "bacteria", "agar", "stain", "solution", "type", "murmur", "nodule",
+    "contracture", "deformity", "cyst", "sarcoma", "ataxia", "chorea", "dystrophy",
+    "neuropathy", "anemia", "anaemia", "thyroiditis", "esophagus", "diverticulum", "space",
+    "pouch", "duct", "canal", "gland", "glands", "point", "line", "lines", "curve", "ratio",
+    "number", "phase", "trial", "study", "risk", "pain", "depression", "loop", "plan",
+    "diet", "tube", "valve", "cycle", "shunt", "block", "angle", "instrument"};
+constexpr std::string_view kLocationCues[] = {"in", "at", "from", "to", "near", "of",
+                                              "visiting", "lives", "resides", "moved"};
+constexpr std::string_view kVisitVerbs[] = {"seen", "treated", "admitted", "transferred",
+                                            "presented", "visited", "discharged", "evaluated",
+                                            "hospitalized", "followed", "works", "employed",
+                                            "lives", "living", "resides", "born"};
+constexpr std::string_view kNotNameWords[] = {
+    "the", "and", "of", "on", "at", "in", "for", "with", "to", "a", "an", "is", "was", "are",
+    "what", "which", "how", "when", "where", "who", "why", "does", "do", "can", "should",
+    "could", "would", "will", "please", "patient", "pt", "hospital", "clinic", "center",
+    "history", "type", "stage", "grade", "class", "level", "day", "week", "month", "year",
+    "i", "ii", "iii", "iv", "md", "do", "phd", "rn", "np", "pa", "dds", "jr", "sr", "st",
+    "saint", "mount", "mt", "fort", "ft", "port", "lake", "north", "south", "east", "west",
+    "new", "san", "los", "las", "santa"};
+constexpr std::string_view kSaintWords[] = {"st", "saint", "mt", "mount", "ste", "sainte"};
+constexpr std::string_view kCountyWords[] = {"county", "parish", "borough", "township"};
+constexpr std::string_view kKnownFacilities[] = {
+    "ucsf", "ucla", "nyu", "upmc", "mgh", "ucsd", "ohsu", "musc", "uchealth", "kaiser",
+    "geisinger", "mayo", "ochsner", "cedars-sinai", "intermountain", "sutter", "dignity",
+    "atrium", "advocate", "banner", "beaumont", "spectrum", "providence", "northwell",
+    "montefiore", "brigham", "dartmouth-hitchcock", "vanderbilt", "emory", "duke", "stanford",
+    "usc", "ucd", "uci", "ucsd", "osu", "ohsu", "ummc", "uab", "utsw", "umass"};
+
+class Window {
+ public:
+  Window(std::string_view t, std::size_t base, const Dictionaries& d, std::vector<Candidate>& out)
+      : t_(t), base_(base), d_(d), out_(out) {}
+
+  void Run() {
+    Tokenize(t_, toks_);
+    for (std::size_t i = 0; i < toks_.size(); ++i) {
+      if (toks_[i].kind == Kind::kNum) {
+        Address(i);
+        continue;
+      }
+      if (toks_[i].kind != Kind::kWord) continue;
+      if (!toks_[i].cap) {
+        continue;
+      }
+      Title(i);
+      FacilityHead(i);
+      Saint(i);
+      KnownFacility(i);
+      County(i);
+      FirstName(i);
+      CuedName(i);
+      City(i);
+      CuedPlace(i);
+      Roster(i);
+    }
+  }
+
+ private:
+  std::string_view W(std::size_t i) const {
+    return t_.substr(toks_[i].b, toks_[i].e - toks_[i].b);
+  }
+  std::string_view Stem(std::size_t i) const {
+    return t_.substr(toks_[i].b, toks_[i].stem_e - toks_[i].b);
+  }
+  bool IsWord(std::size_t i) const { return i < toks_.size() && toks_[i].kind == Kind::kWord; }
+  bool IsPunct(std::size_t i, char c) const {
+    return i < toks_.size() && toks_[i].kind == Kind::kPunct && t_[toks_[i].b] == c &&
+           toks_[i].e == toks_[i].b + 1;
+  }
+  bool Cap(std::size_t i) const { return IsWord(i) && toks_[i].cap; }
+  // "P" or "P." (returns the index after the initial and its dot).
+  bool Initial(std::size_t i, std::size_t* next) const {
+    if (!IsWord(i) || toks_[i].e - toks_[i].b != 1 || !toks_[i].cap) return false;
+    *next = IsPunct(i + 1, '.') && toks_[i + 1].b == toks_[i].e ? i + 2 : i + 1;
+    return true;
+  }
+  bool Adjacent(std::size_t a, std::size_t b) const {  // b follows a with at most one space
+    return toks_[b].b - toks_[a].e <= 2;
+  }
+  bool IsMonth(std::size_t i) const { return InList(Stem(i), kMonths); }
+  bool English(std::size_t i) const { return d_.IsEnglishWord(Stem(i)); }
+  // A capitalised word that could be part of a person's name.
+  bool NamePart(std::size_t i) const {
+    if (!Cap(i) || IsMonth(i)) return false;
+    std::string_view s = Stem(i);
+    if (InList(s, kNotNameWords) || InList(s, kFacilityHeads) || InList(s, kTitles)) return false;
+    if (d_.IsStateName(s)) return false;
+    return true;
+  }
+  void Emit(std::size_t b, std::size_t e, PhiClass cls, float conf, std::string_view rule) {
+    if (e > b) out_.push_back({base_ + b, base_ + e, cls, conf, rule});
+  }
+  std::size_t End(std::size_t i) const { return toks_[i].stem_e; }
+  std::size_t LowerIdx(std::size_t i) const { return i; }
+
+  // True if a medical head noun follows token `last` within three tokens ("Wilson's disease",
+  // "Framingham risk score", "McGill Pain Index").
+  bool EponymAfter(std::size_t last) const {
+    for (std::size_t k = last + 1; k < toks_.size() && k <= last + 3; ++k) {
+      if (!IsWord(k)) {
+        if (IsPunct(k, '-')) continue;
+        return false;
+      }
+      if (InList(Stem(k), kEponymHeads)) return true;
+    }
+    return false;
+  }
+  bool EponymBefore(std::size_t first) const {  // "the Chaddock reflex"-style, "Lyme"
+    return first > 0 && IsWord(first - 1) && EqualsLower(Stem(first - 1), "positive");
+  }
+
+  // Collects up to three name parts (words or initials) from token i; returns the end token.
+  std::size_t NameRun(std::size_t i, std::size_t max_parts = 3) const {
+    std::size_t j = i, parts = 0;
+    while (j < toks_.size() && parts < max_parts) {
+      std::size_t next = 0;
+      if (Initial(j, &next)) {
+        j = next;
+        ++parts;
+        continue;
+      }
+      if (NamePart(j) && (j == i || Adjacent(j - 1, j))) {
+        bool poss = toks_[j].poss;
+        ++j;
+        ++parts;
+        if (poss) break;
+        // Hyphenated surnames: "Smith-Jones".
+        if (IsPunct(j, '-') && Cap(j + 1) && toks_[j].b == toks_[j - 1].e) j += 2;
+        continue;
+      }
+      break;
+    }
+    return j;
+  }
+  std::size_t SpanEnd(std::size_t end_tok) const {
+    // The end offset of the run ending before token end_tok.
+    return toks_[end_tok - 1].kind == Kind::kWord ? toks_[end_tok - 1].stem_e
+                                                  : toks_[end_tok - 1].e;
+  }
+
+  void Title(std::size_t i) {
+    if (!InList(W(i), kTitles) || toks_[i].poss) return;
+    std::string_view w = W(i);
+    bool strong = !EqualsLower(w, "sister") && !EqualsLower(w, "father") &&
+                  !EqualsLower(w, "nurse") && !EqualsLower(w, "judge") &&
+                  !EqualsLower(w, "officer") && !EqualsLower(w, "doctor") &&
+                  !EqualsLower(w, "professor");
+    if (w.size() <= 3 && !toks_[i].cap) return;
+    std::size_t j = i + 1;
+    if (IsPunct(j, '.')) ++j;
+    std::size_t end = NameRun(j);
+    if (end == j) return;
+    // "Dr. Smith" needs a capitalised word (not only an initial) unless the title is strong.
+    Emit(toks_[i].b, SpanEnd(end), PhiClass::kName, strong ? 0.95F : 0.8F, "name.title");
+  }
+
+  void FirstName(std::size_t i) {
+    if (!NamePart(i) || !d_.IsFirstName(Stem(i))) return;
+    if (i > 0 && InList(W(i - 1), kTitles)) return;  // Title() covers it
+    if (i > 0 && (IsPunct(i - 1, '.') && i > 1 && InList(W(i - 2), kTitles))) return;
+    bool english = English(i) || d_.IsCity(Stem(i));
+    std::size_t end = NameRun(i);
+    std::size_t parts_end = end;
+    if (parts_end > i + 1 && !toks_[i].poss) {
+      // First name + initial or surname.
+      std::size_t next = 0;
+      bool initial = Initial(i + 1, &next);
+      bool surname = !initial && (d_.IsSurname(Stem(i + 1)) || !English(i + 1));
+      if (initial || surname) {
+        if (EponymAfter(parts_end - 1)) return;
+        float conf = english ? 0.75F : 0.92F;
+        if (initial && english) conf = 0.8F;
+        Emit(toks_[i].b, SpanEnd(parts_end), PhiClass::kName, conf, "name.first_last");
+        return;
+      }
+    }
+    // A first name alone ("Anna"): only if it is not also a common word or a place.
+    if (english || EponymAfter(i) || d_.IsStateName(Stem(i))) return;
+    float conf = 0.6F;
+    if (i > 0 && IsPunct(i - 1, ',') && IsPunct(i + 1, ',')) conf = 0.8F;
+    Emit(toks_[i].b, toks_[i].stem_e, PhiClass::kName, conf, "name.first");
+  }
+
+  void CuedName(std::size_t i) {
+    if (i == 0 || !NamePart(i)) return;
+    std::size_t c = i - 1;
+    if (IsPunct(c, ':') || IsPunct(c, ',')) {
+      if (c == 0) return;
+      --c;
+    }
+    if (!IsWord(c) || !InList(W(c), kPersonCues)) return;
+    if (InList(W(c), kTitles) && toks_[c].cap) return;  // Title() covers it
+    bool strong_cue = !EqualsLower(W(c), "by") && !EqualsLower(W(c), "from") &&
+                      !EqualsLower(W(c), "contact") && !EqualsLower(W(c), "cc") &&
+                      !EqualsLower(W(c), "member") && !EqualsLower(W(c), "client");
+    std::size_t end = NameRun(i);
+    if (end == i) return;
+    bool namey = d_.IsFirstName(Stem(i)) || d_.IsSurname(Stem(i)) || !English(i);
+    if (!namey || EponymAfter(end - 1)) return;
+    if (d_.IsCity(Stem(i)) && !d_.IsFirstName(Stem(i))) return;
+    Emit(toks_[i].b, SpanEnd(end), PhiClass::kName, strong_cue ? 0.85F : 0.6F, "name.cue");
+  }
+
+  void Roster(std::size_t i) {
+    if (d_.IsRosterToken(Stem(i))) {
+      Emit(toks_[i].b, toks_[i].stem_e, PhiClass::kName, 0.99F, "name.roster");
+    }
+  }
+
+  // Extends a facility name leftwards from its head word.
+  std::size_t FacilityStart(std::size_t head) const {
+    std::size_t s = head;
+    int guard = 0;
+    while (s > 0 && guard++ < 8) {
+      std::size_t p = s - 1;
+      if (Cap(p) && !IsMonth(p) && !InList(W(p), kTitles) && Adjacent(p, s)) {
+        if (EqualsLower(Stem(p), "the")) break;
+        s = p;
+        continue;
+      }
+      if (IsPunct(p, '.') && p > 0 && InList(W(p - 1), kSaintWords)) {
+        s = p - 1;
+        continue;
+      }
+      if ((IsPunct(p, '-') || IsPunct(p, '&') ||
+           (IsWord(p) && (W(p) == "and" || W(p) == "of"))) &&
+          p > 0 && Cap(p - 1) && s != head + 1) {
+        s = p - 1;
+        continue;
+      }
+      break;
+    }
+    return s;
+  }
+
+  void FacilityHead(std::size_t i) {
+    if (!InList(Stem(i), kFacilityHeads)) return;
+    std::size_t s = FacilityStart(i);
+    bool weak = InList(Stem(i), kWeakHeads);
+    if (s == i) {
+      // A bare head word: only proper-noun heads ("Geisinger", "Langone") stand alone.
+      static constexpr std::string_view kProperHeads[] = {
+          "langone", "presbyterian", "permanente", "sinai", "hopkins", "kaiser", "geisinger",
+          "mayo", "ochsner", "cedars"};
+      if (!InList(Stem(i), kProperHeads) || weak) return;
+    }
+    if (s < i && weak && InList(Stem(i - 1), kNonPlaceModifiers) && s == i - 1) return;
+    if (s < i && InList(Stem(s), kNonPlaceModifiers) && s + 1 == i) return;
+    // Extend right over following heads ("Medical Center", "Clinic Hospital").
+    std::size_t e = i;
+    while (e + 1 < toks_.size() && Cap(e + 1) && Adjacent(e, e + 1) &&
+           InList(Stem(e + 1), kFacilityHeads)) {
+      ++e;
+    }
+    // "Methodist Hospital" at a sentence start is still a facility; "The Clinic" is not.
+    Emit(toks_[s].b, toks_[e].stem_e, PhiClass::kLocation, s < i ? 0.88F : 0.7F,
+         "location.facility");
+  }
+
+  void Saint(std::size_t i) {
+    if (!InList(W(i), kSaintWords)) return;
+    std::size_t j = i + 1;
+    if (IsPunct(j, '.')) ++j;
+    if (!Cap(j) || IsMonth(j)) return;
+    if (EponymAfter(j)) return;
+    Emit(toks_[i].b, toks_[j].stem_e, PhiClass::kLocation, 0.75F, "location.saint");
+  }
+
+  void KnownFacility(std::size_t i) {
+    std::size_t e = i;
+    // "Cedars-Sinai" is three tokens.
+    if (IsPunct(i + 1, '-') && Cap(i + 2) && toks_[i + 1].b == toks_[i].e) e = i + 2;
+    std::string_view phrase = t_.substr(toks_[i].b, toks_[e].stem_e - toks_[i].b);
+    if (InList(phrase, kKnownFacilities) || InList(Stem(i), kKnownFacilities)) {
+      if (!InList(phrase, kKnownFacilities)) e = i;
+      if (EponymAfter(e)) return;
+      Emit(toks_[i].b, toks_[e].stem_e, PhiClass::kLocation, 0.8F, "location.known_facility");
+    }
+  }
+
+  void County(std::size_t i) {
+    if (!InList(Stem(i), kCountyWords) || i == 0 || !Cap(i - 1)) return;
+    std::size_t s = i - 1;
+    while (s > 0 && Cap(s - 1) && Adjacent(s - 1, s) && s + 3 > i) --s;
+    Emit(toks_[s].b, toks_[i].stem_e, PhiClass::kLocation, 0.9F, "location.county");
+  }
+
+  // Longest city phrase starting at token i (capitalised words, "St." allowed); 0 if none.
+  std::size_t CityAt(std::size_t i) const {
+    std::size_t best = 0;
+    std::string phrase;
+    std::size_t j = i, words = 0;
+    while (j < toks_.size() && words < d_.max_city_words() && words < 4) {
+      if (!Cap(j)) break;
+      if (words > 0) {
+        if (!Adjacent(j - 1, j)) break;
+        phrase += ' ';
+      }
+      phrase.append(Stem(j));
+      ++words;
+      std::size_t k = j + 1;
+      if (IsPunct(k, '.') && InList(Stem(j), kSaintWords)) {
+        // "St. Louis" is stored as "saint louis" in some lists and "st louis" in others.
+        ++k;
+      }
+      if (d_.IsCity(phrase)) best = j + 1;
+      if (toks_[j].poss) break;
+      j = k;
+    }
+    return best;
+  }
+
+  void City(std::size_t i) {
+    if (i > 0 && Cap(i - 1) && Adjacent(i - 1, i) && !toks_[i - 1].nl_before) {
+      // Inside a longer capitalised run: only the run's first word starts a city, unless a
+      // cue comes right before ("Jane Doe in Miami" is handled at "Miami" by the cue check).
+    }
+    std::size_t end = CityAt(i);
+    if (end == 0) return;
+    std::size_t last = end - 1;
+    std::size_t words = 0;
+    for (std::size_t k = i; k < end; ++k) words += IsWord(k) ? 1 : 0;
+    if (EponymAfter(last) || IsMonth(i)) return;
+    std::string_view s = Stem(i);
+    bool ambiguous = English(i) || d_.IsFirstName(s) || d_.IsStateName(s) ||
+                     InList(s, kNotNameWords) || toks_[i].all_caps;
+    // A city followed by ", ST" or ", State".
+    bool state_after = IsPunct(end, ',') && IsWord(end + 1) &&
+                       ((toks_[end + 1].all_caps && d_.IsStateAbbr(W(end + 1))) ||
+                        d_.IsStateName(Stem(end + 1)));
+    bool cue_before = i > 0 && IsWord(i - 1) && InList(W(i - 1), kLocationCues) &&
+                      !toks_[i - 1].cap;
+    float conf = 0.3F;
+    if (words >= 2 && !ambiguous) conf = 0.85F;
+    else if (words >= 2) conf = 0.6F;
+    else if (!ambiguous) conf = 0.6F;
+    if (state_after) conf = std::max(conf, 0.9F);
+    if (cue_before && !ambiguous) conf = std::max(conf, 0.8F);
+    if (cue_before && ambiguous && !English(i)) conf = std::max(conf, 0.6F);
+    // Sentence-initial capitalised common words are not cities on their own.
+    Emit(toks_[i].b, toks_[last].stem_e, PhiClass::kLocation, conf, "location.city");
+  }
+
+  // "seen at Cedar Crest", "admitted to Lakeside": a capitalised phrase after a visit verb.
+  void CuedPlace(std::size_t i) {
+    if (i < 1 || !IsWord(i - 1)) return;
+    std::string_view prep = W(i - 1);
+    if (!(EqualsLower(prep, "at") || EqualsLower(prep, "to") || EqualsLower(prep, "in"))) return;
+    bool verb = i >= 2 && IsWord(i - 2) && InList(W(i - 2), kVisitVerbs);
+    bool at = EqualsLower(prep, "at");
+    if (!verb && !at) return;
+    if (IsMonth(i) || InList(Stem(i), kTitles) || InList(Stem(i), kNotNameWords)) return;
+    if (d_.IsStateName(Stem(i)) || (toks_[i].all_caps && d_.IsStateAbbr(W(i)))) return;
+    std::size_t e = i;
+    while (e + 1 < toks_.size() && e < i + 4 && Cap(e + 1) && Adjacent(e, e + 1) &&
+           !IsMonth(e + 1) && !toks_[e].poss) {
+      ++e;
+    }
+    if (EponymAfter(e)) return;
+    std::size_t words = e - i + 1;
+    bool plain_word = words == 1 && English(i) && !toks_[i].all_caps;
+    if (plain_word) return;
+    if (d_.IsFirstName(Stem(i)) && words == 1) return;
+    float conf = verb ? 0.7F : (words >= 2 || toks_[i].all_caps ? 0.6F : 0.55F);
+    Emit(toks_[i].b, toks_[e].stem_e, PhiClass::kLocation, conf, "location.cue");
+  }
+
+  // "123 Maple Street", "4 Elm Ave., Apt 2B".
+  void Address(std::size_t i) {
+    std::size_t digits = toks_[i].e - toks_[i].b;
+    if (digits > 6 || !Cap(i + 1) || !Adjacent(i, i + 1)) return;
+    if (i > 0 && (IsPunct(i - 1, '.') || IsPunct(i - 1, ',')) && i > 1 &&
+        toks_[i - 2].kind == Kind::kNum && toks_[i - 1].e == toks_[i].b) {
+      return;  // "1,234 Main" is unlikely; "1.5 Tesla" is a quantity
+    }
+    std::size_t j = i + 1;
+    std::size_t words = 0;
+    while (j < toks_.size() && words < 5 && IsWord(j) && (toks_[j].cap || words > 0) &&
+           Adjacent(j - 1, j)) {
+      ++words;
+      if (words >= 2 && d_.IsStreetSuffix(Stem(j)) && toks_[j].cap) {
+        std::size_t e = j;
+        if (IsPunct(e + 1, '.')) ++e;
+        // Optional direction and unit: "NW", "Apt 4B", "Suite 200".
+        std::size_t k = e + 1;
+        if (IsPunct(k, ',')) ++k;
+        if (IsWord(k) && (EqualsLower(W(k), "apt") || EqualsLower(W(k), "suite") ||
+                          EqualsLower(W(k), "unit") || EqualsLower(W(k), "ste"))) {
+          std::size_t u = k + 1;
+          if (IsPunct(u, '.')) ++u;
+          if (IsPunct(u, '#')) ++u;
+          if (u < toks_.size() && toks_[u].kind != Kind::kPunct) e = u;
+        }
+        std::size_t end_off = toks_[e].e;
+        // ", City, ST 12345": take the city and state too (the state alone may stay, but a
+        // span that stops short would leave part of the address readable).
+        std::size_t m = e + 1;
+        if (IsPunct(m, ',') && Cap(m + 1)) {
+          std::size_t c = m + 1;
+          while (c + 1 < toks_.size() && Cap(c + 1) && Adjacent(c, c + 1) && c < m + 4) ++c;
+          end_off = toks_[c].e;
+          std::size_t s2 = c + 1;
+          if (IsPunct(s2, ',') && IsWord(s2 + 1) && toks_[s2 + 1].all_caps &&
+              d_.IsStateAbbr(W(s2 + 1))) {
+            end_off = toks_[s2 + 1].e;
+            if (s2 + 2 < toks_.size() && toks_[s2 + 2].kind == Kind::kNum) end_off = toks_[s2 + 2].e;
+          }
+        }
+        Emit(toks_[i].b, end_off, PhiClass::kLocation, 0.9F, "location.street_address");
+        return;
+      }
+      ++j;
+    }
+  }
+
+  std::string_view t_;
+  std::size_t base_;
+  const Dictionaries& d_;
+  std::vector<Candidate>& out_;
+  std::vector<Token> toks_;
+};
+
+}  // namespace
+
+void RunTokenRules(std::string_view text, const Dictionaries& dicts, std::vector<Candidate>& out) {
+  // Windows of about 256 KiB cut at a line break (or a space) bound the token buffer, so a
+  // 100 MB line costs the same memory as a short one.
+  constexpr std::size_t kWindow = 256 * 1024;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t end = std::min(text.size(), pos + kWindow);
+    if (end < text.size()) {
+      std::size_t cut = text.rfind('\n', end);
+      if (cut == std::string_view::npos || cut <= pos + kWindow / 2) cut = text.rfind(' ', end);
+      if (cut != std::string_view::npos && cut > pos + kWindow / 2) end = cut + 1;
+    }
+    Window w(text.substr(pos, end - pos), pos, dicts, out);
+    w.Run();
+    pos = end;
+  }
+  // Roster phrases (multi-word patient names) are matched verbatim, case-insensitively.
+  for (const std::string& phrase : dicts.roster_phrases()) {
+    if (phrase.empty()) continue;
+    auto it = text.begin();
+    while (true) {
+      it = std::search(it, text.end(), phrase.begin(), phrase.end(), [](char a, char b) {
+        return std::tolower(static_cast<unsigned char>(a)) ==
+               std::tolower(static_cast<unsigned char>(b));
+      });
+      if (it == text.end()) break;
+      std::size_t b = static_cast<std::size_t>(it - text.begin());
+      out.push_back({b, b + phrase.size(), PhiClass::kName, 0.99F, "name.roster"});
+      ++it;
+    }
+  }
+  for (const std::string& phrase : dicts.facility_phrases()) {
+    if (phrase.empty()) continue;
+    for (std::size_t p = text.find(phrase); p != std::string_view::npos;
+         p = text.find(phrase, p + 1)) {
+      out.push_back({p, p + phrase.size(), PhiClass::kLocation, 0.99F, "location.custom"});
+    }
+  }
+}
+
+std::vector<Finding> Resolve(std::string_view text, std::vector<Candidate> cands,
+                             const std::array<float, kPhiClassCount>& thresholds) {
+  cands.erase(std::remove_if(cands.begin(), cands.end(),
+                             [&](const Candidate& c) {
+                               return c.end <= c.begin || c.end > text.size() ||
+                                      c.conf < thresholds[static_cast<std::size_t>(c.cls)];
+                             }),
+              cands.end());
+  std::sort(cands.begin(), cands.end(), [](const Candidate& a, const Candidate& b) {
+    return a.begin != b.begin ? a.begin < b.begin : a.end > b.end;
+  });
+  std::vector<Finding> out;
+  float best = 0;
+  for (const Candidate& c : cands) {
+    if (!out.empty() && c.begin < out.back().end) {
+      Finding& f = out.back();
+      f.end = std::max(f.end, c.end);
+      // Specific classes beat the generic identifier class at equal footing.
+      bool generic = f.cls == PhiClass::kUniqueId && c.cls != PhiClass::kUniqueId;
+      if (c.conf > best || (generic && c.conf >= best - 0.3F)) {
+        best = std::max(best, c.conf);
+        f.cls = c.cls;
+        f.rule = c.rule;
+        f.confidence = best;
+      }
+      continue;
+    }
+    Finding f;
+    f.cls = c.cls;
+    f.begin = c.begin;
+    f.end = c.end;
+    f.confidence = c.conf;
+    f.rule = c.rule;
+    best = c.conf;
+    out.push_back(f);
+  }
+  // Code-point offsets in one pass: count bytes that are not UTF-8 continuation bytes.
+  std::size_t cp = 0, pos = 0;
+  auto advance = [&](std::size_t to) {
+    for (; pos < to; ++pos) {
+      if ((static_cast<unsigned char>(text[pos]) & 0xC0) != 0x80) ++cp;
+    }
+  };
+  for (Finding& f : out) {
+    advance(f.begin);
+    f.cp_begin = cp;
+    advance(f.end);
+    f.cp_end = cp;
+  }
+  return out;
+}
+
+}  // namespace baagate::phi
