@@ -495,6 +495,22 @@ void Validate(std::string_view t, const Rule& r, const Detector::RawMatch& m,
       if (ce < t.size() && IsAlnum(t[ce]) && ce > b && IsAlnum(t[ce - 1])) return;
       auto [ib, ie] = IdAfter(t, e);
       if (ie <= ib) return;
+      // A number followed by a unit is a quantity ("plan: 500 mg"), not an identifier.
+      {
+        std::size_t k = ie;
+        while (k < t.size() && t[k] == ' ') ++k;
+        std::size_t w = k;
+        while (w < t.size() && std::isalpha(static_cast<unsigned char>(t[w]))) ++w;
+        if (IsUnitWord(t.substr(k, w - k))) return;
+      }
+      // "Medicare #AB-987654" and "Site ID: 98765": the cue names the identifier's issuer,
+      // so it goes with the identifier.
+      if (r.cls == PhiClass::kUniqueId ||
+          (r.cls == PhiClass::kHealthPlan &&
+           (s.substr(0, 8) == "Medicare" || s.substr(0, 8) == "Medicaid") &&
+           (t[ib] == '#' || s.find('#') != std::string_view::npos))) {
+        ib = b;
+      }
       // Words ("plan is to start") are not identifiers: the id needs a digit.
       add(ib, ie, r.cls, r.conf);
       return;
@@ -580,7 +596,7 @@ core::Result<std::vector<Finding>> Detector::Scan(std::string_view text) const {
     for (const RawMatch& m : raw) Validate(text, rules_[m.id], m, *dicts_, cands);
     RunTokenRules(text, *dicts_, cands);
   }
-  return Resolve(text, std::move(cands), options_.thresholds);
+  return Resolve(text, std::move(cands), options_.thresholds, *dicts_);
 }
 
 }  // namespace baagate::phi

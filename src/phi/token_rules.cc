@@ -25,6 +25,7 @@ struct Token {
 inline bool IsAsciiLetter(unsigned char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
 inline bool IsLetterByte(unsigned char c) { return IsAsciiLetter(c) || c >= 0x80; }
 inline bool IsDigitByte(unsigned char c) { return c >= '0' && c <= '9'; }
+inline bool IsUpperAscii(char c) { return c >= 'A' && c <= 'Z'; }
 
 // Length of an apostrophe at t[i]: 1 for ', 3 for U+2019, else 0.
 std::size_t ApostropheAt(std::string_view t, std::size_t i) {
@@ -151,7 +152,7 @@ constexpr std::string_view kFacilityHeads[] = {
     "sanitarium", "practice", "pediatrics", "associates", "rehab", "rehabilitation",
     "pharmacy", "lab", "laboratory", "laboratories", "urgent", "va", "vamc", "home",
     "methodist", "baptist", "mercy", "kaiser", "geisinger", "mayo", "ochsner", "cedars",
-    "regional", "university"};
+    "regional", "university", "healthcenter", "medcenter", "healthsystem"};
 // Heads that need a capitalised modifier ("Chicago General"), and words that, before "Health"
 // or "Center", make an organisation or a topic rather than a place.
 constexpr std::string_view kWeakHeads[] = {"general", "health", "home", "practice", "lab",
@@ -193,7 +194,21 @@ constexpr std::string_view kNotNameWords[] = {
     "history", "type", "stage", "grade", "class", "level", "day", "week", "month", "year",
     "i", "ii", "iii", "iv", "md", "do", "phd", "rn", "np", "pa", "dds", "jr", "sr", "st",
     "saint", "mount", "mt", "fort", "ft", "port", "lake", "north", "south", "east", "west",
-    "new", "san", "los", "las", "santa"};
+    "new", "san", "los", "las", "santa", "my", "your", "our", "his", "her", "their", "its",
+    "we", "you", "they", "he", "she", "it", "this", "that", "these", "those", "me", "us",
+    "hi", "hello", "dear", "thanks", "thank", "yes", "no", "ok", "not", "all", "any", "some"};
+// Demonyms, languages and groups: capitalised, absent from the lower-case word list, not
+// people or places.
+constexpr std::string_view kGroupWords[] = {
+    "african", "american", "americans", "asian", "hispanic", "latino", "latina", "latinx",
+    "caucasian", "european", "native", "pacific", "islander", "indian", "alaskan", "chinese",
+    "japanese", "korean", "vietnamese", "filipino", "mexican", "english", "spanish", "french",
+    "german", "italian", "arabic", "arab", "jewish", "muslim", "christian", "catholic",
+    "hindu", "buddhist", "russian", "polish", "portuguese", "brazilian", "canadian", "british",
+    "irish", "scottish", "african-american", "puerto", "rican", "cuban", "haitian",
+    "dominican", "somali", "ethiopian", "nigerian", "ashkenazi", "amish", "navajo",
+    "medicare", "medicaid", "covid", "sars", "fda", "cdc", "who", "nih", "aha", "ada", "acc",
+    "uspstf", "nice", "gold", "kdigo", "idsa", "acog", "aap", "asco", "nccn"};
 constexpr std::string_view kSaintWords[] = {"st", "saint", "mt", "mount", "ste", "sainte"};
 constexpr std::string_view kCountyWords[] = {"county", "parish", "borough", "township"};
 constexpr std::string_view kKnownFacilities[] = {
@@ -217,6 +232,7 @@ class Window {
       }
       if (toks_[i].kind != Kind::kWord) continue;
       if (!toks_[i].cap) {
+        LowerFacilityHead(i);
         continue;
       }
       Title(i);
@@ -226,6 +242,7 @@ class Window {
       County(i);
       FirstName(i);
       CuedName(i);
+      UnknownName(i);
       City(i);
       CuedPlace(i);
       Roster(i);
@@ -260,6 +277,7 @@ class Window {
   bool NamePart(std::size_t i) const {
     if (!Cap(i) || IsMonth(i)) return false;
     std::string_view s = Stem(i);
+    if (InList(s, kGroupWords)) return false;
     if (InList(s, kNotNameWords) || InList(s, kFacilityHeads) || InList(s, kTitles)) return false;
     if (d_.IsStateName(s)) return false;
     return true;
@@ -347,14 +365,29 @@ class Window {
         if (EponymAfter(parts_end - 1)) return;
         float conf = english ? 0.75F : 0.92F;
         if (initial && english) conf = 0.8F;
+        // Two common words ("Princess Royal", "Carry Me") after a determiner, a quote or at a
+        // sentence start are more likely a phrase than a person.
+        if (english && !initial && English(i + 1)) {
+          bool phrase_start = toks_[i].nl_before || i == 0 ||
+                              (toks_[i - 1].kind == Kind::kPunct &&
+                               std::string_view(".!?\"“(").find(t_[toks_[i - 1].b]) !=
+                                   std::string_view::npos) ||
+                              (IsWord(i - 1) && (EqualsLower(W(i - 1), "the") ||
+                                                 EqualsLower(W(i - 1), "a") ||
+                                                 EqualsLower(W(i - 1), "an")));
+          conf = phrase_start ? 0.4F : 0.6F;
+        }
         Emit(toks_[i].b, SpanEnd(parts_end), PhiClass::kName, conf, "name.first_last");
         return;
       }
     }
-    // A first name alone ("Anna"): only if it is not also a common word or a place.
-    if (english || EponymAfter(i) || d_.IsStateName(Stem(i))) return;
+    if (toks_[i].all_caps) return;  // "TIA" is an acronym, not Tia
+    // A first name alone ("Anna"): only if it is not also a common word or a place, unless it
+    // stands in apposition (", Anna,").
+    bool appositive = i > 0 && IsPunct(i - 1, ',') && (IsPunct(i + 1, ',') || IsPunct(i + 1, '.'));
+    if ((english && !appositive) || EponymAfter(i) || d_.IsStateName(Stem(i))) return;
     float conf = 0.6F;
-    if (i > 0 && IsPunct(i - 1, ',') && IsPunct(i + 1, ',')) conf = 0.8F;
+    if (appositive) conf = 0.8F;
     Emit(toks_[i].b, toks_[i].stem_e, PhiClass::kName, conf, "name.first");
   }
 
@@ -365,6 +398,13 @@ class Window {
       if (c == 0) return;
       --c;
     }
+    // "name is X", "last name? X"
+    if (IsWord(c) && (EqualsLower(W(c), "is") || EqualsLower(W(c), "was")) && c > 0 &&
+        IsWord(c - 1) && EqualsLower(W(c - 1), "name")) {
+      --c;
+    } else if (IsPunct(c + 0, '?') && c > 0 && IsWord(c - 1) && EqualsLower(W(c - 1), "name")) {
+      --c;
+    }
     if (!IsWord(c) || !InList(W(c), kPersonCues)) return;
     if (InList(W(c), kTitles) && toks_[c].cap) return;  // Title() covers it
     bool strong_cue = !EqualsLower(W(c), "by") && !EqualsLower(W(c), "from") &&
@@ -372,10 +412,42 @@ class Window {
                       !EqualsLower(W(c), "member") && !EqualsLower(W(c), "client");
     std::size_t end = NameRun(i);
     if (end == i) return;
+    if (toks_[i].all_caps) return;  // "from ATM", "patient, MRN"
     bool namey = d_.IsFirstName(Stem(i)) || d_.IsSurname(Stem(i)) || !English(i);
     if (!namey || EponymAfter(end - 1)) return;
     if (d_.IsCity(Stem(i)) && !d_.IsFirstName(Stem(i))) return;
     Emit(toks_[i].b, SpanEnd(end), PhiClass::kName, strong_cue ? 0.85F : 0.6F, "name.cue");
+  }
+
+  // A surname on its own, or two adjacent capitalised words that are neither common words
+  // nor places ("Krisztián Szöllösy"): weaker evidence, kept above threshold only mid-sentence.
+  void UnknownName(std::size_t i) {
+    if (!NamePart(i) || toks_[i].all_caps || IsMonth(i) || English(i) || d_.IsCity(Stem(i)) ||
+        d_.IsFirstName(Stem(i))) {
+      return;
+    }
+    if (i > 0 && (InList(W(i - 1), kSaintWords) || InList(W(i - 1), kTitles))) return;
+    if (i > 1 && IsPunct(i - 1, '.') && (InList(W(i - 2), kSaintWords) || InList(W(i - 2), kTitles))) return;
+    std::size_t e = i;
+    if (Cap(i + 1) && Adjacent(i, i + 1) && NamePart(i + 1) && !toks_[i + 1].all_caps &&
+        !English(i + 1) && !d_.IsCity(Stem(i + 1)) && !toks_[i].poss) {
+      e = i + 1;
+    }
+    if (EponymAfter(e)) return;
+    if (i > 0 && Cap(i - 1) && Adjacent(i - 1, i)) return;  // inside a longer proper noun
+    if (e + 1 < toks_.size() && Cap(e + 1) && Adjacent(e, e + 1) &&
+        InList(Stem(e + 1), kFacilityHeads)) {
+      return;  // a facility
+    }
+    float conf;
+    if (e > i) {
+      conf = 0.6F;
+    } else if (d_.IsSurname(Stem(i))) {
+      conf = 0.55F;
+    } else {
+      return;
+    }
+    Emit(toks_[i].b, toks_[e].stem_e, PhiClass::kName, conf, "name.unknown");
   }
 
   void Roster(std::size_t i) {
@@ -395,7 +467,8 @@ class Window {
         s = p;
         continue;
       }
-      if (IsPunct(p, '.') && p > 0 && InList(W(p - 1), kSaintWords)) {
+      if (IsPunct(p, '.') && p > 0 && Cap(p - 1) && toks_[p - 1].e == toks_[p].b &&
+          toks_[p - 1].e - toks_[p - 1].b <= 4) {
         s = p - 1;
         continue;
       }
@@ -430,8 +503,25 @@ class Window {
       ++e;
     }
     // "Methodist Hospital" at a sentence start is still a facility; "The Clinic" is not.
-    Emit(toks_[s].b, toks_[e].stem_e, PhiClass::kLocation, s < i ? 0.88F : 0.7F,
+    Emit(toks_[s].b, toks_[e].e, PhiClass::kLocation, s < i ? 0.88F : 0.7F,
          "location.facility");
+  }
+
+  // "our Seattle clinic", "UCLA clinic": a lower-case head after a capitalised proper noun.
+  void LowerFacilityHead(std::size_t i) {
+    static constexpr std::string_view kLowerHeads[] = {"clinic", "hospital", "hosp", "center",
+                                                       "centre", "practice", "infirmary"};
+    if (i == 0 || !InList(Stem(i), kLowerHeads) || !Cap(i - 1) || !Adjacent(i - 1, i)) return;
+    std::size_t s = FacilityStart(i);
+    if (s == i) return;
+    bool proper = false;
+    for (std::size_t k = s; k < i; ++k) {
+      if (!IsWord(k)) continue;
+      if (!English(k) || toks_[k].all_caps || d_.IsCity(Stem(k))) proper = true;
+      if (InList(Stem(k), kTitles) || IsMonth(k)) return;
+    }
+    if (!proper) return;
+    Emit(toks_[s].b, toks_[i].e, PhiClass::kLocation, 0.75F, "location.facility_lower");
   }
 
   void Saint(std::size_t i) {
@@ -440,7 +530,7 @@ class Window {
     if (IsPunct(j, '.')) ++j;
     if (!Cap(j) || IsMonth(j)) return;
     if (EponymAfter(j)) return;
-    Emit(toks_[i].b, toks_[j].stem_e, PhiClass::kLocation, 0.75F, "location.saint");
+    Emit(toks_[i].b, toks_[j].e, PhiClass::kLocation, 0.75F, "location.saint");
   }
 
   void KnownFacility(std::size_t i) {
@@ -495,6 +585,7 @@ class Window {
     std::size_t end = CityAt(i);
     if (end == 0) return;
     std::size_t last = end - 1;
+    if (Cap(end) && EqualsLower(Stem(end), "city") && Adjacent(last, end)) last = end;
     std::size_t words = 0;
     for (std::size_t k = i; k < end; ++k) words += IsWord(k) ? 1 : 0;
     if (EponymAfter(last) || IsMonth(i)) return;
@@ -515,7 +606,7 @@ class Window {
     if (cue_before && !ambiguous) conf = std::max(conf, 0.8F);
     if (cue_before && ambiguous && !English(i)) conf = std::max(conf, 0.6F);
     // Sentence-initial capitalised common words are not cities on their own.
-    Emit(toks_[i].b, toks_[last].stem_e, PhiClass::kLocation, conf, "location.city");
+    Emit(toks_[i].b, toks_[last].e, PhiClass::kLocation, conf, "location.city");
   }
 
   // "seen at Cedar Crest", "admitted to Lakeside": a capitalised phrase after a visit verb.
@@ -639,8 +730,93 @@ void RunTokenRules(std::string_view text, const Dictionaries& dicts, std::vector
   }
 }
 
+namespace {
+
+std::size_t SkipSpaces(std::string_view t, std::size_t p) {
+  while (p < t.size() && (t[p] == ' ' || t[p] == '\t')) ++p;
+  return p;
+}
+
+// End of the ASCII word at p (p itself if none).
+std::size_t WordEnd(std::string_view t, std::size_t p) {
+  while (p < t.size() && IsAsciiLetter(static_cast<unsigned char>(t[p]))) ++p;
+  return p;
+}
+
+// If a US state (abbreviation or name of up to three words) starts at p, returns its end.
+std::size_t StateAt(std::string_view t, std::size_t p, const Dictionaries& d) {
+  std::size_t e = WordEnd(t, p);
+  if (e == p || (e < t.size() && IsDigitByte(static_cast<unsigned char>(t[e])))) return 0;
+  if (e - p == 2 && IsUpperAscii(t[p]) && IsUpperAscii(t[p + 1]) && d.IsStateAbbr(t.substr(p, 2))) {
+    return e;
+  }
+  if (!IsUpperAscii(t[p])) return 0;
+  std::size_t best = 0, end = e;
+  for (int words = 1; words <= 3; ++words) {
+    if (d.IsStateName(t.substr(p, end - p))) best = end;
+    std::size_t n = end;
+    if (n >= t.size() || t[n] != ' ') break;
+    std::size_t w = WordEnd(t, n + 1);
+    if (w == n + 1) break;
+    end = w;
+  }
+  return best;
+}
+
+// Joins place names written as one ("St. Mary's Hospital in Chicago", "Fairfield, CT",
+// "Children's Hospital of Atlanta", "in the Bronx"): a span that stops at the connector
+// would leave part of the location readable.
+void ChainLocations(std::string_view t, const Dictionaries& d, std::vector<Finding>& fs) {
+  std::vector<Finding> out;
+  for (std::size_t k = 0; k < fs.size(); ++k) {
+    Finding f = fs[k];
+    if (f.cls == PhiClass::kLocation) {
+      // "in the Bronx": take "the".
+      if (f.begin >= 4 && t.substr(f.begin - 4, 4) == "the ") {
+        std::size_t q = f.begin - 4;
+        if (q >= 3 && (t.substr(q - 3, 3) == "in " || t.substr(q - 3, 3) == "at ")) f.begin = q;
+      }
+      for (int guard = 0; guard < 4; ++guard) {
+        std::size_t p = f.end;
+        bool comma = p < t.size() && t[p] == ',';
+        if (comma) ++p;
+        p = SkipSpaces(t, p);
+        if (p == f.end) break;
+        std::size_t after_conn = p;
+        for (std::string_view conn : {"in ", "of "}) {
+          if (t.substr(p, conn.size()) == conn) after_conn = SkipSpaces(t, p + conn.size());
+        }
+        if (k + 1 < fs.size() && fs[k + 1].cls == PhiClass::kLocation &&
+            (fs[k + 1].begin == after_conn || fs[k + 1].begin == p)) {
+          f.end = fs[k + 1].end;
+          f.confidence = std::max(f.confidence, fs[k + 1].confidence);
+          ++k;
+          continue;
+        }
+        std::size_t st = StateAt(t, after_conn, d);
+        if (st > 0 && (comma || after_conn != p)) {
+          f.end = st;
+          // ", IL 60601"
+          std::size_t z = SkipSpaces(t, st);
+          if (k + 1 < fs.size() && fs[k + 1].begin == z && fs[k + 1].cls == PhiClass::kLocation) {
+            f.end = fs[k + 1].end;
+            ++k;
+          }
+          continue;
+        }
+        break;
+      }
+    }
+    out.push_back(f);
+  }
+  fs.swap(out);
+}
+
+}  // namespace
+
 std::vector<Finding> Resolve(std::string_view text, std::vector<Candidate> cands,
-                             const std::array<float, kPhiClassCount>& thresholds) {
+                             const std::array<float, kPhiClassCount>& thresholds,
+                             const Dictionaries& dicts) {
   cands.erase(std::remove_if(cands.begin(), cands.end(),
                              [&](const Candidate& c) {
                                return c.end <= c.begin || c.end > text.size() ||
@@ -675,6 +851,7 @@ std::vector<Finding> Resolve(std::string_view text, std::vector<Candidate> cands
     best = c.conf;
     out.push_back(f);
   }
+  ChainLocations(text, dicts, out);
   // Code-point offsets in one pass: count bytes that are not UTF-8 continuation bytes.
   std::size_t cp = 0, pos = 0;
   auto advance = [&](std::size_t to) {
