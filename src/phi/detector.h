@@ -83,7 +83,7 @@ class Detector {
   DetectorOptions options_;
   std::shared_ptr<const Dictionaries> dicts_;
   std::vector<RuleSpec> rules_;  // index = Hyperscan pattern id
-  hs_database* db_ = nullptr;
+  std::vector<hs_database*> dbs_;  // rule groups (see Create)
   hs_scratch* prototype_ = nullptr;
   mutable std::mutex scratch_mu_;
   mutable std::vector<hs_scratch*> free_scratch_;  // GUARDED_BY(scratch_mu_)
