@@ -17,20 +17,14 @@ constexpr std::string_view kRestrictedZip3[] = {"036", "059", "063", "102", "203
                                                 "692", "790", "821", "823", "830", "831",
                                                 "878", "879", "884", "890", "893"};
 
-std::string Normalise(PhiClass cls, std::string_view s) {
+// Vault key: class + exact text. Exact (not case-folded) so re-identification restores each
+// mention byte for byte; the same spelling always gets the same placeholder.
+std::string VaultKey(PhiClass cls, std::string_view s) {
   std::string out;
+  out.reserve(s.size() + 2);
   out += static_cast<char>('A' + static_cast<int>(cls));
   out += ':';
-  bool space = false;
-  for (char c : s) {
-    if (std::isspace(static_cast<unsigned char>(c))) {
-      space = true;
-      continue;
-    }
-    if (space && out.size() > 2) out += ' ';
-    space = false;
-    out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
+  out.append(s);
   return out;
 }
 
@@ -98,15 +92,17 @@ Session::~Session() {
 }
 
 std::string Session::Placeholder(PhiClass cls, std::string_view original) {
-  std::string key = Normalise(cls, original);
+  std::string key = VaultKey(cls, original);
   auto it = to_placeholder_.find(key);
   if (it != to_placeholder_.end()) {
     Wipe(key);
     return it->second;
   }
   std::size_t idx = static_cast<std::size_t>(cls);
-  std::string ph = "[" + std::string(PlaceholderTag(cls)) + "_" +
-                   std::to_string(++next_index_[idx]) + "]";
+  std::string ph;
+  do {
+    ph = "[" + std::string(PlaceholderTag(cls)) + "_" + std::to_string(++next_index_[idx]) + "]";
+  } while (reserved_.count(ph) > 0);
   max_placeholder_len_ = std::max(max_placeholder_len_, ph.size());
   to_original_.emplace(ph, std::string(original));
   to_placeholder_.emplace(std::move(key), ph);
@@ -145,7 +141,18 @@ std::string Session::Replacement(PhiClass cls, std::string_view original) {
   return "[" + std::string(PlaceholderTag(cls)) + "]";
 }
 
+void Session::Reserve(std::string_view text) {
+  for (std::size_t br = text.find('['); br != std::string_view::npos;
+       br = text.find('[', br + 1)) {
+    std::size_t len = PlaceholderAt(text, br);
+    if (len > 0 && to_original_.count(text.substr(br, len)) == 0) {
+      reserved_.emplace(text.substr(br, len));
+    }
+  }
+}
+
 core::Result<std::string> Session::Deidentify(std::string_view text) {
+  Reserve(text);
   auto found = detector_->Scan(text);
   if (!found.ok()) return found.status();
   std::string out;
@@ -198,8 +205,16 @@ core::Result<std::string> Session::DeidentifyJsonBody(Dialect dialect, std::stri
   boost::system::error_code ec;
   json::value v = json::parse(body, ec);
   if (ec) return core::InvalidArgumentError("request body is not valid JSON");
+  // Placeholder-shaped text already in the body is reserved first, in every string, so no
+  // issued placeholder can collide with it.
+  auto reserve = [this](std::string_view s) -> core::Result<std::string> {
+    Reserve(s);
+    return std::string(s);
+  };
+  core::Status st = WalkStrings(v, dialect, "", reserve);
+  if (!st.ok()) return st;
   auto fn = [this](std::string_view s) { return Deidentify(s); };
-  core::Status st = WalkStrings(v, dialect, "", fn);
+  st = WalkStrings(v, dialect, "", fn);
   if (!st.ok()) return st;
   return json::serialize(v);
 }

@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <map>
+#include <set>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -64,6 +65,10 @@ class Session {
   std::size_t vault_size() const { return to_original_.size(); }
 
  private:
+  // Records placeholder-shaped text found in the input ("[NAME_1]" typed by the user) so the
+  // session never issues it: a re-identified response then cannot turn the user's literal
+  // text into someone's name.
+  void Reserve(std::string_view text);
   std::string Replacement(PhiClass cls, std::string_view original);
   std::string Placeholder(PhiClass cls, std::string_view original);
 
@@ -71,9 +76,10 @@ class Session {
   TransformMode mode_;
   FindingCounts counts_{};
   std::array<std::uint32_t, kPhiClassCount> next_index_{};
-  // Vault: normalised original -> placeholder, and placeholder -> original (first form seen).
+  // Vault: class + original -> placeholder, and placeholder -> original.
   std::map<std::string, std::string> to_placeholder_;
   std::map<std::string, std::string, std::less<>> to_original_;
+  std::set<std::string, std::less<>> reserved_;
   std::size_t max_placeholder_len_ = 0;
 };
 

@@ -46,6 +46,15 @@ TEST(PhiSession, NeverMapsUnknownOrMangledPlaceholders) {
   EXPECT_EQ(s.Reidentify("[LOCATION_1]"), "[LOCATION_1]");  // never issued
 }
 
+TEST(PhiSession, NeverIssuesAPlaceholderTheInputAlreadyContains) {
+  Session s(SharedDetector(), TransformMode::kPlaceholder);
+  std::string text = "Template [NAME_1] filled for Sarah P.";
+  auto out = s.Deidentify(text);
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(*out, "Template [NAME_1] filled for [NAME_2]");
+  EXPECT_EQ(s.Reidentify(*out), text);
+}
+
 TEST(PhiSession, RedactsAndGeneralisesPerSafeHarbor) {
   Session redact(SharedDetector(), TransformMode::kRedact);
   auto r = redact.Deidentify("Call 555-123-4567 re: Sarah P.");

@@ -8,7 +8,8 @@
 const fs = require('fs');
 const path = require('path');
 
-const [nm, wordsFile, out] = process.argv.slice(2);
+const [nmArg, wordsFile, out] = process.argv.slice(2);
+const nm = nmArg && path.resolve(nmArg);
 if (!nm || !wordsFile || !out) {
   console.error('usage: gen_dicts.js <node_modules> <wordlist> <out.cc>');
   process.exit(2);
