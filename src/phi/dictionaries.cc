@@ -42,7 +42,8 @@ bool Dictionaries::Has(const Set& set, std::string_view word) {
   if (word.empty() || word.size() > kMaxKey) return false;
   std::array<char, kMaxKey> buf;
   for (std::size_t i = 0; i < word.size(); ++i) {
-    buf[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(word[i])));
+    char c = word[i];
+    buf[i] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
   }
   return set.count(std::string_view(buf.data(), word.size())) > 0;
 }

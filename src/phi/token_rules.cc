@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cstdint>
 #include <string>
+#include <unordered_set>
 
 namespace baagate::phi {
 
@@ -110,21 +111,42 @@ void Tokenize(std::string_view t, std::vector<Token>& toks) {
   }
 }
 
+inline char LowerAscii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+
 bool EqualsLower(std::string_view w, std::string_view lower) {
   if (w.size() != lower.size()) return false;
   for (std::size_t i = 0; i < w.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(w[i])) != lower[i]) return false;
+    if (LowerAscii(w[i]) != lower[i]) return false;
   }
   return true;
 }
 
-template <std::size_t N>
-bool InList(std::string_view w, const std::string_view (&list)[N]) {
-  if (w.size() > 24) return false;
-  for (std::string_view x : list) {
-    if (EqualsLower(w, x)) return true;
+// A word list as a hash set, built once per list on first use (thread-safe static init).
+class WordSet {
+ public:
+  template <std::size_t N>
+  explicit WordSet(const std::string_view (&list)[N]) {
+    for (std::string_view w : list) {
+      set_.insert(w);
+      max_len_ = std::max(max_len_, w.size());
+    }
   }
-  return false;
+  bool Has(std::string_view w) const {
+    if (w.empty() || w.size() > max_len_) return false;
+    char buf[32];
+    for (std::size_t i = 0; i < w.size(); ++i) buf[i] = LowerAscii(w[i]);
+    return set_.count(std::string_view(buf, w.size())) > 0;
+  }
+
+ private:
+  std::unordered_set<std::string_view> set_;
+  std::size_t max_len_ = 0;  // < 32, checked by the lists' contents
+};
+
+template <const auto& kList>
+bool In(std::string_view w) {
+  static const WordSet set(kList);
+  return set.Has(w);
 }
 
 constexpr std::string_view kTitles[] = {"dr", "doctor", "mr", "mrs", "ms", "miss", "mx", "prof",
@@ -271,14 +293,14 @@ class Window {
   bool Adjacent(std::size_t a, std::size_t b) const {  // b follows a with at most one space
     return toks_[b].b - toks_[a].e <= 2;
   }
-  bool IsMonth(std::size_t i) const { return InList(Stem(i), kMonths); }
+  bool IsMonth(std::size_t i) const { return In<kMonths>(Stem(i)); }
   bool English(std::size_t i) const { return d_.IsEnglishWord(Stem(i)); }
   // A capitalised word that could be part of a person's name.
   bool NamePart(std::size_t i) const {
     if (!Cap(i) || IsMonth(i)) return false;
     std::string_view s = Stem(i);
-    if (InList(s, kGroupWords)) return false;
-    if (InList(s, kNotNameWords) || InList(s, kFacilityHeads) || InList(s, kTitles)) return false;
+    if (In<kGroupWords>(s)) return false;
+    if (In<kNotNameWords>(s) || In<kFacilityHeads>(s) || In<kTitles>(s)) return false;
     if (d_.IsStateName(s)) return false;
     return true;
   }
@@ -296,7 +318,7 @@ class Window {
         if (IsPunct(k, '-')) continue;
         return false;
       }
-      if (InList(Stem(k), kEponymHeads)) return true;
+      if (In<kEponymHeads>(Stem(k))) return true;
     }
     return false;
   }
@@ -334,7 +356,7 @@ class Window {
   }
 
   void Title(std::size_t i) {
-    if (!InList(W(i), kTitles) || toks_[i].poss) return;
+    if (!In<kTitles>(W(i)) || toks_[i].poss) return;
     std::string_view w = W(i);
     bool strong = !EqualsLower(w, "sister") && !EqualsLower(w, "father") &&
                   !EqualsLower(w, "nurse") && !EqualsLower(w, "judge") &&
@@ -351,8 +373,8 @@ class Window {
 
   void FirstName(std::size_t i) {
     if (!NamePart(i) || !d_.IsFirstName(Stem(i))) return;
-    if (i > 0 && InList(W(i - 1), kTitles)) return;  // Title() covers it
-    if (i > 0 && (IsPunct(i - 1, '.') && i > 1 && InList(W(i - 2), kTitles))) return;
+    if (i > 0 && In<kTitles>(W(i - 1))) return;  // Title() covers it
+    if (i > 0 && (IsPunct(i - 1, '.') && i > 1 && In<kTitles>(W(i - 2)))) return;
     bool english = English(i) || d_.IsCity(Stem(i));
     std::size_t end = NameRun(i);
     std::size_t parts_end = end;
@@ -405,8 +427,8 @@ class Window {
     } else if (IsPunct(c + 0, '?') && c > 0 && IsWord(c - 1) && EqualsLower(W(c - 1), "name")) {
       --c;
     }
-    if (!IsWord(c) || !InList(W(c), kPersonCues)) return;
-    if (InList(W(c), kTitles) && toks_[c].cap) return;  // Title() covers it
+    if (!IsWord(c) || !In<kPersonCues>(W(c))) return;
+    if (In<kTitles>(W(c)) && toks_[c].cap) return;  // Title() covers it
     bool strong_cue = !EqualsLower(W(c), "by") && !EqualsLower(W(c), "from") &&
                       !EqualsLower(W(c), "contact") && !EqualsLower(W(c), "cc") &&
                       !EqualsLower(W(c), "member") && !EqualsLower(W(c), "client");
@@ -426,8 +448,8 @@ class Window {
         d_.IsFirstName(Stem(i))) {
       return;
     }
-    if (i > 0 && (InList(W(i - 1), kSaintWords) || InList(W(i - 1), kTitles))) return;
-    if (i > 1 && IsPunct(i - 1, '.') && (InList(W(i - 2), kSaintWords) || InList(W(i - 2), kTitles))) return;
+    if (i > 0 && (In<kSaintWords>(W(i - 1)) || In<kTitles>(W(i - 1)))) return;
+    if (i > 1 && IsPunct(i - 1, '.') && (In<kSaintWords>(W(i - 2)) || In<kTitles>(W(i - 2)))) return;
     std::size_t e = i;
     if (Cap(i + 1) && Adjacent(i, i + 1) && NamePart(i + 1) && !toks_[i + 1].all_caps &&
         !English(i + 1) && !d_.IsCity(Stem(i + 1)) && !toks_[i].poss) {
@@ -436,7 +458,7 @@ class Window {
     if (EponymAfter(e)) return;
     if (i > 0 && Cap(i - 1) && Adjacent(i - 1, i)) return;  // inside a longer proper noun
     if (e + 1 < toks_.size() && Cap(e + 1) && Adjacent(e, e + 1) &&
-        InList(Stem(e + 1), kFacilityHeads)) {
+        In<kFacilityHeads>(Stem(e + 1))) {
       return;  // a facility
     }
     float conf;
@@ -462,7 +484,7 @@ class Window {
     int guard = 0;
     while (s > 0 && guard++ < 8) {
       std::size_t p = s - 1;
-      if (Cap(p) && !IsMonth(p) && !InList(W(p), kTitles) && Adjacent(p, s)) {
+      if (Cap(p) && !IsMonth(p) && !In<kTitles>(W(p)) && Adjacent(p, s)) {
         if (EqualsLower(Stem(p), "the")) break;
         s = p;
         continue;
@@ -484,22 +506,22 @@ class Window {
   }
 
   void FacilityHead(std::size_t i) {
-    if (!InList(Stem(i), kFacilityHeads)) return;
+    if (!In<kFacilityHeads>(Stem(i))) return;
     std::size_t s = FacilityStart(i);
-    bool weak = InList(Stem(i), kWeakHeads);
+    bool weak = In<kWeakHeads>(Stem(i));
     if (s == i) {
       // A bare head word: only proper-noun heads ("Geisinger", "Langone") stand alone.
       static constexpr std::string_view kProperHeads[] = {
           "langone", "presbyterian", "permanente", "sinai", "hopkins", "kaiser", "geisinger",
           "mayo", "ochsner", "cedars"};
-      if (!InList(Stem(i), kProperHeads) || weak) return;
+      if (!In<kProperHeads>(Stem(i)) || weak) return;
     }
-    if (s < i && weak && InList(Stem(i - 1), kNonPlaceModifiers) && s == i - 1) return;
-    if (s < i && InList(Stem(s), kNonPlaceModifiers) && s + 1 == i) return;
+    if (s < i && weak && In<kNonPlaceModifiers>(Stem(i - 1)) && s == i - 1) return;
+    if (s < i && In<kNonPlaceModifiers>(Stem(s)) && s + 1 == i) return;
     // Extend right over following heads ("Medical Center", "Clinic Hospital").
     std::size_t e = i;
     while (e + 1 < toks_.size() && Cap(e + 1) && Adjacent(e, e + 1) &&
-           InList(Stem(e + 1), kFacilityHeads)) {
+           In<kFacilityHeads>(Stem(e + 1))) {
       ++e;
     }
     // "Methodist Hospital" at a sentence start is still a facility; "The Clinic" is not.
@@ -511,21 +533,21 @@ class Window {
   void LowerFacilityHead(std::size_t i) {
     static constexpr std::string_view kLowerHeads[] = {"clinic", "hospital", "hosp", "center",
                                                        "centre", "practice", "infirmary"};
-    if (i == 0 || !InList(Stem(i), kLowerHeads) || !Cap(i - 1) || !Adjacent(i - 1, i)) return;
+    if (i == 0 || !In<kLowerHeads>(Stem(i)) || !Cap(i - 1) || !Adjacent(i - 1, i)) return;
     std::size_t s = FacilityStart(i);
     if (s == i) return;
     bool proper = false;
     for (std::size_t k = s; k < i; ++k) {
       if (!IsWord(k)) continue;
       if (!English(k) || toks_[k].all_caps || d_.IsCity(Stem(k))) proper = true;
-      if (InList(Stem(k), kTitles) || IsMonth(k)) return;
+      if (In<kTitles>(Stem(k)) || IsMonth(k)) return;
     }
     if (!proper) return;
     Emit(toks_[s].b, toks_[i].e, PhiClass::kLocation, 0.75F, "location.facility_lower");
   }
 
   void Saint(std::size_t i) {
-    if (!InList(W(i), kSaintWords)) return;
+    if (!In<kSaintWords>(W(i))) return;
     std::size_t j = i + 1;
     if (IsPunct(j, '.')) ++j;
     if (!Cap(j) || IsMonth(j)) return;
@@ -538,15 +560,15 @@ class Window {
     // "Cedars-Sinai" is three tokens.
     if (IsPunct(i + 1, '-') && Cap(i + 2) && toks_[i + 1].b == toks_[i].e) e = i + 2;
     std::string_view phrase = t_.substr(toks_[i].b, toks_[e].stem_e - toks_[i].b);
-    if (InList(phrase, kKnownFacilities) || InList(Stem(i), kKnownFacilities)) {
-      if (!InList(phrase, kKnownFacilities)) e = i;
+    if (In<kKnownFacilities>(phrase) || In<kKnownFacilities>(Stem(i))) {
+      if (!In<kKnownFacilities>(phrase)) e = i;
       if (EponymAfter(e)) return;
       Emit(toks_[i].b, toks_[e].stem_e, PhiClass::kLocation, 0.8F, "location.known_facility");
     }
   }
 
   void County(std::size_t i) {
-    if (!InList(Stem(i), kCountyWords) || i == 0 || !Cap(i - 1)) return;
+    if (!In<kCountyWords>(Stem(i)) || i == 0 || !Cap(i - 1)) return;
     std::size_t s = i - 1;
     while (s > 0 && Cap(s - 1) && Adjacent(s - 1, s) && s + 3 > i) --s;
     Emit(toks_[s].b, toks_[i].stem_e, PhiClass::kLocation, 0.9F, "location.county");
@@ -566,7 +588,7 @@ class Window {
       phrase.append(Stem(j));
       ++words;
       std::size_t k = j + 1;
-      if (IsPunct(k, '.') && InList(Stem(j), kSaintWords)) {
+      if (IsPunct(k, '.') && In<kSaintWords>(Stem(j))) {
         // "St. Louis" is stored as "saint louis" in some lists and "st louis" in others.
         ++k;
       }
@@ -591,12 +613,12 @@ class Window {
     if (EponymAfter(last) || IsMonth(i)) return;
     std::string_view s = Stem(i);
     bool ambiguous = English(i) || d_.IsFirstName(s) || d_.IsStateName(s) ||
-                     InList(s, kNotNameWords) || toks_[i].all_caps;
+                     In<kNotNameWords>(s) || toks_[i].all_caps;
     // A city followed by ", ST" or ", State".
     bool state_after = IsPunct(end, ',') && IsWord(end + 1) &&
                        ((toks_[end + 1].all_caps && d_.IsStateAbbr(W(end + 1))) ||
                         d_.IsStateName(Stem(end + 1)));
-    bool cue_before = i > 0 && IsWord(i - 1) && InList(W(i - 1), kLocationCues) &&
+    bool cue_before = i > 0 && IsWord(i - 1) && In<kLocationCues>(W(i - 1)) &&
                       !toks_[i - 1].cap;
     float conf = 0.3F;
     if (words >= 2 && !ambiguous) conf = 0.85F;
@@ -614,10 +636,10 @@ class Window {
     if (i < 1 || !IsWord(i - 1)) return;
     std::string_view prep = W(i - 1);
     if (!(EqualsLower(prep, "at") || EqualsLower(prep, "to") || EqualsLower(prep, "in"))) return;
-    bool verb = i >= 2 && IsWord(i - 2) && InList(W(i - 2), kVisitVerbs);
+    bool verb = i >= 2 && IsWord(i - 2) && In<kVisitVerbs>(W(i - 2));
     bool at = EqualsLower(prep, "at");
     if (!verb && !at) return;
-    if (IsMonth(i) || InList(Stem(i), kTitles) || InList(Stem(i), kNotNameWords)) return;
+    if (IsMonth(i) || In<kTitles>(Stem(i)) || In<kNotNameWords>(Stem(i))) return;
     if (d_.IsStateName(Stem(i)) || (toks_[i].all_caps && d_.IsStateAbbr(W(i)))) return;
     std::size_t e = i;
     while (e + 1 < toks_.size() && e < i + 4 && Cap(e + 1) && Adjacent(e, e + 1) &&
