@@ -38,6 +38,21 @@ std::size_t ApostropheAt(std::string_view t, std::size_t i) {
   return 0;
 }
 
+// Upper-case letters outside ASCII that names start with: Latin-1 (À–Þ), Latin Extended-A
+// (even code points are the capitals), Greek and Cyrillic capitals.
+bool UpperNonAscii(std::string_view t, std::size_t i) {
+  if (i + 1 >= t.size()) return false;
+  unsigned char a = static_cast<unsigned char>(t[i]), b = static_cast<unsigned char>(t[i + 1]);
+  if ((b & 0xC0) != 0x80) return false;
+  unsigned cp = ((a & 0x1FU) << 6) | (b & 0x3FU);
+  if (a < 0xC3 || a > 0xD0) return false;
+  if (cp >= 0xC0 && cp <= 0xDE) return cp != 0xD7;
+  if (cp >= 0x100 && cp <= 0x17F) return cp % 2 == 0;
+  if (cp >= 0x391 && cp <= 0x3A9) return true;
+  if (cp >= 0x400 && cp <= 0x42F) return true;
+  return false;
+}
+
 void Tokenize(std::string_view t, std::vector<Token>& toks) {
   toks.clear();
   std::size_t i = 0, n = t.size();
@@ -91,7 +106,7 @@ void Tokenize(std::string_view t, std::vector<Token>& toks) {
       tok.e = static_cast<std::uint32_t>(i);
       if (!tok.poss) tok.stem_e = tok.e;
       unsigned char first = static_cast<unsigned char>(t[tok.b]);
-      tok.cap = first >= 'A' && first <= 'Z';
+      tok.cap = (first >= 'A' && first <= 'Z') || UpperNonAscii(t, tok.b);
       tok.all_caps = letters >= 2 && upper == letters;
     } else if (IsDigitByte(c)) {
       tok.kind = Kind::kNum;
@@ -375,7 +390,10 @@ class Window {
     if (!NamePart(i) || !d_.IsFirstName(Stem(i))) return;
     if (i > 0 && In<kTitles>(W(i - 1))) return;  // Title() covers it
     if (i > 0 && (IsPunct(i - 1, '.') && i > 1 && In<kTitles>(W(i - 2)))) return;
-    bool english = English(i) || d_.IsCity(Stem(i));
+    // A first name that is also a town ("Kevin", "Alma") is a person unless a place cue
+    // comes right before it ("in Alma").
+    bool place_cue = i > 0 && IsWord(i - 1) && !toks_[i - 1].cap && In<kLocationCues>(W(i - 1));
+    bool english = English(i) || (place_cue && d_.IsCity(Stem(i)));
     std::size_t end = NameRun(i);
     std::size_t parts_end = end;
     if (parts_end > i + 1 && !toks_[i].poss) {
