@@ -37,6 +37,7 @@ enum class Check : std::uint8_t {
   kIdDigits,     // generic long numbers and dashed digit groups
   kIdAlpha,      // letter prefix + digits ("CC-456789")
   kCustom,
+  kAddressCue,   // "address:", "lives at": the rest of the line, if it holds a number
 };
 
 struct Detector::RuleSpec {
@@ -147,6 +148,15 @@ std::vector<Rule> BuiltinRules() {
        "order|specimen|accession|requisition|reference|ref|confirmation|booking|enrollment|"
        "enrolment|registry|customer|client|user|unique)[ \\t]+(id|number|no\\.?|#|code)" ID_SEP,
        kCi, C::kUniqueId, 0.9F, Check::kCue},
+      {"cue.address",
+       "(address(es)?|addr\\.?|lives[ \t]+at|living[ \t]+at|located[ \t]+at|resides?[ \t]+at|"
+       "send[ \t]+(it|them|this)?[ \t]*to|mail(ed)?[ \t]+to|ship(ped)?[ \t]+to)[ \t]*"
+       "((is|are|was)[ \t]*)?:?[ \t]*(here[ \t]+(it[ \t]+is|they[ \t]+are):?[ \t]*)?",
+       kCi, C::kLocation, 0.8F, Check::kAddressCue},
+      {"location.unit",
+       "(Apt\\.?|Apartment|APT|Suite|SUITE|Ste\\.?|Unit|UNIT|PSC|P\\.?O\\.? Box|PO BOX|Box|BOX)[ \t]*#?"
+       "[ \t]*\\d{1,6}[A-Za-z]?",
+       0, C::kLocation, 0.8F, Check::kPlain},
       // Structured identifiers with their own check digits.
       {"mbi",
        "[1-9][AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9]\\d-?[AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9]\\d-?"
@@ -535,6 +545,27 @@ void Validate(std::string_view t, const Rule& r, const Detector::RawMatch& m,
       }
       // Words ("plan is to start") are not identifiers: the id needs a digit.
       add(ib, ie, r.cls, r.conf);
+      return;
+    }
+    case Check::kAddressCue: {
+      if (b > 0 && IsAlnum(t[b - 1])) return;
+      if (e > b && IsAlnum(t[e - 1]) && e < t.size() && IsAlnum(t[e])) return;
+      // The address runs to the end of the line or sentence (at most 160 bytes).
+      std::size_t limit = std::min(t.size(), e + 160);
+      std::size_t end = e;
+      bool digit = false;
+      for (std::size_t k = e; k < limit; ++k) {
+        char c = t[k];
+        if (c == '\n' || c == '\r' || c == '?' || c == '!' || c == ';' || c == '"') break;
+        if (c == '.' && (k + 1 >= t.size() || t[k + 1] == ' ' || t[k + 1] == '\n') &&
+            !(k > 0 && IsUpper(t[k - 1]) && (k < 2 || !IsAlnum(t[k - 2])))) {
+          break;  // a sentence end (but not "St." or "u.")
+        }
+        if (IsDigit(c)) digit = true;
+        end = k + 1;
+      }
+      while (end > e && (t[end - 1] == ' ' || t[end - 1] == ',' || t[end - 1] == '.')) --end;
+      if (digit && end > e) add(e, end, r.cls, r.conf);
       return;
     }
     case Check::kMbi:

@@ -85,6 +85,9 @@ TEST(PhiDetector, FindsEverySafeHarborClassInContext) {
       {"Login from 2001:db8::8a2e:370:7334 flagged.", "2001:db8::8a2e:370:7334", PhiClass::kIp},
       {"Voiceprint ID VP-22831 enrolled.", "VP-22831", PhiClass::kBiometric},
       {"Trial ID: 98765 assigned.", "98765", PhiClass::kUniqueId},
+      {"Billing address: Puruntie 82, 53650 LAPPEENRANTA\nThanks", "Puruntie 82, 53650 LAPPEENRANTA",
+       PhiClass::kLocation},
+      {"Mail to PSC 0413, Box 8144 please.", "PSC 0413", PhiClass::kLocation},
   };
   for (const Case& c : cases) {
     auto fs = Scan(c.text);
@@ -107,6 +110,8 @@ TEST(PhiDetector, LeavesClinicalLanguageAlone) {
       "Recommended dosage of amoxicillin for a 7-year-old with strep throat.",
       "The plan is to start insulin; follow up in 3 months per ADA guidelines.",
       "What is the role of SGLT2 inhibitors with an eGFR of 30 and CHADS2 score of 3?",
+      "We need to address the patient's anxiety before discharge.",
+      "She wrote her first story in English at age 12.",
   };
   for (const std::string& text : negatives) {
     auto fs = Scan(text);

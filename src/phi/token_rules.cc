@@ -628,7 +628,7 @@ class Window {
     if (Cap(end) && EqualsLower(Stem(end), "city") && Adjacent(last, end)) last = end;
     std::size_t words = 0;
     for (std::size_t k = i; k < end; ++k) words += IsWord(k) ? 1 : 0;
-    if (EponymAfter(last) || IsMonth(i)) return;
+    if (EponymAfter(last) || IsMonth(i) || In<kGroupWords>(Stem(i))) return;
     std::string_view s = Stem(i);
     bool ambiguous = English(i) || d_.IsFirstName(s) || d_.IsStateName(s) ||
                      In<kNotNameWords>(s) || toks_[i].all_caps;
