@@ -738,9 +738,12 @@ void RunTokenRules(std::string_view text, const Dictionaries& dicts, std::vector
   while (pos < text.size()) {
     std::size_t end = std::min(text.size(), pos + kWindow);
     if (end < text.size()) {
-      std::size_t cut = text.rfind('\n', end);
-      if (cut == std::string_view::npos || cut <= pos + kWindow / 2) cut = text.rfind(' ', end);
-      if (cut != std::string_view::npos && cut > pos + kWindow / 2) end = cut + 1;
+      // Search only the second half of this window (searching the whole prefix would make a
+      // long line quadratic).
+      std::string_view half = text.substr(pos + kWindow / 2, end - (pos + kWindow / 2));
+      std::size_t cut = half.rfind('\n');
+      if (cut == std::string_view::npos) cut = half.rfind(' ');
+      if (cut != std::string_view::npos) end = pos + kWindow / 2 + cut + 1;
     }
     Window w(text.substr(pos, end - pos), pos, dicts, out);
     w.Run();
