@@ -8,8 +8,8 @@
 #include "core/uuid.h"
 #include "http/sse.h"
 #include "http/upstream.h"
+#include "pipeline/decide.h"
 #include "policy/block.h"
-#include "policy/enforce.h"
 #include "providers/openai/openai.h"
 
 namespace baagate::pipeline {
@@ -251,36 +251,16 @@ net::awaitable<void> GatewayHandler::Run(Request& req, Connection& conn, Request
 }
 
 void GatewayHandler::Decide(RequestContext& ctx, const std::string& upstream_model) {
-  const Snapshot& snap = *ctx.snapshot;
-  const UpstreamRuntime& up = *ctx.route->upstream;
-  const policy::Surface surface = ctx.endpoint == oa::Endpoint::kEmbeddings
-                                      ? policy::Surface::kOpenAIEmbeddings
-                                      : policy::Surface::kOpenAIChat;
-  policy::EnforcementOptions opts;
-  opts.pseudonym_key = snap.pseudonym_key();
-  policy::EnforcementResult enforced = policy::Enforce(surface, ctx.parsed.body, opts);
-
-  policy::RequestFacts facts;
-  facts.provider = up.provider;
-  facts.surface = std::string(policy::SurfaceName(surface));
-  if (up.provider != "openai") {  // the upstream's own surface, e.g. azure_openai.chat_completions
-    facts.surface = up.provider + facts.surface.substr(facts.surface.find('.'));
-  }
-  facts.endpoint = std::string(policy::SurfaceEndpoint(surface));
-  facts.model = upstream_model;
-  facts.region = up.region;
-  facts.private_connectivity = up.private_connectivity;
-  policy::ExtractFacts(surface, ctx.parsed.body, {}, &facts);
-  facts.end_user_pseudonymized = enforced.pseudonymized;
-
-  policy::CallContext call;
-  call.app = ctx.principal->app;
-  call.route_allows_deidentified = ctx.route->deidentified_fallback;
-  call.now = std::chrono::duration_cast<std::chrono::seconds>(
-                 std::chrono::system_clock::now().time_since_epoch())
-                 .count();
-  ctx.decision = snap.policy().Evaluate(facts, call);
-  ctx.decision.enforcement_actions = std::move(enforced.actions);
+  DecideInput in;
+  in.route = ctx.route;
+  in.app = ctx.principal->app;
+  in.surface = ctx.endpoint == oa::Endpoint::kEmbeddings ? policy::Surface::kOpenAIEmbeddings
+                                                         : policy::Surface::kOpenAIChat;
+  in.upstream_model = upstream_model;
+  in.now = NowSeconds();
+  DecideOutput out;
+  DecideAndEnforce(*ctx.snapshot, in, ctx.parsed.body, &out);
+  ctx.decision = std::move(out.decision);
   ctx.decided = true;
   metrics_.RecordDecision(policy::DecisionName(ctx.decision.decision));
 }

@@ -586,6 +586,19 @@ std::string_view SurfaceEndpoint(Surface s) {
   return "";
 }
 
+std::string UpstreamSurface(std::string_view provider, Surface front) {
+  std::string_view name = SurfaceName(front);
+  std::string_view suffix = name.substr(name.find('.') + 1);
+  const bool count = front == Surface::kAnthropicCountTokens;
+  if (provider == "openai") return std::string(name);
+  if (provider == "anthropic") return count ? "anthropic.count_tokens" : "anthropic.messages";
+  if (provider == "azure_openai") return "azure_openai." + std::string(suffix);
+  if (provider == "bedrock") return "bedrock.converse";
+  if (provider == "vertex_google") return "vertex.generate_content";
+  if (provider == "vertex_anthropic") return "vertex.raw_predict";
+  return std::string(provider) + "." + std::string(suffix);
+}
+
 bool RequestFacts::HasFeature(std::string_view f) const {
   return std::find(features.begin(), features.end(), f) != features.end();
 }

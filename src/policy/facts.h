@@ -25,6 +25,10 @@ enum class Surface {
 };
 std::string_view SurfaceName(Surface s);  // openai.chat_completions, …
 std::string_view SurfaceEndpoint(Surface s);  // "POST /v1/chat/completions", …
+// The registry surface of the call the upstream receives when a client uses `front` against a
+// route to `provider` (a call may be translated: OpenAI chat to a Bedrock route is
+// bedrock.converse).
+std::string UpstreamSurface(std::string_view provider, Surface front);
 
 struct RequestFacts {
   std::string provider;   // registry provider id of the upstream (openai, anthropic, …)

@@ -1,5 +1,7 @@
 #include "policy/policy.h"
 
+#include <boost/json.hpp>
+
 #include <algorithm>
 
 #include "config/yaml_reader.h"
@@ -428,6 +430,48 @@ Decision PolicySet::Evaluate(const RequestFacts& facts, const CallContext& ctx) 
     d.decision = fallback ? DecisionKind::kAllowDeidentified : DecisionKind::kBlock;
   }
   return d;
+}
+
+boost::json::object DecisionToJson(const Decision& d) {
+  namespace json = boost::json;
+  auto strings = [](const std::vector<std::string>& v) {
+    json::array a;
+    for (const auto& s : v) a.emplace_back(s);
+    return a;
+  };
+  json::object questions;
+  for (int i = 0; i < 5; ++i) {
+    questions[QuestionName(static_cast<Question>(i))] =
+        json::object{{"ok", d.questions[i].ok}, {"reasons", strings(d.questions[i].reasons)}};
+  }
+  json::array items;
+  for (const auto& it : d.items) {
+    items.push_back(json::object{{"item", it.item},
+                                 {"rule", it.rule_id.empty() ? json::value(nullptr) : json::value(it.rule_id)},
+                                 {"status", config::CoverageStatusName(it.status)},
+                                 {"ok", it.ok}});
+  }
+  json::object contract;
+  if (!d.contract_id.empty()) {
+    contract = json::object{{"id", d.contract_id}, {"effective_date", d.contract_effective_date}};
+  }
+  return json::object{
+      {"decision", DecisionName(d.decision)},
+      {"baa_in_scope", ScopeName(d.scope)},
+      {"questions", std::move(questions)},
+      {"items", std::move(items)},
+      {"rule_ids", strings(d.rule_ids)},
+      {"reasons", strings(d.reasons)},
+      {"contract", contract.empty() ? json::value(nullptr) : json::value(std::move(contract))},
+      {"registry_version", d.registry_version},
+      {"config_hash", d.config_hash},
+      {"subprocessor_chain", strings(d.subprocessor_chain)},
+      {"config_retention", d.config_retention},
+      {"config_checked_at", d.config_checked_at},
+      {"config_flags", json::object{{"region_ok", d.region_ok},
+                                    {"private_connectivity", d.private_connectivity},
+                                    {"customer_managed_keys", d.customer_managed_keys}}},
+      {"enforcement_actions", strings(d.enforcement_actions)}};
 }
 
 }  // namespace baagate::policy

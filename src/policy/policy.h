@@ -10,6 +10,8 @@
 // covered.
 #pragma once
 
+#include <boost/json/object.hpp>
+
 #include <array>
 #include <cstdint>
 #include <map>
@@ -97,6 +99,12 @@ class PolicySet {
   std::string config_hash_;
   std::map<std::string, std::vector<const config::RegistryRule*>, std::less<>> rules_by_provider_;
 };
+
+// The decision as JSON (for `scope check`, logs of decisions and the audit module):
+// decision, baa_in_scope, questions{…{ok,reasons}}, items, rule ids, reasons, contract,
+// registry_version, config_hash, subprocessor_chain, config_retention, config_flags,
+// enforcement_actions. Holds codes and ids only, never request content.
+boost::json::object DecisionToJson(const Decision& d);
 
 // Whether `region` is allowed by an entry of `allowed` ("us" allows us, us-east-1, us.…;
 // "eastus*" is a prefix; anything else must be equal).
