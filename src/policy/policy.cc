@@ -335,6 +335,22 @@ Decision PolicySet::Evaluate(const RequestFacts& facts, const CallContext& ctx) 
     return false;
   };
 
+  // Request-wide conditions give the same answer for every item: check each once.
+  enum Memo : signed char { kUnchecked = -1, kUnmet = 0, kMet = 1 };
+  constexpr std::string_view kRequestWide[] = {"C-BAA", "C-RET", "C-STATELESS", "C-REGION",
+                                               "C-NET", "C-META"};
+  Memo memo[std::size(kRequestWide)] = {kUnchecked, kUnchecked, kUnchecked,
+                                        kUnchecked, kUnchecked, kUnchecked};
+  auto checked = [&](std::string_view cond, const config::RegistryRule& rule,
+                     const std::string& item) -> bool {
+    for (std::size_t i = 0; i < std::size(kRequestWide); ++i) {
+      if (cond != kRequestWide[i]) continue;
+      if (memo[i] == kUnchecked) memo[i] = check(cond, rule, item) ? kMet : kUnmet;
+      return memo[i] == kMet;
+    }
+    return check(cond, rule, item);
+  };
+
   bool all_covered = true;
   if (provider && !never) {
     std::vector<std::string> items;
@@ -392,9 +408,9 @@ Decision PolicySet::Evaluate(const RequestFacts& facts, const CallContext& ctx) 
         bool has_baa = false;
         for (const auto& c : rule->conditions) {
           has_baa = has_baa || c == "C-BAA";
-          if (!check(c, *rule, item)) ok = false;
+          if (!checked(c, *rule, item)) ok = false;
         }
-        if (!has_baa && !check("C-BAA", *rule, item)) ok = false;  // the baseline of every row
+        if (!has_baa && !checked("C-BAA", *rule, item)) ok = false;  // the baseline of every row
       }
       ir.ok = ok;
       all_covered = all_covered && ok && status == CoverageStatus::kCovered;
