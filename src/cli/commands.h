@@ -19,6 +19,7 @@ Command RegisterServe(CLI::App& app);
 Command RegisterFakeVendor(CLI::App& app);
 Command RegisterKey(CLI::App& app);
 Command RegisterConfig(CLI::App& app);
+Command RegisterScope(CLI::App& app);
 // `scan`, `deid` and `eval` (one registration: they share input handling).
 Command RegisterPhi(CLI::App& app);
 
