@@ -1,4 +1,5 @@
 // `baagate serve`: the gateway.
+#include <chrono>
 #include <csignal>
 #include <iostream>
 #include <memory>
@@ -12,6 +13,7 @@
 #include "core/log.h"
 #include "http/server.h"
 #include "http/tls.h"
+#include "phi/detector.h"
 #include "pipeline/gateway.h"
 #include "pipeline/snapshot.h"
 #include "providers/openai/openai.h"
@@ -122,6 +124,24 @@ int RunServe(const ServeFlags& flags) {
   admin::Metrics metrics;
   admin::AdminState admin_state;
   pipeline::Gateway gateway(*snap, metrics);
+  {
+    // The PHI detector for de-identified fallback routes (dictionaries compiled in; ~0.5 s).
+    // Without it such calls are refused (fail closed), everything else still works.
+    auto start = std::chrono::steady_clock::now();
+    auto detector = phi::Detector::Create();
+    if (detector.ok()) {
+      gateway.SetDeidentifier(*detector);
+      LogLine(LogLevel::kInfo, "deidentifier_ready")
+          .Double("load_ms", std::chrono::duration<double, std::milli>(
+                                 std::chrono::steady_clock::now() - start).count())
+          .Emit();
+    } else {
+      LogLine(LogLevel::kError, "deidentifier_unavailable")
+          .Str("detail", "de-identified fallback calls will be refused")
+          .Str("error", detector.status().message())
+          .Emit();
+    }
+  }
   AnnounceConfig(**snap, metrics, "config_effective");
   http::Server server(gopts, [&](http::Worker& w) { return gateway.MakeHandler(w); });
   if (auto st = server.Start(); !st.ok()) {

@@ -8,6 +8,7 @@
 #include "core/uuid.h"
 #include "http/sse.h"
 #include "http/upstream.h"
+#include "phi/session.h"
 #include "pipeline/decide.h"
 #include "policy/block.h"
 #include "providers/openai/openai.h"
@@ -37,6 +38,9 @@ struct RequestContext {
   std::string upstream_body;
   bool decided = false;
   policy::Decision decision;
+  // The de-identification session of an allow_deidentified call: its vault maps placeholders
+  // back to the originals for this request only and is wiped when the request ends.
+  std::unique_ptr<phi::Session> phi;
 
   // Outcome, for the log line and metrics.
   unsigned status = 0;
@@ -79,8 +83,9 @@ bool IsJsonContentType(std::string_view ct) {
 class GatewayHandler final : public Handler {
  public:
   GatewayHandler(Worker& worker, std::shared_ptr<const Snapshot> snapshot,
-                 admin::Metrics& metrics)
-      : pool_(worker.executor()), snapshot_(std::move(snapshot)), metrics_(metrics) {}
+                 admin::Metrics& metrics, std::shared_ptr<const phi::Detector> detector)
+      : pool_(worker.executor()), snapshot_(std::move(snapshot)), metrics_(metrics),
+        detector_(std::move(detector)) {}
 
   void SetSnapshot(std::shared_ptr<const Snapshot> s) { snapshot_ = std::move(s); }
 
@@ -117,6 +122,7 @@ class GatewayHandler final : public Handler {
   UpstreamPool pool_;
   std::shared_ptr<const Snapshot> snapshot_;  // worker thread only
   admin::Metrics& metrics_;
+  std::shared_ptr<const phi::Detector> detector_;  // null: no de-identified fallback
 };
 
 net::awaitable<void> GatewayHandler::SendError(Connection& conn, RequestContext& ctx,
@@ -222,8 +228,9 @@ net::awaitable<void> GatewayHandler::Run(Request& req, Connection& conn, Request
 
   // decide and enforce: the five questions, on the body as it will leave
   Decide(ctx, upstream_model);
-  if (ctx.decision.decision == policy::DecisionKind::kAllowDeidentified) {
-    // No de-identifier is wired into this build: fail closed rather than send PHI.
+  const bool deidentify = ctx.decision.decision == policy::DecisionKind::kAllowDeidentified;
+  if (deidentify && !detector_) {
+    // No de-identifier could be loaded: fail closed rather than send PHI.
     ctx.decision.decision = policy::DecisionKind::kBlock;
     ctx.decision.reasons.push_back("DEID_UNAVAILABLE");
   }
@@ -238,6 +245,24 @@ net::awaitable<void> GatewayHandler::Run(Request& req, Connection& conn, Request
     co_return;
   }
   ctx.upstream_body = oa::EncodeUpstreamBody(ctx.parsed, upstream_model);
+  if (deidentify) {
+    // Safe Harbor: every string the vendor would read gets typed placeholders; the response is
+    // re-identified on the way back (RelayJson, RelayStream).
+    ctx.phi = std::make_unique<phi::Session>(detector_, phi::TransformMode::kPlaceholder);
+    auto deid = ctx.phi->DeidentifyJsonBody(ctx.endpoint == oa::Endpoint::kEmbeddings
+                                                ? phi::Dialect::kOpenAiEmbeddings
+                                                : phi::Dialect::kOpenAiChat,
+                                            ctx.upstream_body);
+    if (!deid.ok()) {
+      ctx.decision.decision = policy::DecisionKind::kBlock;
+      ctx.decision.reasons.push_back("DEID_UNAVAILABLE");
+      ctx.phi.reset();
+      co_await SendBlocked(conn, ctx);
+      co_return;
+    }
+    ctx.upstream_body = std::move(*deid);
+    ctx.decision.enforcement_actions.push_back("deidentify_safe_harbor");
+  }
 
   // forward and relay; a client that goes away cancels the upstream exchange: closing the
   // upstream connection makes whatever Forward awaits on it fail at once
@@ -437,6 +462,14 @@ net::awaitable<void> GatewayHandler::RelayJson(Connection& conn, RequestContext&
     co_return;
   }
   oa::ReadUsage(v.as_object(), &ctx.usage);
+  if (ctx.phi) {
+    auto restored = ctx.phi->ReidentifyJsonBody(body);
+    if (!restored.ok()) {
+      co_await FailUpstream(conn, ctx, UpstreamFailure::kProtocol);
+      co_return;
+    }
+    body = std::move(*restored);
+  }
   Response res{bhttp::status::ok, 11};
   res.set(bhttp::field::content_type, "application/json");
   res.set("x-request-id", ctx.request_id);
@@ -468,6 +501,9 @@ net::awaitable<void> GatewayHandler::RelayStream(
   SseParser sse;
   std::string in;
   std::string out;
+  // Re-identification of a de-identified call: placeholders split across events are restored.
+  std::optional<phi::JsonStreamReidentifier> reid;
+  if (ctx.phi) reid.emplace(*ctx.phi);
   bool done = false;        // [DONE] seen
   std::string stream_error;  // gateway error code once the stream has failed
   for (;;) {
@@ -485,6 +521,17 @@ net::awaitable<void> GatewayHandler::RelayStream(
         }
         if (ev.data == "[DONE]") {
           done = true;
+          if (reid) {
+            // Text held back because it could have been the start of a placeholder.
+            for (const auto& [path, text] : reid->Finish()) {
+              (void)path;
+              out += EncodeSseEvent(json::serialize(json::object{
+                  {"object", "chat.completion.chunk"},
+                  {"choices", json::array{json::object{{"index", 0},
+                                                       {"delta", json::object{{"content", text}}},
+                                                       {"finish_reason", nullptr}}}}}));
+            }
+          }
           out.append(ev.raw);
           return;
         }
@@ -507,7 +554,11 @@ net::awaitable<void> GatewayHandler::RelayStream(
           usage_only = choices && choices->is_array() && choices->as_array().empty();
         }
         if (usage_only && !ctx.parsed.client_wants_usage) return;  // we asked for it, not them
-        out.append(ev.raw);
+        if (reid) {
+          out += EncodeSseEvent(reid->Feed(ev.data));
+        } else {
+          out.append(ev.raw);
+        }
       });
       if (!st.ok()) stream_error = "upstream_malformed_stream";
     }
@@ -623,6 +674,18 @@ void GatewayHandler::Record(const RequestContext& ctx) {
         .Str("baa_in_scope", policy::ScopeName(ctx.decision.scope));
     if (!reasons.empty()) line.Str("scope_reasons", reasons);
   }
+  if (ctx.phi) {
+    // Counts per Safe Harbor class, never the text.
+    std::string findings;
+    const phi::FindingCounts& counts = ctx.phi->finding_counts();
+    for (std::size_t i = 0; i < counts.size(); ++i) {
+      if (counts[i] == 0) continue;
+      if (!findings.empty()) findings += ',';
+      findings += std::string(phi::ClassName(static_cast<phi::PhiClass>(i))) + ":" +
+                  std::to_string(counts[i]);
+    }
+    line.Str("phi_findings", findings.empty() ? std::string("none") : findings);
+  }
   if (ctx.usage.prompt_tokens >= 0) line.Int("prompt_tokens", ctx.usage.prompt_tokens);
   if (ctx.usage.completion_tokens >= 0) line.Int("completion_tokens", ctx.usage.completion_tokens);
   if (ctx.parsed.stream) {
@@ -652,7 +715,7 @@ Gateway::Gateway(std::shared_ptr<const Snapshot> snapshot, admin::Metrics& metri
 
 std::unique_ptr<Handler> Gateway::MakeHandler(Worker& worker) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto h = std::make_unique<GatewayHandler>(worker, snapshot_, metrics_);
+  auto h = std::make_unique<GatewayHandler>(worker, snapshot_, metrics_, detector_);
   handlers_.emplace_back(&worker, h.get());
   return h;
 }

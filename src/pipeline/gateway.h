@@ -17,6 +17,7 @@
 #include "admin/metrics.h"
 #include "config/config.h"
 #include "http/server.h"
+#include "phi/detector.h"
 #include "pipeline/snapshot.h"
 
 namespace baagate::pipeline {
@@ -39,8 +40,13 @@ class Gateway {
 
   std::shared_ptr<const Snapshot> current() const;
 
+  // The PHI detector for de-identified fallback routes; call before the server starts. Without
+  // one, calls the policy sends to a de-identified fallback are refused (DEID_UNAVAILABLE).
+  void SetDeidentifier(std::shared_ptr<const phi::Detector> detector) { detector_ = std::move(detector); }
+
  private:
   admin::Metrics& metrics_;
+  std::shared_ptr<const phi::Detector> detector_;
   mutable std::mutex mu_;
   std::shared_ptr<const Snapshot> snapshot_;                    // mu_
   std::vector<std::pair<http::Worker*, GatewayHandler*>> handlers_;  // mu_

@@ -103,11 +103,12 @@ Harness::Harness(Options opts) {
           "  - { model: restricted, upstream: fake }\n"
           "  - { model: eu-model, upstream: fake-eu }\n"
           "  - { model: claude-fallback, upstream: fake-anthropic, deidentified_fallback: true }\n"
+          "  - { model: eu-deid, upstream: fake-eu, deidentified_fallback: true }\n"
           "keys:\n"
           "  - { name: test, sha256: " +
           core::HexEncode(core::Sha256(kGatewayKey)) +
           ", tenant: t1, app: a1, role: dev, purpose: treatment, models: [gpt-4o-mini, clinical, "
-          "text-embedding-3-small, eu-model, claude-fallback] }\n";
+          "text-embedding-3-small, eu-model, claude-fallback, eu-deid] }\n";
   std::string tenant = opts.tenant_yaml.empty() ? std::string(kDefaultTenant) : opts.tenant_yaml;
   for (auto at = tenant.find("{NOW}"); at != std::string::npos; at = tenant.find("{NOW}")) {
     tenant.replace(at, 5, NowRfc3339());
@@ -118,6 +119,15 @@ Harness::Harness(Options opts) {
   auto snap = pipeline::Snapshot::Build(*cfg);
   EXPECT_TRUE(snap.ok()) << snap.status().message();
   gateway_state_ = std::make_unique<pipeline::Gateway>(*snap, metrics_);
+  if (opts.deidentifier) {
+    // One detector per test process: loading the dictionaries is the slow part.
+    static const std::shared_ptr<const phi::Detector> detector = [] {
+      auto d = phi::Detector::Create();
+      EXPECT_TRUE(d.ok()) << d.status().message();
+      return d.ok() ? *d : nullptr;
+    }();
+    gateway_state_->SetDeidentifier(detector);
+  }
 
   http::ServerOptions gso;
   gso.name = "gateway";

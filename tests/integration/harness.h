@@ -110,6 +110,7 @@ class Harness {
     // Replaces the default tenant (a BAA with OpenAI, zero data retention verified now, US
     // regions) and apps sections; {NOW} is replaced by the current time.
     std::string tenant_yaml;
+    bool deidentifier = true;  // give the gateway the PHI detector
     int workers = 2;
   };
 

@@ -70,9 +70,11 @@ TEST(GatewayPolicy, RegionOutsideTheTenantsListIsBlocked) {
 
 TEST(GatewayPolicy, DeidentifiedFallbackFailsClosedWithoutADeidentifier) {
   // The claude-fallback route goes to a vendor without a BAA and allows de-identified
-  // fallback, and the app allows it: the decision is allow_deidentified. This build has no
-  // de-identifier wired into the gateway, so the call is refused rather than sent with PHI.
-  Harness h;
+  // fallback, and the app allows it: the decision is allow_deidentified. A gateway without a
+  // de-identifier refuses the call rather than send PHI.
+  Harness::Options o;
+  o.deidentifier = false;
+  Harness h(o);
   Client c(h.gateway());
   const std::size_t before = VendorRequests(h);
   auto r = c.Send(verb::post, "/v1/chat/completions", ChatBody("x", false, "", "claude-fallback"));
@@ -80,6 +82,53 @@ TEST(GatewayPolicy, DeidentifiedFallbackFailsClosedWithoutADeidentifier) {
   EXPECT_THAT(Reasons(r), Contains("NO_BAA:anthropic"));
   EXPECT_THAT(Reasons(r), Contains("DEID_UNAVAILABLE"));
   EXPECT_EQ(VendorRequests(h), before);
+}
+
+constexpr char kSeededPhi[] =
+    "Patient John Smith, MRN 48213977, DOB 03/14/1962, phone (617) 555-0199, email "
+    "john.smith@example.org, was seen at St. Mary's Hospital in Springfield on 11/02/2026.";
+const char* const kSeededValues[] = {"John", "Smith", "48213977", "03/14/1962", "555-0199",
+                                     "john.smith@example.org", "St. Mary", "11/02/2026"};
+
+TEST(GatewayPolicy, DeidentifiedFallbackSendsNoPhiAndRestoresTheAnswer) {
+  // eu-deid: an EU upstream (outside the tenant's regions) that takes de-identified calls.
+  Harness h;
+  Client c(h.gateway());
+  auto r = c.Send(verb::post, "/v1/chat/completions", ChatBody(kSeededPhi, false, "", "eu-deid"));
+  ASSERT_EQ(r.status, 200u) << r.body;
+  std::string sent(h.LastVendorRequest()["body"].as_string());
+  for (const char* v : kSeededValues) EXPECT_EQ(sent.find(v), std::string::npos) << v << " in " << sent;
+  EXPECT_NE(sent.find("[NAME_1]"), std::string::npos) << sent;
+  // The fake vendor echoes what it received; the client reads the originals.
+  const json::value parsed = r.Json();
+  EXPECT_EQ(parsed.at("choices").at(0).at("message").at("content").as_string(),
+            std::string("ECHO: ") + kSeededPhi);
+}
+
+TEST(GatewayPolicy, DeidentifiedFallbackRestoresPlaceholdersSplitAcrossStreamEvents) {
+  Harness h;
+  Client c(h.gateway());
+  auto r = c.Send(verb::post, "/v1/chat/completions", ChatBody(kSeededPhi, true, "", "eu-deid"));
+  ASSERT_EQ(r.status, 200u) << r.body;
+  std::string sent(h.LastVendorRequest()["body"].as_string());
+  for (const char* v : kSeededValues) EXPECT_EQ(sent.find(v), std::string::npos) << v;
+  // Reassemble the streamed text.
+  std::string text;
+  std::size_t pos = 0;
+  int events = 0;
+  while ((pos = r.body.find("data: ", pos)) != std::string::npos) {
+    std::size_t end = r.body.find("\n\n", pos);
+    std::string data = r.body.substr(pos + 6, end - pos - 6);
+    pos = end;
+    if (data == "[DONE]") break;
+    ++events;
+    json::value v = json::parse(data);
+    const json::value* content = v.at("choices").at(0).at("delta").as_object().if_contains("content");
+    if (content && content->is_string()) text += std::string(content->as_string());
+  }
+  EXPECT_GT(events, 5);  // the fake streams word by word, so placeholders were split
+  EXPECT_EQ(text, std::string("ECHO: ") + kSeededPhi);
+  EXPECT_NE(r.body.find("data: [DONE]"), std::string::npos);
 }
 
 TEST(GatewayPolicy, StaleAttestationBlocks) {
