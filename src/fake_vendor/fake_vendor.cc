@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "http/sse.h"
+#include "providers/anthropic/anthropic.h"
 #include "providers/openai/openai.h"
 
 namespace baagate::fake_vendor {
@@ -16,6 +17,7 @@ namespace {
 using namespace baagate::http;
 namespace json = boost::json;
 namespace oa = baagate::providers::openai;
+namespace an = baagate::providers::anthropic;
 
 // The text of a message's content: a string, or the concatenated text parts.
 std::string ContentText(const json::value* content) {
@@ -97,6 +99,10 @@ class FakeHandler final : public Handler {
     rec.body = req.body();
     vendor_.Record(std::move(rec));
 
+    if (an::ClassifyPath(path) != an::Endpoint::kUnknown) {
+      co_await AnthropicMessages(req, conn, an::ClassifyPath(path));
+      co_return;
+    }
     const Options& opt = vendor_.options();
     if (!opt.api_key.empty()) {
       auto auth = req[bhttp::field::authorization];
@@ -418,6 +424,276 @@ class FakeHandler final : public Handler {
                      {"model", model->as_string()},
                      {"usage", {{"prompt_tokens", tokens}, {"total_tokens", tokens}}}};
     co_await Json(conn, 200, json::serialize(res));
+  }
+
+  // ---- Anthropic Messages (PROVIDERS.md §3.7) -------------------------------------------------
+
+  net::awaitable<void> AnthropicJson(Connection& conn, unsigned status, std::string body,
+                                     std::string_view retry_after = {}) {
+    Response res{static_cast<bhttp::status>(status), 11};
+    res.set(bhttp::field::content_type, "application/json");
+    res.set("request-id", "req_fake_" + std::to_string(counter_));
+    if (!retry_after.empty()) res.set(bhttp::field::retry_after, retry_after);
+    res.body() = std::move(body);
+    co_await conn.Send(res);
+  }
+
+  // `message` is a string_view: a string literal bound to a std::string parameter inside a
+  // co_await operand trips GCC 12 ("array used as initializer").
+  net::awaitable<void> AnthropicError(Connection& conn, unsigned status, std::string_view type,
+                                      std::string_view message,
+                                      std::string_view retry_after = {}) {
+    std::string body =
+        an::ErrorJson(type, message, "req_fake_" + std::to_string(counter_));
+    co_await AnthropicJson(conn, status, std::move(body), retry_after);
+  }
+
+  // Returns true when a fault answered the request (Anthropic error shapes; messages quote the
+  // prompt on purpose, as in the OpenAI faults).
+  net::awaitable<bool> AnthropicPreFaults(Connection& conn, const std::string& text) {
+    const Options& opt = vendor_.options();
+    int latency = FaultValue(text, "latency");
+    co_await Sleep(latency >= 0 ? latency : opt.latency_ms);
+    if (HasFault(text, "timeout")) {
+      co_await Sleep(600000);
+      conn.Abort();
+      co_return true;
+    }
+    if (HasFault(text, "429") || (opt.fault_rate_429 > 0 && vendor_.NextRandom() < opt.fault_rate_429)) {
+      co_await AnthropicError(conn, 429, "rate_limit_error",
+                              "Number of request tokens has exceeded your rate limit: " + text, "1");
+      co_return true;
+    }
+    if (HasFault(text, "529")) {
+      co_await AnthropicError(conn, 529, "overloaded_error", "Overloaded: " + text);
+      co_return true;
+    }
+    if (HasFault(text, "500") || (opt.fault_rate_500 > 0 && vendor_.NextRandom() < opt.fault_rate_500)) {
+      co_await AnthropicError(conn, 500, "api_error", "Internal server error for: " + text);
+      co_return true;
+    }
+    if (HasFault(text, "400")) {
+      co_await AnthropicError(conn, 400, "invalid_request_error",
+                              "messages.0.content: invalid text '" + text + "'");
+      co_return true;
+    }
+    if (HasFault(text, "hipaa-feature")) {
+      co_await AnthropicError(conn, 400, "invalid_request_error",
+                              "The requested features are not available for HIPAA-regulated "
+                              "organizations without Zero Data Retention: code_execution.");
+      co_return true;
+    }
+    co_return false;
+  }
+
+  static std::string AnthropicEvent(std::string_view name, json::object data) {
+    data["type"] = name;
+    return "event: " + std::string(name) + "\ndata: " + json::serialize(data) + "\n\n";
+  }
+
+  static json::object AnthropicMessageJson(const std::string& id, const std::string& model,
+                                           const std::string& reply, const std::string& tool_id,
+                                           const std::string& tool_name,
+                                           const std::string& tool_input,
+                                           const std::string& stop_reason,
+                                           std::int64_t input_tokens,
+                                           std::int64_t output_tokens) {
+    json::array content{json::object{{"type", "text"}, {"text", reply}}};
+    if (!tool_name.empty()) {
+      content.push_back(json::object{{"type", "tool_use"},
+                                     {"id", tool_id},
+                                     {"name", tool_name},
+                                     {"input", json::parse(tool_input)}});
+    }
+    json::object msg{{"id", id},
+                     {"type", "message"},
+                     {"role", "assistant"},
+                     {"model", model},
+                     {"content", std::move(content)},
+                     {"stop_reason", stop_reason},
+                     {"stop_sequence", nullptr},
+                     {"usage",
+                      {{"input_tokens", input_tokens},
+                       {"cache_creation_input_tokens", 0},
+                       {"cache_read_input_tokens", 0},
+                       {"output_tokens", output_tokens},
+                       {"service_tier", "standard"}}}};
+    return msg;
+  }
+
+  static std::vector<std::string> AnthropicStreamEvents(
+      const std::string& id, const std::string& model, const std::string& reply,
+      const std::string& tool_id, const std::string& tool_name, const std::string& tool_input,
+      const std::string& stop_reason, std::int64_t input_tokens, std::int64_t output_tokens) {
+    std::vector<std::string> events;
+    events.push_back(AnthropicEvent(
+        "message_start",
+        {{"message",
+          {{"id", id}, {"type", "message"}, {"role", "assistant"}, {"model", model},
+           {"content", json::array()}, {"stop_reason", nullptr}, {"stop_sequence", nullptr},
+           {"usage", {{"input_tokens", input_tokens}, {"cache_creation_input_tokens", 0},
+                      {"cache_read_input_tokens", 0}, {"output_tokens", 1}}}}}}));
+    events.push_back(AnthropicEvent("content_block_start",
+                                    {{"index", 0}, {"content_block", {{"type", "text"}, {"text", ""}}}}));
+    events.push_back(AnthropicEvent("ping", {}));
+    for (const auto& piece : SplitForStream(reply)) {
+      events.push_back(AnthropicEvent(
+          "content_block_delta", {{"index", 0}, {"delta", {{"type", "text_delta"}, {"text", piece}}}}));
+    }
+    events.push_back(AnthropicEvent("content_block_stop", {{"index", 0}}));
+    if (!tool_name.empty()) {
+      events.push_back(AnthropicEvent(
+          "content_block_start",
+          {{"index", 1},
+           {"content_block",
+            {{"type", "tool_use"}, {"id", tool_id}, {"name", tool_name}, {"input", json::object()}}}}));
+      // Fragments split mid-token, as the vendor does.
+      for (std::size_t i = 0; i < tool_input.size(); i += 5) {
+        events.push_back(AnthropicEvent(
+            "content_block_delta",
+            {{"index", 1},
+             {"delta", {{"type", "input_json_delta"}, {"partial_json", tool_input.substr(i, 5)}}}}));
+      }
+      events.push_back(AnthropicEvent("content_block_stop", {{"index", 1}}));
+    }
+    events.push_back(AnthropicEvent(
+        "message_delta", {{"delta", {{"stop_reason", stop_reason}, {"stop_sequence", nullptr}}},
+                          {"usage", {{"output_tokens", output_tokens}}}}));
+    events.push_back(AnthropicEvent("message_stop", {}));
+
+    return events;
+  }
+
+  net::awaitable<void> AnthropicMessages(Request& req, Connection& conn, an::Endpoint endpoint) {
+    ++counter_;
+    const Options& opt = vendor_.options();
+    if (!opt.api_key.empty()) {
+      const bool key_ok = req["x-api-key"] == opt.api_key ||
+                          req[bhttp::field::authorization] == "Bearer " + opt.api_key;
+      if (!key_ok) {
+        co_await AnthropicError(conn, 401, "authentication_error",
+                                "invalid x-api-key: " + std::string(req["x-api-key"]));
+        co_return;
+      }
+    }
+    if (req["anthropic-version"].empty()) {
+      co_await AnthropicError(conn, 400, "invalid_request_error",
+                              "anthropic-version: header is required");
+      co_return;
+    }
+    if (req.method() != bhttp::verb::post) {
+      co_await AnthropicError(conn, 405, "invalid_request_error", "Method not allowed");
+      co_return;
+    }
+    an::ParsedRequest parsed;
+    an::RequestError perr;
+    if (!an::ParseRequest(endpoint, req.body(), &parsed, &perr)) {
+      co_await AnthropicError(conn, 400, "invalid_request_error", perr.message);
+      co_return;
+    }
+    std::string last_user;
+    std::int64_t input_tokens = 0;
+    if (const json::value* sys = parsed.body.if_contains("system")) {
+      input_tokens += CountWords(ContentText(sys));
+    }
+    for (const auto& m : parsed.body.at("messages").as_array()) {
+      std::string text = ContentText(m.as_object().if_contains("content"));
+      input_tokens += CountWords(text) + 3;
+      if (m.as_object().at("role").as_string() == "user") last_user = text;
+    }
+    if (co_await AnthropicPreFaults(conn, last_user)) co_return;
+    if (endpoint == an::Endpoint::kCountTokens) {
+      std::string count = json::serialize(json::object{{"input_tokens", input_tokens}});
+      co_await AnthropicJson(conn, 200, std::move(count));
+      co_return;
+    }
+
+    const std::string reply = "ECHO: " + last_user;
+    const std::int64_t output_tokens = CountWords(reply);
+    std::string tool_name;
+    if (HasFault(last_user, "tool-use")) {
+      if (const json::value* tools = parsed.body.if_contains("tools");
+          tools && tools->is_array() && !tools->as_array().empty() &&
+          tools->as_array()[0].is_object()) {
+        if (const json::value* n = tools->as_array()[0].as_object().if_contains("name");
+            n && n->is_string()) {
+          tool_name = std::string(n->as_string());
+        }
+      }
+    }
+    // No conditional expression over string literals here: GCC 12 rejects it in a coroutine.
+    std::string stop_reason = "end_turn";
+    if (!tool_name.empty()) stop_reason = "tool_use";
+    if (HasFault(last_user, "refusal")) stop_reason = "refusal";
+    const std::string id = "msg_fake" + std::to_string(counter_);
+    const std::string tool_id = "toolu_fake" + std::to_string(counter_);
+    const std::string tool_input = R"({"query":"fake lookup","limit":3})";
+
+    if (!parsed.stream) {
+      if (HasFault(last_user, "bad-json")) {
+        co_await AnthropicJson(conn, 200, "{\"id\":\"" + id + "\",\"content\":[");
+        co_return;
+      }
+      json::object msg = AnthropicMessageJson(id, parsed.model, reply, tool_id, tool_name,
+                                               tool_input, stop_reason, input_tokens,
+                                               output_tokens);
+      co_await AnthropicJson(conn, 200, json::serialize(msg));
+      co_return;
+    }
+
+    int delay = FaultValue(last_user, "chunk-delay");
+    if (delay < 0) delay = opt.chunk_delay_ms;
+    bhttp::response<bhttp::empty_body> head{bhttp::status::ok, 11};
+    head.set(bhttp::field::content_type, "text/event-stream; charset=utf-8");
+    head.set("request-id", "req_fake_" + std::to_string(counter_));
+    if (co_await conn.StartStream(head)) {
+      vendor_.CountStream(false);
+      co_return;
+    }
+    std::vector<std::string> events =
+        AnthropicStreamEvents(id, parsed.model, reply, tool_id, tool_name, tool_input, stop_reason,
+                              input_tokens, output_tokens);
+    const bool reset = HasFault(last_user, "reset-mid-stream");
+    const bool malformed = HasFault(last_user, "malformed-sse");
+    const bool error_event = HasFault(last_user, "error-event");
+    const bool truncate = HasFault(last_user, "truncate-stream");
+    const std::size_t fault_at = std::min<std::size_t>(3, events.size() - 1);
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      if (i == fault_at) {
+        if (reset) {
+          conn.Abort();
+          vendor_.CountStream(false);
+          co_return;
+        }
+        if (malformed) {
+          (void)co_await conn.SendChunk("event: content_block_delta\ndata: {\"type\":\"content_bl\n\n");
+        }
+        if (error_event) {
+          std::string error_event_text = AnthropicEvent(
+              "error", {{"error", {{"type", "overloaded_error"},
+                                   {"message", "Overloaded while answering: " + last_user}}}});
+          (void)co_await conn.SendChunk(std::move(error_event_text));
+          (void)co_await conn.EndStream();
+          vendor_.CountStream(true);
+          co_return;
+        }
+        if (truncate) {
+          (void)co_await conn.EndStream();
+          vendor_.CountStream(true);
+          co_return;
+        }
+      }
+      if (i > 0) co_await Sleep(delay);
+      if (co_await conn.SendChunk(events[i])) {
+        vendor_.CountStream(false);
+        co_return;
+      }
+    }
+    if (co_await conn.EndStream()) {
+      vendor_.CountStream(false);
+      co_return;
+    }
+    vendor_.CountStream(true);
   }
 
   FakeVendor& vendor_;

@@ -10,6 +10,8 @@
 #include "http/upstream.h"
 #include "policy/block.h"
 #include "policy/enforce.h"
+#include "providers/anthropic/anthropic.h"
+#include "providers/anthropic/translate.h"
 #include "providers/openai/openai.h"
 
 namespace baagate::pipeline {
@@ -18,6 +20,7 @@ namespace {
 
 using namespace baagate::http;
 namespace oa = baagate::providers::openai;
+namespace an = baagate::providers::anthropic;
 namespace json = boost::json;
 using core::LogLevel;
 using core::LogLine;
@@ -33,8 +36,24 @@ struct RequestContext {
   oa::Endpoint endpoint = oa::Endpoint::kUnknown;
   const Principal* principal = nullptr;
   const RouteRuntime* route = nullptr;
-  oa::ParsedRequest parsed;
+  oa::ParsedRequest parsed;  // model and stream are filled for every dialect
   std::string upstream_body;
+
+  // Which API the client speaks and how its call maps onto the upstream's (providers/anthropic).
+  enum class Dialect { kOpenAI, kAnthropic };
+  enum class Mode {
+    kOpenAIPassthrough,     // OpenAI client, OpenAI-dialect upstream (the original path)
+    kAnthropicPassthrough,  // Anthropic client, Anthropic upstream
+    kOpenAIToAnthropic,     // OpenAI client, Anthropic upstream (translated both ways)
+    kAnthropicToOpenAI,     // Anthropic client, OpenAI-dialect upstream
+  };
+  Dialect dialect = Dialect::kOpenAI;
+  Mode mode = Mode::kOpenAIPassthrough;
+  an::Endpoint an_endpoint = an::Endpoint::kUnknown;
+  an::ParsedRequest an_parsed;
+  std::string anthropic_version;  // as the client sent it
+  std::string anthropic_beta;     // as the client sent it; forwarded only if policy allows
+  providers::CanonicalOutcome outcome;
   bool decided = false;
   policy::Decision decision;
 
@@ -74,6 +93,13 @@ bool IsJsonContentType(std::string_view ct) {
   return beast::iequals(mime, "application/json");
 }
 
+// Canonical usage (translated and Anthropic paths) -> the log line's and metrics' counters.
+void UsageFromOutcome(RequestContext& ctx) {
+  ctx.usage.prompt_tokens = ctx.outcome.usage.input_tokens;
+  ctx.usage.completion_tokens = ctx.outcome.usage.output_tokens;
+  ctx.usage.total_tokens = ctx.outcome.usage.total();
+}
+
 }  // namespace
 
 class GatewayHandler final : public Handler {
@@ -95,6 +121,13 @@ class GatewayHandler final : public Handler {
  private:
   net::awaitable<void> Run(Request& req, Connection& conn, RequestContext& ctx);
   net::awaitable<void> Forward(Connection& conn, RequestContext& ctx);
+  // The Anthropic front door (POST /v1/messages, /v1/messages/count_tokens).
+  net::awaitable<void> RunAnthropic(Request& req, Connection& conn, RequestContext& ctx);
+  // Routes, translates to the upstream's dialect, decides and forwards (both front doors).
+  net::awaitable<void> RouteAndForward(Connection& conn, RequestContext& ctx);
+  net::awaitable<void> RelayStreamTranslated(Connection& conn, RequestContext& ctx,
+                                             UpstreamConnection& up,
+                                             bhttp::response_parser<bhttp::buffer_body>& parser);
   net::awaitable<void> RelayStream(Connection& conn, RequestContext& ctx, UpstreamConnection& up,
                                    bhttp::response_parser<bhttp::buffer_body>& parser);
   net::awaitable<void> RelayJson(Connection& conn, RequestContext& ctx, UpstreamConnection& up,
@@ -111,7 +144,10 @@ class GatewayHandler final : public Handler {
                                  std::string_view retry_after = {});
   net::awaitable<void> FailUpstream(Connection& conn, RequestContext& ctx, UpstreamFailure f);
   net::awaitable<void> SendBlocked(Connection& conn, RequestContext& ctx);
-  void Decide(RequestContext& ctx, const std::string& upstream_model);
+  // Enforces (rewrites `body` in place) and evaluates the policy on the body in the upstream's
+  // dialect, as it will leave.
+  void Decide(RequestContext& ctx, const std::string& upstream_model, policy::Surface surface,
+              json::object& body, std::string_view beta_headers);
   void Record(const RequestContext& ctx);
 
   UpstreamPool pool_;
@@ -131,8 +167,16 @@ net::awaitable<void> GatewayHandler::SendError(Connection& conn, RequestContext&
   res.set("x-request-id", ctx.request_id);
   if (status == 401) res.set(bhttp::field::www_authenticate, "Bearer");
   if (!retry_after.empty()) res.set(bhttp::field::retry_after, retry_after);
-  res.body() = oa::ErrorJson(message, type.empty() ? oa::ErrorTypeForStatus(status) : type, param,
-                             code);
+  if (ctx.dialect == RequestContext::Dialect::kAnthropic) {
+    // Anthropic's shape has no code or param; the type is Anthropic's word for the status.
+    res.set("request-id", ctx.request_id);
+    std::string_view atype = an::KnownErrorType(type);
+    res.body() = an::ErrorJson(atype.empty() ? an::ErrorTypeForStatus(status) : atype, message,
+                               ctx.request_id);
+  } else {
+    res.body() = oa::ErrorJson(message, type.empty() ? oa::ErrorTypeForStatus(status) : type,
+                               param, code);
+  }
   ctx.bytes_out += res.body().size();
   co_await conn.Send(res);
 }
@@ -141,6 +185,12 @@ net::awaitable<void> GatewayHandler::Run(Request& req, Connection& conn, Request
   // classify
   ctx.endpoint = oa::ClassifyPath(PathOf(req.target()));
   if (ctx.endpoint == oa::Endpoint::kUnknown) {
+    ctx.an_endpoint = an::ClassifyPath(PathOf(req.target()));
+    if (ctx.an_endpoint != an::Endpoint::kUnknown) {
+      ctx.dialect = RequestContext::Dialect::kAnthropic;
+      co_await RunAnthropic(req, conn, ctx);
+      co_return;
+    }
     co_await SendError(conn, ctx, 404, "unknown_url",
                        "Unknown request URL. This gateway serves POST /v1/chat/completions, "
                        "POST /v1/embeddings and GET /v1/models.");
@@ -198,6 +248,52 @@ net::awaitable<void> GatewayHandler::Run(Request& req, Connection& conn, Request
     co_return;
   }
 
+  co_await RouteAndForward(conn, ctx);
+}
+
+net::awaitable<void> GatewayHandler::RunAnthropic(Request& req, Connection& conn,
+                                                  RequestContext& ctx) {
+  if (req.method() != bhttp::verb::post) {
+    co_await SendError(conn, ctx, 405, "method_not_allowed", "Method not allowed; use POST.");
+    co_return;
+  }
+  // authenticate: Anthropic SDKs send the key as x-api-key; Bearer is accepted too.
+  std::string_view token = req["x-api-key"];
+  if (token.empty()) token = BearerToken(req);
+  if (token.empty()) {
+    co_await SendError(conn, ctx, 401, "missing_api_key",
+                       "No API key provided. Send your gateway key as 'x-api-key: <key>'.");
+    co_return;
+  }
+  ctx.principal = ctx.snapshot->Authenticate(token);
+  if (!ctx.principal) {
+    co_await SendError(conn, ctx, 401, "invalid_api_key",
+                       "Incorrect API key provided. Use a gateway key issued for this gateway, "
+                       "not a vendor key.");
+    co_return;
+  }
+  ctx.anthropic_version = std::string(req["anthropic-version"]);
+  if (ctx.anthropic_version.empty()) {
+    co_await SendError(conn, ctx, 400, "invalid_request", "anthropic-version: header is required");
+    co_return;
+  }
+  ctx.anthropic_beta = std::string(req["anthropic-beta"]);
+  if (!IsJsonContentType(req[bhttp::field::content_type])) {
+    co_await SendError(conn, ctx, 415, "unsupported_media_type",
+                       "Content-Type must be application/json.");
+    co_return;
+  }
+  an::RequestError perr;
+  if (!an::ParseRequest(ctx.an_endpoint, req.body(), &ctx.an_parsed, &perr)) {
+    co_await SendError(conn, ctx, 400, "invalid_request", perr.message);
+    co_return;
+  }
+  ctx.parsed.model = ctx.an_parsed.model;
+  ctx.parsed.stream = ctx.an_parsed.stream;
+  co_await RouteAndForward(conn, ctx);
+}
+
+net::awaitable<void> GatewayHandler::RouteAndForward(Connection& conn, RequestContext& ctx) {
   // route
   ctx.route = ctx.snapshot->FindRoute(ctx.parsed.model);
   if (!ctx.route) {
@@ -220,8 +316,63 @@ net::awaitable<void> GatewayHandler::Run(Request& req, Connection& conn, Request
   const std::string& upstream_model =
       ctx.route->upstream_model.empty() ? ctx.parsed.model : ctx.route->upstream_model;
 
-  // decide and enforce: the five questions, on the body as it will leave
-  Decide(ctx, upstream_model);
+  // translate into the upstream's dialect, then decide and enforce on the body as it will leave
+  const std::string& provider = ctx.route->upstream->provider;
+  const bool anthropic_client = ctx.dialect == RequestContext::Dialect::kAnthropic;
+  using Mode = RequestContext::Mode;
+  if (provider == "openai") {
+    ctx.mode = anthropic_client ? Mode::kAnthropicToOpenAI : Mode::kOpenAIPassthrough;
+  } else if (provider == "anthropic") {
+    ctx.mode = anthropic_client ? Mode::kAnthropicPassthrough : Mode::kOpenAIToAnthropic;
+  } else {
+    co_await SendError(conn, ctx, 502, "upstream_protocol_unsupported",
+                       "This model's upstream speaks a protocol this gateway build cannot "
+                       "forward to; an operator must change the route.");
+    co_return;
+  }
+  json::object translated;
+  an::TranslateError terr;
+  bool translated_ok = true;
+  switch (ctx.mode) {
+    case Mode::kOpenAIPassthrough:
+      Decide(ctx, upstream_model,
+             ctx.endpoint == oa::Endpoint::kEmbeddings ? policy::Surface::kOpenAIEmbeddings
+                                                       : policy::Surface::kOpenAIChat,
+             ctx.parsed.body, "");
+      break;
+    case Mode::kAnthropicPassthrough:
+      ctx.an_parsed.body["model"] = upstream_model;
+      Decide(ctx, upstream_model,
+             ctx.an_endpoint == an::Endpoint::kCountTokens ? policy::Surface::kAnthropicCountTokens
+                                                           : policy::Surface::kAnthropicMessages,
+             ctx.an_parsed.body, ctx.anthropic_beta);
+      break;
+    case Mode::kOpenAIToAnthropic:
+      if (ctx.endpoint != oa::Endpoint::kChatCompletions) {
+        translated_ok = false;
+        terr.message = "This endpoint cannot be served by an Anthropic route.";
+        break;
+      }
+      translated_ok = an::ChatRequestToMessages(ctx.parsed.body, upstream_model, &translated, &terr);
+      if (translated_ok) {
+        Decide(ctx, upstream_model, policy::Surface::kAnthropicMessages, translated, "");
+      }
+      break;
+    case Mode::kAnthropicToOpenAI:
+      if (ctx.an_endpoint != an::Endpoint::kMessages) {
+        translated_ok = false;
+        terr.message = "count_tokens is only available on Anthropic routes.";
+        break;
+      }
+      translated_ok = an::MessagesRequestToChat(ctx.an_parsed.body, upstream_model, &translated,
+                                                &terr);
+      if (translated_ok) Decide(ctx, upstream_model, policy::Surface::kOpenAIChat, translated, "");
+      break;
+  }
+  if (!translated_ok) {
+    co_await SendError(conn, ctx, 400, "untranslatable_request", terr.message, terr.param);
+    co_return;
+  }
   if (ctx.decision.decision == policy::DecisionKind::kAllowDeidentified) {
     // No de-identifier is wired into this build: fail closed rather than send PHI.
     ctx.decision.decision = policy::DecisionKind::kBlock;
@@ -231,13 +382,18 @@ net::awaitable<void> GatewayHandler::Run(Request& req, Connection& conn, Request
     co_await SendBlocked(conn, ctx);
     co_return;
   }
-  if (ctx.route->upstream->provider != "openai") {
-    co_await SendError(conn, ctx, 502, "upstream_protocol_unsupported",
-                       "This model's upstream speaks a protocol this gateway build cannot "
-                       "forward to; an operator must change the route.");
-    co_return;
+  switch (ctx.mode) {
+    case Mode::kOpenAIPassthrough:
+      ctx.upstream_body = oa::EncodeUpstreamBody(ctx.parsed, upstream_model);
+      break;
+    case Mode::kAnthropicPassthrough:
+      ctx.upstream_body = json::serialize(ctx.an_parsed.body);
+      break;
+    case Mode::kOpenAIToAnthropic:
+    case Mode::kAnthropicToOpenAI:
+      ctx.upstream_body = json::serialize(translated);
+      break;
   }
-  ctx.upstream_body = oa::EncodeUpstreamBody(ctx.parsed, upstream_model);
 
   // forward and relay; a client that goes away cancels the upstream exchange: closing the
   // upstream connection makes whatever Forward awaits on it fail at once
@@ -250,15 +406,14 @@ net::awaitable<void> GatewayHandler::Run(Request& req, Connection& conn, Request
   if (ctx.client_gone && ctx.status == 0) ctx.status = 499;
 }
 
-void GatewayHandler::Decide(RequestContext& ctx, const std::string& upstream_model) {
+void GatewayHandler::Decide(RequestContext& ctx, const std::string& upstream_model,
+                            policy::Surface surface, json::object& body,
+                            std::string_view beta_headers) {
   const Snapshot& snap = *ctx.snapshot;
   const UpstreamRuntime& up = *ctx.route->upstream;
-  const policy::Surface surface = ctx.endpoint == oa::Endpoint::kEmbeddings
-                                      ? policy::Surface::kOpenAIEmbeddings
-                                      : policy::Surface::kOpenAIChat;
   policy::EnforcementOptions opts;
   opts.pseudonym_key = snap.pseudonym_key();
-  policy::EnforcementResult enforced = policy::Enforce(surface, ctx.parsed.body, opts);
+  policy::EnforcementResult enforced = policy::Enforce(surface, body, opts);
 
   policy::RequestFacts facts;
   facts.provider = up.provider;
@@ -270,7 +425,7 @@ void GatewayHandler::Decide(RequestContext& ctx, const std::string& upstream_mod
   facts.model = upstream_model;
   facts.region = up.region;
   facts.private_connectivity = up.private_connectivity;
-  policy::ExtractFacts(surface, ctx.parsed.body, {}, &facts);
+  policy::ExtractFacts(surface, body, beta_headers, &facts);
   facts.end_user_pseudonymized = enforced.pseudonymized;
 
   policy::CallContext call;
@@ -329,9 +484,27 @@ net::awaitable<void> GatewayHandler::Forward(Connection& conn, RequestContext& c
     ~ClearUpstream() { c.upstream = nullptr; }
   } clear{ctx};
 
-  Request ureq{bhttp::verb::post, target.url.path + std::string(oa::EndpointUpstreamPath(ctx.endpoint)), 11};
+  using Mode = RequestContext::Mode;
+  std::string upstream_path = target.url.path;
+  switch (ctx.mode) {
+    case Mode::kOpenAIPassthrough: upstream_path += oa::EndpointUpstreamPath(ctx.endpoint); break;
+    case Mode::kAnthropicToOpenAI: upstream_path += "/chat/completions"; break;
+    case Mode::kAnthropicPassthrough:
+      // An Anthropic base_url ends in /v1, like OpenAI's.
+      upstream_path += ctx.an_endpoint == an::Endpoint::kCountTokens ? "/messages/count_tokens"
+                                                                     : "/messages";
+      break;
+    case Mode::kOpenAIToAnthropic: upstream_path += "/messages"; break;
+  }
+  Request ureq{bhttp::verb::post, upstream_path, 11};
   ureq.set(bhttp::field::host, target.host_header);
-  if (!up.authorization.empty()) ureq.set(bhttp::field::authorization, up.authorization.Expose());
+  if (!up.authorization.empty()) ureq.set(up.auth_header, up.authorization.Expose());
+  if (ctx.mode == Mode::kAnthropicPassthrough || ctx.mode == Mode::kOpenAIToAnthropic) {
+    ureq.set("anthropic-version", ctx.anthropic_version.empty() ? std::string(an::kApiVersion)
+                                                                : ctx.anthropic_version);
+    // Beta names are features the policy has just allowed (beta_header:<name>).
+    if (!ctx.anthropic_beta.empty()) ureq.set("anthropic-beta", ctx.anthropic_beta);
+  }
   ureq.set(bhttp::field::content_type, "application/json");
   ureq.set(bhttp::field::accept, ctx.parsed.stream ? "text/event-stream" : "application/json");
   ureq.set(bhttp::field::user_agent, kUserAgent);
@@ -371,8 +544,10 @@ net::awaitable<void> GatewayHandler::Forward(Connection& conn, RequestContext& c
 
   if (ctx.upstream_status != 200) {
     co_await RelayUpstreamError(conn, ctx, *uc, parser);
-  } else if (ctx.parsed.stream) {
+  } else if (ctx.parsed.stream && ctx.mode == Mode::kOpenAIPassthrough) {
     co_await RelayStream(conn, ctx, *uc, parser);
+  } else if (ctx.parsed.stream) {
+    co_await RelayStreamTranslated(conn, ctx, *uc, parser);
   } else {
     co_await RelayJson(conn, ctx, *uc, parser);
   }
@@ -456,11 +631,39 @@ net::awaitable<void> GatewayHandler::RelayJson(Connection& conn, RequestContext&
     co_await FailUpstream(conn, ctx, UpstreamFailure::kProtocol);
     co_return;
   }
-  oa::ReadUsage(v.as_object(), &ctx.usage);
+  using Mode = RequestContext::Mode;
+  core::Result<std::string> client_body = std::string();
+  switch (ctx.mode) {
+    case Mode::kOpenAIPassthrough:
+      oa::ReadUsage(v.as_object(), &ctx.usage);
+      client_body = std::move(body);
+      break;
+    case Mode::kAnthropicPassthrough:
+      an::ReadMessageOutcome(v.as_object(), &ctx.outcome);
+      client_body = std::move(body);
+      break;
+    case Mode::kOpenAIToAnthropic:
+      client_body = an::MessageToChatCompletion(
+          body, ctx.parsed.model,
+          std::chrono::duration_cast<std::chrono::seconds>(
+              std::chrono::system_clock::now().time_since_epoch())
+              .count(),
+          &ctx.outcome);
+      break;
+    case Mode::kAnthropicToOpenAI:
+      client_body = an::ChatCompletionToMessage(body, ctx.parsed.model, &ctx.outcome);
+      break;
+  }
+  if (!client_body.ok()) {
+    co_await FailUpstream(conn, ctx, UpstreamFailure::kProtocol);
+    co_return;
+  }
+  if (ctx.mode != Mode::kOpenAIPassthrough) UsageFromOutcome(ctx);
   Response res{bhttp::status::ok, 11};
   res.set(bhttp::field::content_type, "application/json");
   res.set("x-request-id", ctx.request_id);
-  res.body() = std::move(body);
+  if (ctx.dialect == RequestContext::Dialect::kAnthropic) res.set("request-id", ctx.request_id);
+  res.body() = std::move(client_body).value();
   ctx.status = 200;
   ctx.bytes_out += res.body().size();
   co_await conn.Send(res);
@@ -577,6 +780,155 @@ net::awaitable<void> GatewayHandler::RelayStream(
   if (co_await conn.EndStream()) ctx.client_gone = true;
 }
 
+net::awaitable<void> GatewayHandler::RelayStreamTranslated(
+    Connection& conn, RequestContext& ctx, UpstreamConnection& up,
+    bhttp::response_parser<bhttp::buffer_body>& parser) {
+  using Mode = RequestContext::Mode;
+  const UpstreamRuntime& rt = *ctx.route->upstream;
+  auto ct = parser.get()[bhttp::field::content_type];
+  if (ct.substr(0, 17) != "text/event-stream") {
+    co_await FailUpstream(conn, ctx, UpstreamFailure::kProtocol);
+    co_return;
+  }
+  const bool anthropic_client = ctx.dialect == RequestContext::Dialect::kAnthropic;
+  bhttp::response<bhttp::empty_body> head{bhttp::status::ok, 11};
+  head.set(bhttp::field::content_type, "text/event-stream; charset=utf-8");
+  head.set(bhttp::field::cache_control, "no-cache");
+  head.set("x-request-id", ctx.request_id);
+  if (anthropic_client) head.set("request-id", ctx.request_id);
+  ctx.status = 200;
+  if (co_await conn.StartStream(head)) {
+    ctx.client_gone = true;
+    co_return;
+  }
+
+  // One of these follows the stream, by mode (the translators are pure state machines).
+  an::StreamObserver observer;
+  an::AnthropicToOpenAiStream to_openai(
+      ctx.parsed.model,
+      std::chrono::duration_cast<std::chrono::seconds>(
+          std::chrono::system_clock::now().time_since_epoch())
+          .count(),
+      ctx.parsed.client_wants_usage);
+  an::OpenAiToAnthropicStream to_anthropic(ctx.parsed.model);
+  std::vector<an::SseOut> outs;
+
+  SseParser sse;
+  std::string in;
+  std::string out;
+  bool done = false;             // the upstream's terminal event was seen and relayed
+  bool translated_error = false;  // a mid-stream vendor error, already re-expressed to the client
+  std::string stream_error;      // gateway error code once the stream has failed
+  auto emit = [&](const an::SseOut& e) { out += EncodeSseEvent(e.data, e.event); };
+  for (;;) {
+    in.clear();
+    UpstreamFailure f = co_await ReadBodySome(up, parser, conn.deadline(), rt.target.idle_timeout,
+                                              in, 64 * 1024);
+    if (ctx.client_gone) co_return;
+    out.clear();
+    if (!in.empty() && !done) {
+      core::Status st = sse.Feed(in, [&](const SseEvent& ev) {
+        if (done || !stream_error.empty()) return;
+        if (!ev.has_data) {
+          if (ctx.mode == Mode::kAnthropicPassthrough) out.append(ev.raw);
+          return;
+        }
+        ++ctx.events;
+        core::Status es;
+        outs.clear();
+        switch (ctx.mode) {
+          case Mode::kAnthropicPassthrough:
+            es = observer.OnEvent(ev.event, ev.data);
+            if (es.ok() && observer.errored()) {
+              // The vendor's error event may quote the prompt: replaced below by the gateway's.
+              stream_error = "upstream_stream_error";
+              return;
+            }
+            if (es.ok()) out.append(ev.raw);
+            done = observer.done();
+            break;
+          case Mode::kOpenAIToAnthropic:
+            es = to_openai.OnEvent(ev.event, ev.data, &outs);
+            done = to_openai.done();
+            translated_error = to_openai.outcome().finish == providers::FinishReason::kError;
+            break;
+          case Mode::kAnthropicToOpenAI:
+            es = to_anthropic.OnData(ev.data, &outs);
+            done = to_anthropic.done();
+            translated_error = to_anthropic.outcome().finish == providers::FinishReason::kError;
+            break;
+          case Mode::kOpenAIPassthrough: break;
+        }
+        if (!es.ok()) {
+          stream_error = "upstream_malformed_stream";
+          done = false;
+          return;
+        }
+        for (const auto& o : outs) emit(o);
+      });
+      if (!st.ok()) stream_error = "upstream_malformed_stream";
+    }
+    if (stream_error.empty() && f != UpstreamFailure::kNone && !done) {
+      ctx.upstream_failure = f;
+      metrics_.RecordUpstreamError(rt.target.name, UpstreamFailureName(f));
+      stream_error =
+          UpstreamFailureHttpStatus(f) == 504 ? "upstream_timeout" : "upstream_stream_broken";
+    }
+    if (stream_error.empty() && parser.is_done() && !done) {
+      stream_error = "upstream_stream_incomplete";
+    }
+    if (!stream_error.empty()) {
+      if (ctx.upstream_failure == UpstreamFailure::kNone) {
+        metrics_.RecordUpstreamError(rt.target.name, stream_error);
+      }
+      ctx.error_code = stream_error;
+      const std::string_view message =
+          "The upstream provider's stream failed; the response is incomplete. The provider's "
+          "own message is withheld because it may quote the request.";
+      if (anthropic_client) {
+        out += EncodeSseEvent(an::ErrorJson("api_error", message), "error");
+      } else {
+        out += EncodeSseEvent(oa::ErrorJson(message, "upstream_error", "", stream_error));
+      }
+    }
+    if (!out.empty()) {
+      ctx.bytes_out += out.size();
+      if (co_await conn.SendChunk(out)) {
+        ctx.client_gone = true;
+        co_return;
+      }
+    }
+    if (!stream_error.empty()) {
+      up.stream().Close();  // do not pool a connection mid-message
+      break;
+    }
+    if (parser.is_done() || done) break;
+  }
+  switch (ctx.mode) {
+    case Mode::kAnthropicPassthrough: ctx.outcome = observer.outcome(); break;
+    case Mode::kOpenAIToAnthropic: ctx.outcome = to_openai.outcome(); break;
+    case Mode::kAnthropicToOpenAI: ctx.outcome = to_anthropic.outcome(); break;
+    case Mode::kOpenAIPassthrough: break;
+  }
+  UsageFromOutcome(ctx);
+  if (translated_error) {
+    ctx.error_code = "upstream_stream_error";
+    metrics_.RecordUpstreamError(rt.target.name, ctx.error_code);
+    up.stream().Close();
+  } else if (done) {
+    ctx.stream_completed = true;
+    std::string rest;
+    while (!parser.is_done()) {
+      rest.clear();
+      if (co_await ReadBodySome(up, parser, conn.deadline(), rt.target.idle_timeout, rest,
+                                64 * 1024) != UpstreamFailure::kNone) {
+        break;
+      }
+    }
+  }
+  if (co_await conn.EndStream()) ctx.client_gone = true;
+}
+
 net::awaitable<void> GatewayHandler::SendModels(Connection& conn, RequestContext& ctx,
                                                 unsigned) {
   json::array data;
@@ -601,7 +953,9 @@ void GatewayHandler::Record(const RequestContext& ctx) {
   auto now = Clock::now();
   double seconds = std::chrono::duration<double>(now - ctx.start).count();
   std::string_view route = ctx.route ? std::string_view(ctx.route->pattern) : "none";
-  std::string_view endpoint = oa::EndpointName(ctx.endpoint);
+  std::string_view endpoint = ctx.dialect == RequestContext::Dialect::kAnthropic
+                                  ? an::EndpointName(ctx.an_endpoint)
+                                  : oa::EndpointName(ctx.endpoint);
   metrics_.RecordRequest(route, endpoint, ctx.status, seconds);
   if (ctx.usage.prompt_tokens >= 0 || ctx.usage.completion_tokens >= 0) {
     metrics_.RecordTokens(route, ctx.usage.prompt_tokens, ctx.usage.completion_tokens);
@@ -632,6 +986,11 @@ void GatewayHandler::Record(const RequestContext& ctx) {
     line.Str("upstream_failure", UpstreamFailureName(ctx.upstream_failure));
   }
   if (!ctx.error_code.empty()) line.Str("error_code", ctx.error_code);
+  if (ctx.dialect == RequestContext::Dialect::kAnthropic) line.Str("dialect", "anthropic");
+  if (ctx.outcome.finish != providers::FinishReason::kUnknown) {
+    line.Str("finish_reason", providers::FinishReasonName(ctx.outcome.finish))
+        .Str("outcome", providers::AuditStatus(ctx.outcome));
+  }
   if (ctx.decided) {
     // Reason codes are registry ids and identifier-shaped field names: no request content.
     std::string reasons;

@@ -82,7 +82,14 @@ core::Result<std::shared_ptr<const Snapshot>> Snapshot::Build(const config::Conf
     }
     std::string problem;
     std::string key = LoadCredential(u.credential, &problem);
-    if (problem.empty() && !key.empty()) rt->authorization = core::SecretString("Bearer " + key);
+    if (problem.empty() && !key.empty()) {
+      if (u.provider == "anthropic") {
+        rt->auth_header = "x-api-key";
+        rt->authorization = core::SecretString(key);
+      } else {
+        rt->authorization = core::SecretString("Bearer " + key);
+      }
+    }
     rt->credential_problem = problem;
     rt->max_response_bytes = u.max_response_bytes;
     rt->provider = u.provider;

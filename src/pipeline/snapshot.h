@@ -22,8 +22,10 @@ struct UpstreamRuntime {
   std::string provider;  // registry provider id
   std::string region;
   bool private_connectivity = false;
-  // "Bearer <vendor key>", or empty for credential: none.
+  // "Bearer <vendor key>", or empty for credential: none. For Anthropic upstreams the bare key,
+  // sent as x-api-key.
   core::SecretString authorization;
+  std::string auth_header = "authorization";
   // Non-empty when the credential could not be loaded: requests on this upstream are refused
   // with 502 (fail closed) and this says why (names the variable or file, never a value).
   std::string credential_problem;

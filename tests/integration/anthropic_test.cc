@@ -1,0 +1,288 @@
+// The Anthropic front door (/v1/messages) and the translated routes, against the fake vendor's
+// Anthropic Messages emulation (issue #6).
+#include <gtest/gtest.h>
+
+#include "harness.h"
+
+namespace baagate::testing {
+namespace {
+
+namespace json = boost::json;
+using bhttp::verb;
+
+// A tenant with BAAs for OpenAI and Anthropic, both with verified zero data retention.
+constexpr char kTwoVendorTenant[] = R"(tenant:
+  id: t1
+  contracts:
+    - { id: BAA-OPENAI-TEST, vendor: openai, effective_date: "2025-01-01" }
+    - { id: BAA-ANTHROPIC-TEST, vendor: anthropic, effective_date: "2025-01-01" }
+  attestations:
+    - { vendor: openai, retention: zero_data_retention, source: verified, verified_at: "{NOW}" }
+    - { vendor: anthropic, retention: zero_data_retention, source: verified, verified_at: "{NOW}" }
+  pseudonym_key: { env: BAAGATE_TEST_PSEUDONYM_KEY }
+apps:
+  - { id: a1, purpose: treatment, deidentified_fallback: true }
+)";
+
+Harness::Options TwoVendors() {
+  Harness::Options o;
+  o.tenant_yaml = kTwoVendorTenant;
+  return o;
+}
+
+// The route the harness sends to its Anthropic upstream.
+constexpr char kClaudeRoute[] = "claude-fallback";
+
+std::string MessagesBody(const std::string& text, const std::string& model, bool stream = false,
+                         const std::string& extra = "") {
+  json::object o{{"model", model},
+                 {"max_tokens", 64},
+                 {"messages", json::array{json::object{{"role", "user"}, {"content", text}}}}};
+  if (stream) o["stream"] = true;
+  std::string s = json::serialize(o);
+  if (!extra.empty()) s = s.substr(0, s.size() - 1) + "," + extra + "}";
+  return s;
+}
+
+RawResponse SendAnthropic(Client& c, const std::string& path, const std::string& body,
+                          bool with_version = true, const std::string& key = kGatewayKey) {
+  bhttp::request<bhttp::string_body> req{verb::post, path, 11};
+  req.set(bhttp::field::host, "127.0.0.1");
+  req.set("x-api-key", key);
+  if (with_version) req.set("anthropic-version", "2023-06-01");
+  req.set(bhttp::field::content_type, "application/json");
+  req.body() = body;
+  req.prepare_payload();
+  bhttp::write(c.socket(), req);
+  return c.Read();
+}
+
+struct Event {
+  std::string name;
+  json::object data;
+};
+
+// Splits an SSE body into (event, data) pairs; unnamed events get name "".
+std::vector<Event> ParseSse(const std::string& body) {
+  std::vector<Event> out;
+  std::size_t pos = 0;
+  while (pos < body.size()) {
+    std::size_t end = body.find("\n\n", pos);
+    if (end == std::string::npos) end = body.size();
+    std::string block = body.substr(pos, end - pos);
+    pos = end + 2;
+    Event e;
+    std::string data;
+    std::size_t lp = 0;
+    while (lp < block.size()) {
+      std::size_t le = block.find('\n', lp);
+      if (le == std::string::npos) le = block.size();
+      std::string line = block.substr(lp, le - lp);
+      lp = le + 1;
+      if (line.rfind("event: ", 0) == 0) e.name = line.substr(7);
+      if (line.rfind("data: ", 0) == 0) data += line.substr(6);
+    }
+    if (data.empty()) continue;
+    if (data == "[DONE]") {
+      e.name = "[DONE]";
+    } else {
+      e.data = json::parse(data).as_object();
+    }
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+TEST(GatewayAnthropic, RelaysAMessageAndSwapsInTheVendorKey) {
+  Harness h(TwoVendors());
+  Client c(h.gateway());
+  auto r = SendAnthropic(c, "/v1/messages", MessagesBody("hello claude", kClaudeRoute));
+  ASSERT_EQ(r.status, 200u) << r.body;
+  auto m = r.Json().as_object();
+  EXPECT_EQ(m["type"].as_string(), "message");
+  EXPECT_EQ(m["content"].as_array()[0].at("text").as_string(), "ECHO: hello claude");
+  EXPECT_EQ(m["stop_reason"].as_string(), "end_turn");
+  EXPECT_FALSE(r.headers["request-id"].empty());
+  auto last = h.LastVendorRequest();
+  EXPECT_EQ(last["path"].as_string(), "/v1/messages");
+  auto headers = last["headers"].as_object();
+  EXPECT_EQ(headers["x-api-key"].as_string(), kVendorKey);
+  EXPECT_EQ(headers["anthropic-version"].as_string(), "2023-06-01");
+  EXPECT_FALSE(headers.contains("authorization"));
+  EXPECT_EQ(last["body"].as_string().find(kGatewayKey), json::string::npos);
+}
+
+TEST(GatewayAnthropic, StreamsTheFullEventSequence) {
+  Harness h(TwoVendors());
+  Client c(h.gateway());
+  auto r = SendAnthropic(c, "/v1/messages", MessagesBody("stream to me", kClaudeRoute, true));
+  ASSERT_EQ(r.status, 200u) << r.body;
+  auto events = ParseSse(r.body);
+  ASSERT_GE(events.size(), 6u);
+  EXPECT_EQ(events.front().name, "message_start");
+  EXPECT_EQ(events.back().name, "message_stop");
+  std::string text;
+  bool saw_ping = false;
+  for (const auto& e : events) {
+    saw_ping = saw_ping || e.name == "ping";
+    if (e.name == "content_block_delta") text += std::string(e.data.at("delta").at("text").as_string());
+  }
+  EXPECT_TRUE(saw_ping);
+  EXPECT_EQ(text, "ECHO: stream to me");
+}
+
+TEST(GatewayAnthropic, ReplacesAMidStreamVendorErrorWithoutItsText) {
+  Harness h(TwoVendors());
+  Client c(h.gateway());
+  auto r = SendAnthropic(c, "/v1/messages",
+                         MessagesBody("secret-canary [[fake:error-event]]", kClaudeRoute, true));
+  ASSERT_EQ(r.status, 200u);
+  auto events = ParseSse(r.body);
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.back().name, "error");
+  EXPECT_EQ(events.back().data.at("error").at("type").as_string(), "api_error");
+  EXPECT_EQ(r.body.find("Overloaded while answering"), std::string::npos);
+}
+
+TEST(GatewayAnthropic, AnswersErrorsInAnthropicsShape) {
+  Harness h(TwoVendors());
+  Client c(h.gateway());
+  auto no_version = SendAnthropic(c, "/v1/messages", MessagesBody("x", kClaudeRoute), false);
+  EXPECT_EQ(no_version.status, 400u);
+  EXPECT_EQ(no_version.Json().at("type").as_string(), "error");
+  EXPECT_EQ(no_version.Json().at("error").at("type").as_string(), "invalid_request_error");
+
+  Client c2(h.gateway());
+  auto bad_key = SendAnthropic(c2, "/v1/messages", MessagesBody("x", kClaudeRoute), true, "nope");
+  EXPECT_EQ(bad_key.status, 401u);
+  EXPECT_EQ(bad_key.Json().at("error").at("type").as_string(), "authentication_error");
+
+  Client c3(h.gateway());
+  auto no_max = SendAnthropic(
+      c3, "/v1/messages",
+      R"({"model":"claude-fallback","messages":[{"role":"user","content":"x"}]})");
+  EXPECT_EQ(no_max.status, 400u);
+  EXPECT_EQ(no_max.Json().at("error").at("message").as_string(), "max_tokens: Field required");
+
+  Client c4(h.gateway());
+  auto limited = SendAnthropic(c4, "/v1/messages",
+                               MessagesBody("patient-canary [[fake:429]]", kClaudeRoute));
+  EXPECT_EQ(limited.status, 429u);
+  EXPECT_EQ(limited.Json().at("error").at("type").as_string(), "rate_limit_error");
+  EXPECT_EQ(limited.body.find("patient-canary"), std::string::npos);
+}
+
+TEST(GatewayAnthropic, CountsTokensOnAnAnthropicRoute) {
+  Harness h(TwoVendors());
+  Client c(h.gateway());
+  auto r = SendAnthropic(
+      c, "/v1/messages/count_tokens",
+      R"({"model":"claude-fallback","messages":[{"role":"user","content":"one two three"}]})");
+  ASSERT_EQ(r.status, 200u) << r.body;
+  EXPECT_EQ(r.Json().at("input_tokens").as_int64(), 6);
+  EXPECT_EQ(h.LastVendorRequest()["path"].as_string(), "/v1/messages/count_tokens");
+}
+
+TEST(GatewayTranslation, ServesAnOpenAiClientFromAClaudeRoute) {
+  Harness h(TwoVendors());
+  Client c(h.gateway());
+  auto r = c.Send(verb::post, "/v1/chat/completions", ChatBody("hi from openai", false, "",
+                                                                 kClaudeRoute));
+  ASSERT_EQ(r.status, 200u) << r.body;
+  auto o = r.Json().as_object();
+  EXPECT_EQ(o["object"].as_string(), "chat.completion");
+  EXPECT_EQ(o["model"].as_string(), kClaudeRoute);
+  const auto& choice = o["choices"].as_array()[0].as_object();
+  EXPECT_EQ(choice.at("message").at("content").as_string(), "ECHO: hi from openai");
+  EXPECT_EQ(choice.at("finish_reason").as_string(), "stop");
+  EXPECT_GT(o["usage"].at("prompt_tokens").as_int64(), 0);
+  auto vendor = json::parse(h.LastVendorRequest()["body"].as_string()).as_object();
+  EXPECT_EQ(vendor["max_tokens"].as_int64(), 4096);
+  EXPECT_EQ(h.LastVendorRequest()["path"].as_string(), "/v1/messages");
+}
+
+TEST(GatewayTranslation, StreamsChunksToAnOpenAiClientFromAClaudeRoute) {
+  Harness h(TwoVendors());
+  Client c(h.gateway());
+  auto r = c.Send(verb::post, "/v1/chat/completions",
+                  ChatBody("stream please", true, R"("stream_options":{"include_usage":true})",
+                           kClaudeRoute));
+  ASSERT_EQ(r.status, 200u) << r.body;
+  auto events = ParseSse(r.body);
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.back().name, "[DONE]");
+  std::string text;
+  std::string finish;
+  bool usage = false;
+  for (const auto& e : events) {
+    if (e.name == "[DONE]") continue;
+    EXPECT_EQ(e.data.at("object").as_string(), "chat.completion.chunk");
+    for (const auto& ch : e.data.at("choices").as_array()) {
+      const auto& d = ch.at("delta").as_object();
+      if (d.contains("content")) text += std::string(d.at("content").as_string());
+      if (ch.at("finish_reason").is_string()) finish = std::string(ch.at("finish_reason").as_string());
+    }
+    usage = usage || (e.data.contains("usage") && e.data.at("usage").is_object());
+  }
+  EXPECT_EQ(text, "ECHO: stream please");
+  EXPECT_EQ(finish, "stop");
+  EXPECT_TRUE(usage);
+}
+
+TEST(GatewayTranslation, ServesAnAnthropicClientFromAnOpenAiRoute) {
+  Harness h(TwoVendors());
+  Client c(h.gateway());
+  auto r = SendAnthropic(c, "/v1/messages", MessagesBody("hi from anthropic", "gpt-4o-mini"));
+  ASSERT_EQ(r.status, 200u) << r.body;
+  auto m = r.Json().as_object();
+  EXPECT_EQ(m["type"].as_string(), "message");
+  EXPECT_EQ(m["content"].as_array()[0].at("text").as_string(), "ECHO: hi from anthropic");
+  EXPECT_EQ(m["stop_reason"].as_string(), "end_turn");
+  EXPECT_EQ(h.LastVendorRequest()["path"].as_string(), "/v1/chat/completions");
+
+  Client c2(h.gateway());
+  auto s = SendAnthropic(c2, "/v1/messages", MessagesBody("and streamed", "gpt-4o-mini", true));
+  ASSERT_EQ(s.status, 200u) << s.body;
+  auto events = ParseSse(s.body);
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.front().name, "message_start");
+  EXPECT_EQ(events.back().name, "message_stop");
+  std::string text;
+  for (const auto& e : events) {
+    if (e.name == "content_block_delta") text += std::string(e.data.at("delta").at("text").as_string());
+  }
+  EXPECT_EQ(text, "ECHO: and streamed");
+}
+
+TEST(GatewayTranslation, RefusesWhatCannotBeTranslatedWith400) {
+  Harness h(TwoVendors());
+  Client c(h.gateway());
+  auto r = c.Send(verb::post, "/v1/chat/completions",
+                  ChatBody("x", false, R"("logprobs":true)", kClaudeRoute));
+  EXPECT_EQ(r.status, 400u) << r.body;
+  EXPECT_EQ(r.Json().at("error").at("code").as_string(), "untranslatable_request");
+  EXPECT_EQ(r.Json().at("error").at("param").as_string(), "logprobs");
+}
+
+TEST(GatewayTranslation, MapsATruncatedUpstreamStreamToAnErrorEvent) {
+  Harness h(TwoVendors());
+  Client c(h.gateway());
+  auto r = c.Send(verb::post, "/v1/chat/completions",
+                  ChatBody("cut [[fake:truncate-stream]]", true, "", kClaudeRoute));
+  ASSERT_EQ(r.status, 200u);
+  auto events = ParseSse(r.body);
+  ASSERT_FALSE(events.empty());
+  EXPECT_NE(events.back().name, "[DONE]");
+  EXPECT_EQ(events.back().data.at("error").at("code").as_string(), "upstream_stream_incomplete");
+
+  Client c2(h.gateway());
+  auto bad = SendAnthropic(c2, "/v1/messages",
+                           MessagesBody("x [[fake:malformed-sse]]", kClaudeRoute, true));
+  ASSERT_EQ(bad.status, 200u);
+  auto bev = ParseSse(bad.body);
+  ASSERT_FALSE(bev.empty());
+  EXPECT_EQ(bev.back().name, "error");
+}
+
+}  // namespace
+}  // namespace baagate::testing
