@@ -46,17 +46,27 @@ upstreams:
     base_url: http://${fakeAddr}/v1
     credential: { env: E2E_VENDOR_KEY }
     first_byte_timeout_ms: 1000
+  fake-anthropic:
+    provider: anthropic
+    region: us
+    base_url: http://${fakeAddr}/v1
+    credential: { env: E2E_VENDOR_KEY }
+    first_byte_timeout_ms: 1000
 routes:
   - { model: gpt-4o-mini, upstream: fake }
   - { model: text-embedding-3-small, upstream: fake }
+  - { model: claude-sonnet, upstream: fake-anthropic, upstream_model: claude-3-5-sonnet-20240620 }
 keys:
   - { name: e2e, sha256: ${sha}, tenant: t, app: e2e, role: dev, purpose: treatment }
 tenant:
   id: t
   contracts:
     - { id: BAA-OPENAI-E2E, vendor: openai, effective_date: "2025-01-01" }
+    - { id: BAA-ANTHROPIC-E2E, vendor: anthropic, effective_date: "2025-01-01" }
   attestations:
     - { vendor: openai, retention: zero_data_retention, source: verified,
+        verified_at: "${new Date().toISOString()}" }
+    - { vendor: anthropic, retention: zero_data_retention, source: verified,
         verified_at: "${new Date().toISOString()}" }
 apps:
   - { id: e2e, purpose: treatment }
@@ -69,6 +79,8 @@ apps:
   const exited = new Promise((r) => gw.on('exit', (code) => r(code)));
   return {
     baseURL: `http://${ready.listen}/v1`,
+    // The Anthropic SDK appends /v1/messages itself.
+    anthropicBaseURL: `http://${ready.listen}`,
     adminURL: `http://${ready.admin_listen}`,
     fakeURL: `http://${fakeAddr}`,
     logs,
