@@ -78,6 +78,10 @@ class Parser : public YamlReader {
   CredentialConfig ParseCredential(const YAML::Node& n, const std::string& path) const {
     CredentialConfig c;
     if (n.IsScalar() && n.as<std::string>() == "none") return c;
+    if (n.IsScalar() && n.as<std::string>() == "aws_environment") {
+      c.kind = CredentialConfig::Kind::kAwsEnvironment;
+      return c;
+    }
     CheckKeys(n, path, {"env", "file"});
     if (n["env"] && n["file"]) Fail(n, path, "give either env or file, not both");
     if (n["env"]) {
@@ -123,6 +127,12 @@ class Parser : public YamlReader {
       if (v["ca_file"]) u.ca_file = Str(v["ca_file"], p + ".ca_file");
       if (!v["credential"]) Fail(v, p, "needs credential (env, file, or none)");
       u.credential = ParseCredential(v["credential"], p + ".credential");
+      if ((u.provider == "bedrock") !=
+          (u.credential.kind == CredentialConfig::Kind::kAwsEnvironment)) {
+        Fail(v["credential"], p + ".credential",
+             u.provider == "bedrock" ? "a bedrock upstream signs with SigV4: use aws_environment"
+                                     : "aws_environment is for bedrock upstreams only");
+      }
       if (v["connect_timeout_ms"]) u.connect_timeout = Ms(v["connect_timeout_ms"], p + ".connect_timeout_ms");
       if (v["first_byte_timeout_ms"])
         u.first_byte_timeout = Ms(v["first_byte_timeout_ms"], p + ".first_byte_timeout_ms");

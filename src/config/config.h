@@ -56,7 +56,9 @@ struct LogConfig {
 
 // Where a vendor credential comes from. The value itself is never in the configuration.
 struct CredentialConfig {
-  enum class Kind { kNone, kEnv, kFile };
+  // kAwsEnvironment: the standard AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN
+  // variables (Bedrock's SigV4 needs a key pair, not one secret).
+  enum class Kind { kNone, kEnv, kFile, kAwsEnvironment };
   Kind kind = Kind::kNone;
   std::string ref;  // variable name or file path
 };

@@ -8,6 +8,8 @@
 
 #include "http/sse.h"
 #include "providers/anthropic/anthropic.h"
+#include "providers/bedrock/event_stream.h"
+#include "providers/bedrock/sigv4.h"
 #include "providers/openai/openai.h"
 
 namespace baagate::fake_vendor {
@@ -18,6 +20,7 @@ using namespace baagate::http;
 namespace json = boost::json;
 namespace oa = baagate::providers::openai;
 namespace an = baagate::providers::anthropic;
+namespace bedrock = baagate::providers::bedrock;
 
 // The text of a message's content: a string, or the concatenated text parts.
 std::string ContentText(const json::value* content) {
@@ -99,6 +102,10 @@ class FakeHandler final : public Handler {
     rec.body = req.body();
     vendor_.Record(std::move(rec));
 
+    if (path.rfind("/model/", 0) == 0 && path.size() > 7) {
+      co_await Bedrock(req, conn, path);
+      co_return;
+    }
     if (an::ClassifyPath(path) != an::Endpoint::kUnknown) {
       co_await AnthropicMessages(req, conn, an::ClassifyPath(path));
       co_return;
@@ -685,6 +692,214 @@ class FakeHandler final : public Handler {
       }
       if (i > 0) co_await Sleep(delay);
       if (co_await conn.SendChunk(events[i])) {
+        vendor_.CountStream(false);
+        co_return;
+      }
+    }
+    if (co_await conn.EndStream()) {
+      vendor_.CountStream(false);
+      co_return;
+    }
+    vendor_.CountStream(true);
+  }
+
+  // ---- Bedrock runtime, InvokeModel for Anthropic models (PROVIDERS.md §5.4, §5.9) -----------
+
+  net::awaitable<void> BedrockError(Connection& conn, unsigned status, std::string_view type,
+                                    std::string_view message) {
+    Response res{static_cast<bhttp::status>(status), 11};
+    res.set(bhttp::field::content_type, "application/json");
+    res.set("x-amzn-requestid", "fake-" + std::to_string(counter_));
+    res.set("x-amzn-ErrorType", type);
+    res.body() = json::serialize(json::object{{"message", message}});
+    co_await conn.Send(res);
+  }
+
+  static std::string PercentDecode(std::string_view s) {
+    std::string out;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      if (s[i] == '%' && i + 2 < s.size()) {
+        out.push_back(static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16)));
+        i += 2;
+      } else {
+        out.push_back(s[i]);
+      }
+    }
+    return out;
+  }
+
+  static std::string Base64(std::string_view raw) {
+    std::string enc;
+    enc.resize(beast::detail::base64::encoded_size(raw.size()));
+    enc.resize(beast::detail::base64::encode(enc.data(), raw.data(), raw.size()));
+    return enc;
+  }
+
+  // The Anthropic events of AnthropicStreamEvents as Bedrock `chunk` messages.
+  static std::string BedrockChunks(const std::vector<std::string>& sse_events,
+                                   std::int64_t input_tokens, std::int64_t output_tokens) {
+    std::string out;
+    for (const auto& ev : sse_events) {
+      std::size_t d = ev.find("\ndata: ");
+      std::string data = ev.substr(d + 7, ev.size() - d - 7 - 2);
+      if (data.find("\"message_stop\"") != std::string::npos) {
+        json::object o = json::parse(data).as_object();
+        o["amazon-bedrock-invocationMetrics"] = {{"inputTokenCount", input_tokens},
+                                                 {"outputTokenCount", output_tokens},
+                                                 {"invocationLatency", 1},
+                                                 {"firstByteLatency", 1}};
+        data = json::serialize(o);
+      }
+      out += bedrock::EncodeBedrockEvent(
+          "chunk", json::serialize(json::object{{"bytes", Base64(data)}}));
+    }
+    return out;
+  }
+
+  net::awaitable<void> Bedrock(Request& req, Connection& conn, const std::string& path) {
+    ++counter_;
+    // /model/{modelId}/{operation}
+    const std::size_t slash = path.find('/', 7);
+    const std::string model_id = PercentDecode(path.substr(7, slash - 7));
+    const std::string op = slash == std::string::npos ? "" : path.substr(slash + 1);
+    const Options& opt = vendor_.options();
+    if (!opt.aws_access_key_id.empty()) {
+      bedrock::SigV4Request sreq;
+      sreq.method = req.method_string();
+      std::string_view target = req.target();
+      std::size_t q = target.find('?');
+      sreq.path = target.substr(0, q);
+      sreq.query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
+      for (const auto& f : req) {
+        sreq.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+      }
+      sreq.payload = req.body();
+      bedrock::AwsCredentials creds{opt.aws_access_key_id,
+                                    core::SecretString(opt.aws_secret_access_key), {}};
+      std::string canonical;
+      core::Status st = bedrock::VerifyRequest(sreq, creds, &canonical);
+      if (!st.ok()) {
+        std::string message =
+            st.code() == core::StatusCode::kPermissionDenied
+                ? "The request signature we calculated does not match the signature you "
+                  "provided. The Canonical String for this request should have been\n'" +
+                      canonical + "'"
+                : "Missing Authentication Token";
+        co_await BedrockError(conn, 403,
+                              st.code() == core::StatusCode::kPermissionDenied
+                                  ? "InvalidSignatureException"
+                                  : "MissingAuthenticationTokenException",
+                              message);
+        co_return;
+      }
+    }
+    const bool stream = op == "invoke-with-response-stream";
+    if (op != "invoke" && !stream) {
+      co_await BedrockError(conn, 404, "UnknownOperationException",
+                            "converse and converse-stream are not emulated yet");
+      co_return;
+    }
+    json::error_code ec;
+    json::value v = json::parse(req.body(), ec);
+    if (ec || !v.is_object()) {
+      co_await BedrockError(conn, 400, "ValidationException", "Malformed input request");
+      co_return;
+    }
+    json::object& body = v.as_object();
+    const json::value* av = body.if_contains("anthropic_version");
+    if (av == nullptr || !av->is_string() || av->as_string() != "bedrock-2023-05-31") {
+      co_await BedrockError(conn, 400, "ValidationException",
+                            "Malformed input request: anthropic_version must be bedrock-2023-05-31");
+      co_return;
+    }
+    for (std::string_view extraneous : {"model", "stream"}) {
+      if (body.contains(extraneous)) {
+        co_await BedrockError(conn, 400, "ValidationException",
+                              "Malformed input request: extraneous key [" +
+                                  std::string(extraneous) + "] is not permitted");
+        co_return;
+      }
+    }
+    // The rest is the Messages body: validate it as the Anthropic API would.
+    json::object as_messages = body;
+    as_messages.erase("anthropic_version");
+    as_messages.erase("anthropic_beta");
+    as_messages["model"] = model_id;
+    an::ParsedRequest parsed;
+    an::RequestError perr;
+    if (!an::ParseRequest(an::Endpoint::kMessages, json::serialize(as_messages), &parsed, &perr)) {
+      co_await BedrockError(conn, 400, "ValidationException", perr.message);
+      co_return;
+    }
+    std::string last_user;
+    std::int64_t input_tokens = 0;
+    for (const auto& m : parsed.body.at("messages").as_array()) {
+      std::string text = ContentText(m.as_object().if_contains("content"));
+      input_tokens += CountWords(text) + 3;
+      if (m.as_object().at("role").as_string() == "user") last_user = text;
+    }
+    int latency = FaultValue(last_user, "latency");
+    co_await Sleep(latency >= 0 ? latency : opt.latency_ms);
+    if (HasFault(last_user, "429")) {
+      co_await BedrockError(conn, 429, "ThrottlingException",
+                            "Too many requests, please wait before trying again: " + last_user);
+      co_return;
+    }
+    if (HasFault(last_user, "500")) {
+      co_await BedrockError(conn, 500, "InternalServerException",
+                            "The server encountered an error processing: " + last_user);
+      co_return;
+    }
+    const std::string reply = "ECHO: " + last_user;
+    const std::int64_t output_tokens = CountWords(reply);
+    const std::string id = "msg_bdrk_fake" + std::to_string(counter_);
+    std::string stop_reason = "end_turn";
+    if (HasFault(last_user, "refusal")) stop_reason = "refusal";
+    if (!stream) {
+      json::object msg = AnthropicMessageJson(id, model_id, reply, "", "", "{}", stop_reason,
+                                              input_tokens, output_tokens);
+      Response res{bhttp::status::ok, 11};
+      res.set(bhttp::field::content_type, "application/json");
+      res.set("x-amzn-requestid", "fake-" + std::to_string(counter_));
+      res.set("x-amzn-bedrock-input-token-count", std::to_string(input_tokens));
+      res.set("x-amzn-bedrock-output-token-count", std::to_string(output_tokens));
+      res.set("x-amzn-bedrock-invocation-latency", "1");
+      res.body() = json::serialize(msg);
+      co_await conn.Send(res);
+      co_return;
+    }
+    std::vector<std::string> sse = AnthropicStreamEvents(id, model_id, reply, "", "", "{}",
+                                                         stop_reason, input_tokens, output_tokens);
+    std::string frames = BedrockChunks(sse, input_tokens, output_tokens);
+    if (HasFault(last_user, "error-event")) {
+      // Two chunks, then a modelStreamErrorException message.
+      std::size_t cut = 0;
+      for (int k = 0; k < 2; ++k) cut += (static_cast<std::uint8_t>(frames[cut]) << 24 |
+                                          static_cast<std::uint8_t>(frames[cut + 1]) << 16 |
+                                          static_cast<std::uint8_t>(frames[cut + 2]) << 8 |
+                                          static_cast<std::uint8_t>(frames[cut + 3]));
+      frames = frames.substr(0, cut) +
+               bedrock::EncodeBedrockException(
+                   "modelStreamErrorException",
+                   json::serialize(json::object{{"message", "Model failed on: " + last_user}}));
+    }
+    if (HasFault(last_user, "bad-crc")) frames[frames.size() / 2] ^= 0x20;
+    if (HasFault(last_user, "truncate-stream")) frames.resize(frames.size() - 7);
+    bhttp::response<bhttp::empty_body> head{bhttp::status::ok, 11};
+    head.set(bhttp::field::content_type, "application/vnd.amazon.eventstream");
+    head.set("x-amzn-requestid", "fake-" + std::to_string(counter_));
+    head.set("x-amzn-bedrock-content-type", "application/json");
+    if (co_await conn.StartStream(head)) {
+      vendor_.CountStream(false);
+      co_return;
+    }
+    int delay = FaultValue(last_user, "chunk-delay");
+    if (delay < 0) delay = opt.chunk_delay_ms;
+    // Split at odd byte boundaries so frames straddle reads, as real networks do.
+    constexpr std::size_t kPiece = 37;
+    for (std::size_t at = 0; at < frames.size(); at += kPiece) {
+      if (at > 0) co_await Sleep(delay);
+      if (co_await conn.SendChunk(frames.substr(at, kPiece))) {
         vendor_.CountStream(false);
         co_return;
       }

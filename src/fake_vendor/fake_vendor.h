@@ -1,5 +1,7 @@
-// `baagate fake-vendor`: a protocol-faithful local fake of the OpenAI API for tests, benchmarks
-// and the offline quickstart (in the spirit of stripe-mock).
+// `baagate fake-vendor`: a protocol-faithful local fake of the OpenAI API, the Anthropic Messages
+// API (/v1/messages) and the Bedrock runtime's InvokeModel for Anthropic models (SigV4-verified,
+// event-stream framed) for tests, benchmarks and the offline quickstart (in the spirit of
+// stripe-mock).
 //
 // Answers are deterministic and report what arrived, so tests can prove exactly which text
 // reached the vendor: a chat completion's content is "ECHO: " followed by the last user
@@ -31,6 +33,10 @@ struct Options {
   double fault_rate_500 = 0;  // probability of a 500 per request
   std::size_t max_recorded = 200;  // requests kept for /_fake/requests
   int embedding_dimensions = 8;
+  // Bedrock runtime (/model/{id}/invoke…): when set, every request must carry a valid SigV4
+  // signature by this key pair (service "bedrock"); a mismatch answers 403 as AWS does.
+  std::string aws_access_key_id;
+  std::string aws_secret_access_key;
 };
 
 // State shared by the fake's workers. Thread-safe.

@@ -1,5 +1,6 @@
 #include "pipeline/gateway.h"
 
+#include <boost/beast/core/detail/base64.hpp>
 #include <boost/json.hpp>
 
 #include <optional>
@@ -12,6 +13,8 @@
 #include "policy/enforce.h"
 #include "providers/anthropic/anthropic.h"
 #include "providers/anthropic/translate.h"
+#include "providers/bedrock/event_stream.h"
+#include "providers/bedrock/sigv4.h"
 #include "providers/openai/openai.h"
 
 namespace baagate::pipeline {
@@ -46,6 +49,7 @@ struct RequestContext {
     kAnthropicPassthrough,  // Anthropic client, Anthropic upstream
     kOpenAIToAnthropic,     // OpenAI client, Anthropic upstream (translated both ways)
     kAnthropicToOpenAI,     // Anthropic client, OpenAI-dialect upstream
+    kBedrockInvoke,         // either client, Bedrock InvokeModel with an Anthropic-native body
   };
   Dialect dialect = Dialect::kOpenAI;
   Mode mode = Mode::kOpenAIPassthrough;
@@ -54,6 +58,7 @@ struct RequestContext {
   std::string anthropic_version;  // as the client sent it
   std::string anthropic_beta;     // as the client sent it; forwarded only if policy allows
   providers::CanonicalOutcome outcome;
+  std::string upstream_model;
   bool decided = false;
   policy::Decision decision;
 
@@ -128,6 +133,10 @@ class GatewayHandler final : public Handler {
   net::awaitable<void> RelayStreamTranslated(Connection& conn, RequestContext& ctx,
                                              UpstreamConnection& up,
                                              bhttp::response_parser<bhttp::buffer_body>& parser);
+  // Bedrock InvokeModelWithResponseStream: event-stream frames carrying Anthropic events.
+  net::awaitable<void> RelayEventStream(Connection& conn, RequestContext& ctx,
+                                        UpstreamConnection& up,
+                                        bhttp::response_parser<bhttp::buffer_body>& parser);
   net::awaitable<void> RelayStream(Connection& conn, RequestContext& ctx, UpstreamConnection& up,
                                    bhttp::response_parser<bhttp::buffer_body>& parser);
   net::awaitable<void> RelayJson(Connection& conn, RequestContext& ctx, UpstreamConnection& up,
@@ -324,6 +333,8 @@ net::awaitable<void> GatewayHandler::RouteAndForward(Connection& conn, RequestCo
     ctx.mode = anthropic_client ? Mode::kAnthropicToOpenAI : Mode::kOpenAIPassthrough;
   } else if (provider == "anthropic") {
     ctx.mode = anthropic_client ? Mode::kAnthropicPassthrough : Mode::kOpenAIToAnthropic;
+  } else if (provider == "bedrock") {
+    ctx.mode = Mode::kBedrockInvoke;
   } else {
     co_await SendError(conn, ctx, 502, "upstream_protocol_unsupported",
                        "This model's upstream speaks a protocol this gateway build cannot "
@@ -333,7 +344,26 @@ net::awaitable<void> GatewayHandler::RouteAndForward(Connection& conn, RequestCo
   json::object translated;
   an::TranslateError terr;
   bool translated_ok = true;
+  ctx.upstream_model = upstream_model;
   switch (ctx.mode) {
+    case Mode::kBedrockInvoke:
+      // InvokeModel takes the Anthropic Messages body: OpenAI clients are translated first.
+      if (anthropic_client) {
+        translated_ok = ctx.an_endpoint == an::Endpoint::kMessages;
+        terr.message = "count_tokens is not available on Bedrock routes.";
+        if (translated_ok) translated = ctx.an_parsed.body;
+      } else if (ctx.endpoint != oa::Endpoint::kChatCompletions) {
+        translated_ok = false;
+        terr.message = "This endpoint cannot be served by a Bedrock route.";
+      } else {
+        translated_ok =
+            an::ChatRequestToMessages(ctx.parsed.body, upstream_model, &translated, &terr);
+      }
+      if (translated_ok) {
+        Decide(ctx, upstream_model, policy::Surface::kAnthropicMessages, translated,
+               anthropic_client ? std::string_view(ctx.anthropic_beta) : std::string_view());
+      }
+      break;
     case Mode::kOpenAIPassthrough:
       Decide(ctx, upstream_model,
              ctx.endpoint == oa::Endpoint::kEmbeddings ? policy::Surface::kOpenAIEmbeddings
@@ -393,6 +423,28 @@ net::awaitable<void> GatewayHandler::RouteAndForward(Connection& conn, RequestCo
     case Mode::kAnthropicToOpenAI:
       ctx.upstream_body = json::serialize(translated);
       break;
+    case Mode::kBedrockInvoke: {
+      // PROVIDERS.md §5.4: no model or stream in the body (they are in the path), the Bedrock
+      // anthropic_version, and beta flags as a body array.
+      translated.erase("model");
+      translated.erase("stream");
+      translated["anthropic_version"] = "bedrock-2023-05-31";
+      if (!ctx.anthropic_beta.empty()) {
+        json::array betas;
+        std::string_view rest = ctx.anthropic_beta;
+        while (!rest.empty()) {
+          std::size_t comma = rest.find(',');
+          std::string_view name = rest.substr(0, comma);
+          while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
+          while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
+          if (!name.empty()) betas.push_back(json::string(name));
+          rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+        }
+        translated["anthropic_beta"] = std::move(betas);
+      }
+      ctx.upstream_body = json::serialize(translated);
+      break;
+    }
   }
 
   // forward and relay; a client that goes away cancels the upstream exchange: closing the
@@ -495,6 +547,10 @@ net::awaitable<void> GatewayHandler::Forward(Connection& conn, RequestContext& c
                                                                      : "/messages";
       break;
     case Mode::kOpenAIToAnthropic: upstream_path += "/messages"; break;
+    case Mode::kBedrockInvoke:
+      upstream_path += "/model/" + providers::bedrock::EncodeModelIdSegment(ctx.upstream_model) +
+                       (ctx.parsed.stream ? "/invoke-with-response-stream" : "/invoke");
+      break;
   }
   Request ureq{bhttp::verb::post, upstream_path, 11};
   ureq.set(bhttp::field::host, target.host_header);
@@ -512,6 +568,30 @@ net::awaitable<void> GatewayHandler::Forward(Connection& conn, RequestContext& c
   ureq.keep_alive(true);
   ureq.body() = std::move(ctx.upstream_body);
   ureq.prepare_payload();
+  if (ctx.mode == Mode::kBedrockInvoke) {
+    ureq.set(bhttp::field::accept, ctx.parsed.stream ? "application/vnd.amazon.eventstream"
+                                                     : "application/json");
+    if (!up.aws) {
+      co_await SendError(conn, ctx, 502, "upstream_credential_missing",
+                         "The gateway has no AWS credential for this route.");
+      co_return;
+    }
+    // Sign what is sent: host, content-type and accept, plus the x-amz-* headers SignRequest adds.
+    providers::bedrock::SigV4Request sreq{
+        "POST", upstream_path, "",
+        {{"host", target.host_header},
+         {"content-type", "application/json"},
+         {"accept", std::string(ureq[bhttp::field::accept])}},
+        ureq.body()};
+    auto added = providers::bedrock::SignRequest(
+        sreq, *up.aws, up.region, "bedrock",
+        providers::bedrock::FormatAmzDate(std::chrono::system_clock::now()));
+    if (!added.ok()) {
+      co_await SendError(conn, ctx, 500, "signing_failed", "The gateway could not sign the request.");
+      co_return;
+    }
+    for (const auto& [name, value] : *added) ureq.set(name, value);
+  }
 
   // The first-byte deadline covers writing the request and waiting for the response head.
   deadline.Arm(target.first_byte_timeout, [c = uc.get()] { c->stream().Close(); });
@@ -546,6 +626,8 @@ net::awaitable<void> GatewayHandler::Forward(Connection& conn, RequestContext& c
     co_await RelayUpstreamError(conn, ctx, *uc, parser);
   } else if (ctx.parsed.stream && ctx.mode == Mode::kOpenAIPassthrough) {
     co_await RelayStream(conn, ctx, *uc, parser);
+  } else if (ctx.parsed.stream && ctx.mode == Mode::kBedrockInvoke) {
+    co_await RelayEventStream(conn, ctx, *uc, parser);
   } else if (ctx.parsed.stream) {
     co_await RelayStreamTranslated(conn, ctx, *uc, parser);
   } else {
@@ -652,6 +734,19 @@ net::awaitable<void> GatewayHandler::RelayJson(Connection& conn, RequestContext&
       break;
     case Mode::kAnthropicToOpenAI:
       client_body = an::ChatCompletionToMessage(body, ctx.parsed.model, &ctx.outcome);
+      break;
+    case Mode::kBedrockInvoke:
+      if (ctx.dialect == RequestContext::Dialect::kAnthropic) {
+        an::ReadMessageOutcome(v.as_object(), &ctx.outcome);
+        client_body = std::move(body);
+      } else {
+        client_body = an::MessageToChatCompletion(
+            body, ctx.parsed.model,
+            std::chrono::duration_cast<std::chrono::seconds>(
+                std::chrono::system_clock::now().time_since_epoch())
+                .count(),
+            &ctx.outcome);
+      }
       break;
   }
   if (!client_body.ok()) {
@@ -857,7 +952,8 @@ net::awaitable<void> GatewayHandler::RelayStreamTranslated(
             done = to_anthropic.done();
             translated_error = to_anthropic.outcome().finish == providers::FinishReason::kError;
             break;
-          case Mode::kOpenAIPassthrough: break;
+          case Mode::kOpenAIPassthrough:
+          case Mode::kBedrockInvoke: break;
         }
         if (!es.ok()) {
           stream_error = "upstream_malformed_stream";
@@ -908,12 +1004,175 @@ net::awaitable<void> GatewayHandler::RelayStreamTranslated(
     case Mode::kAnthropicPassthrough: ctx.outcome = observer.outcome(); break;
     case Mode::kOpenAIToAnthropic: ctx.outcome = to_openai.outcome(); break;
     case Mode::kAnthropicToOpenAI: ctx.outcome = to_anthropic.outcome(); break;
-    case Mode::kOpenAIPassthrough: break;
+    case Mode::kOpenAIPassthrough:
+    case Mode::kBedrockInvoke: break;
   }
   UsageFromOutcome(ctx);
   if (translated_error) {
     ctx.error_code = "upstream_stream_error";
     metrics_.RecordUpstreamError(rt.target.name, ctx.error_code);
+    up.stream().Close();
+  } else if (done) {
+    ctx.stream_completed = true;
+    std::string rest;
+    while (!parser.is_done()) {
+      rest.clear();
+      if (co_await ReadBodySome(up, parser, conn.deadline(), rt.target.idle_timeout, rest,
+                                64 * 1024) != UpstreamFailure::kNone) {
+        break;
+      }
+    }
+  }
+  if (co_await conn.EndStream()) ctx.client_gone = true;
+}
+
+net::awaitable<void> GatewayHandler::RelayEventStream(
+    Connection& conn, RequestContext& ctx, UpstreamConnection& up,
+    bhttp::response_parser<bhttp::buffer_body>& parser) {
+  const UpstreamRuntime& rt = *ctx.route->upstream;
+  auto ct = parser.get()[bhttp::field::content_type];
+  if (ct.substr(0, 34) != "application/vnd.amazon.eventstream") {
+    co_await FailUpstream(conn, ctx, UpstreamFailure::kProtocol);
+    co_return;
+  }
+  const bool anthropic_client = ctx.dialect == RequestContext::Dialect::kAnthropic;
+  bhttp::response<bhttp::empty_body> head{bhttp::status::ok, 11};
+  head.set(bhttp::field::content_type, "text/event-stream; charset=utf-8");
+  head.set(bhttp::field::cache_control, "no-cache");
+  head.set("x-request-id", ctx.request_id);
+  if (anthropic_client) head.set("request-id", ctx.request_id);
+  ctx.status = 200;
+  if (co_await conn.StartStream(head)) {
+    ctx.client_gone = true;
+    co_return;
+  }
+
+  providers::bedrock::EventStreamDecoder decoder(rt.max_response_bytes);
+  std::vector<providers::bedrock::EventStreamMessage> messages;
+  an::StreamObserver observer;  // Anthropic clients: the events pass through re-framed as SSE
+  an::AnthropicToOpenAiStream to_openai(
+      ctx.parsed.model,
+      std::chrono::duration_cast<std::chrono::seconds>(
+          std::chrono::system_clock::now().time_since_epoch())
+          .count(),
+      ctx.parsed.client_wants_usage);
+  std::vector<an::SseOut> outs;
+  std::string in;
+  std::string out;
+  bool done = false;
+  bool translated_error = false;
+  std::string stream_error;
+  // One Anthropic event (decoded from a chunk's base64 `bytes`) to the client.
+  auto on_anthropic_event = [&](std::string_view data) {
+    json::error_code ec;
+    json::value v = json::parse(data, ec);
+    if (ec || !v.is_object() || !v.as_object().contains("type") ||
+        !v.as_object().at("type").is_string()) {
+      stream_error = "upstream_malformed_stream";
+      return;
+    }
+    json::object& obj = v.as_object();
+    const std::string type(obj.at("type").as_string());
+    obj.erase("amazon-bedrock-invocationMetrics");  // Bedrock's addition, not Anthropic's shape
+    if (anthropic_client) {
+      observer.OnParsedEvent(type, obj);
+      if (observer.errored()) {
+        stream_error = "upstream_stream_error";
+        return;
+      }
+      out += EncodeSseEvent(json::serialize(obj), type);
+      done = observer.done();
+    } else {
+      outs.clear();
+      (void)to_openai.OnEvent(type, json::serialize(obj), &outs);
+      for (const auto& o : outs) out += EncodeSseEvent(o.data, o.event);
+      done = to_openai.done();
+      translated_error = to_openai.outcome().finish == providers::FinishReason::kError;
+    }
+  };
+  for (;;) {
+    in.clear();
+    UpstreamFailure f = co_await ReadBodySome(up, parser, conn.deadline(), rt.target.idle_timeout,
+                                              in, 64 * 1024);
+    if (ctx.client_gone) co_return;
+    out.clear();
+    if (!in.empty() && !done && stream_error.empty()) {
+      messages.clear();
+      core::Status st = decoder.Feed(in, &messages);
+      for (const auto& m : messages) {
+        if (done || !stream_error.empty()) break;
+        ++ctx.events;
+        if (m.StringHeader(":message-type") != "event") {
+          // exception or error message: its text may quote the prompt and is not relayed.
+          stream_error = "upstream_stream_error";
+          break;
+        }
+        if (m.StringHeader(":event-type") != "chunk") continue;
+        json::error_code ec;
+        json::value pv = json::parse(m.payload, ec);
+        const json::value* bytes =
+            !ec && pv.is_object() ? pv.as_object().if_contains("bytes") : nullptr;
+        if (bytes == nullptr || !bytes->is_string()) {
+          stream_error = "upstream_malformed_stream";
+          break;
+        }
+        std::string_view b64 = bytes->as_string();
+        // Beast's decoder stops at padding; strip it so `read` can prove every digit was valid.
+        while (!b64.empty() && b64.back() == '=') b64.remove_suffix(1);
+        std::string decoded(b64.size() * 3 / 4 + 3, '\0');
+        auto [written, read] = beast::detail::base64::decode(decoded.data(), b64.data(), b64.size());
+        if (read != b64.size()) {
+          stream_error = "upstream_malformed_stream";
+          break;
+        }
+        decoded.resize(written);
+        on_anthropic_event(decoded);
+      }
+      if (!st.ok() && stream_error.empty()) stream_error = "upstream_framing";
+    }
+    if (stream_error.empty() && f != UpstreamFailure::kNone && !done) {
+      ctx.upstream_failure = f;
+      metrics_.RecordUpstreamError(rt.target.name, UpstreamFailureName(f));
+      stream_error =
+          UpstreamFailureHttpStatus(f) == 504 ? "upstream_timeout" : "upstream_stream_broken";
+    }
+    if (stream_error.empty() && parser.is_done() && !done) {
+      stream_error = decoder.Finish().ok() ? "upstream_stream_incomplete" : "upstream_framing";
+    }
+    if (!stream_error.empty()) {
+      if (ctx.upstream_failure == UpstreamFailure::kNone) {
+        metrics_.RecordUpstreamError(rt.target.name, stream_error);
+      }
+      ctx.error_code = stream_error;
+      const std::string_view message =
+          "The upstream provider's stream failed; the response is incomplete. The provider's "
+          "own message is withheld because it may quote the request.";
+      if (anthropic_client) {
+        out += EncodeSseEvent(an::ErrorJson("api_error", message), "error");
+      } else {
+        out += EncodeSseEvent(oa::ErrorJson(message, "upstream_error", "", stream_error));
+      }
+    }
+    if (!out.empty()) {
+      ctx.bytes_out += out.size();
+      if (co_await conn.SendChunk(out)) {
+        ctx.client_gone = true;
+        co_return;
+      }
+    }
+    if (!stream_error.empty()) {
+      up.stream().Close();
+      break;
+    }
+    if (parser.is_done() || done) break;
+  }
+  ctx.outcome = anthropic_client ? observer.outcome() : to_openai.outcome();
+  if (!stream_error.empty() && ctx.outcome.error_class.empty()) {
+    ctx.outcome.error_class = stream_error;
+  }
+  UsageFromOutcome(ctx);
+  if (translated_error) {
+    ctx.error_code = "upstream_stream_error";
     up.stream().Close();
   } else if (done) {
     ctx.stream_completed = true;

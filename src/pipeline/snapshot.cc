@@ -81,7 +81,27 @@ core::Result<std::shared_ptr<const Snapshot>> Snapshot::Build(const config::Conf
       t.tls = *ctx;
     }
     std::string problem;
-    std::string key = LoadCredential(u.credential, &problem);
+    std::string key;
+    if (u.provider == "bedrock") {
+      // SigV4 needs a key pair, which the standard AWS variables carry; the shared credentials
+      // file and instance roles are not read yet.
+      const char* id = std::getenv("AWS_ACCESS_KEY_ID");
+      const char* secret = std::getenv("AWS_SECRET_ACCESS_KEY");
+      const char* token = std::getenv("AWS_SESSION_TOKEN");
+      if (id == nullptr || *id == '\0' || secret == nullptr || *secret == '\0') {
+        problem = "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set";
+      } else if (u.region.empty()) {
+        problem = "a bedrock upstream needs a region to sign requests";
+      } else {
+        auto creds = std::make_shared<providers::bedrock::AwsCredentials>();
+        creds->access_key_id = id;
+        creds->secret_access_key = core::SecretString(secret);
+        if (token != nullptr) creds->session_token = core::SecretString(token);
+        rt->aws = std::move(creds);
+      }
+    } else {
+      key = LoadCredential(u.credential, &problem);
+    }
     if (problem.empty() && !key.empty()) {
       if (u.provider == "anthropic") {
         rt->auth_header = "x-api-key";

@@ -16,9 +16,11 @@ constexpr char kTwoVendorTenant[] = R"(tenant:
   contracts:
     - { id: BAA-OPENAI-TEST, vendor: openai, effective_date: "2025-01-01" }
     - { id: BAA-ANTHROPIC-TEST, vendor: anthropic, effective_date: "2025-01-01" }
+    - { id: BAA-AWS-TEST, vendor: aws, effective_date: "2025-01-01" }
   attestations:
     - { vendor: openai, retention: zero_data_retention, source: verified, verified_at: "{NOW}" }
     - { vendor: anthropic, retention: zero_data_retention, source: verified, verified_at: "{NOW}" }
+    - { vendor: aws, retention: none, source: verified, verified_at: "{NOW}" }
   pseudonym_key: { env: BAAGATE_TEST_PSEUDONYM_KEY }
 apps:
   - { id: a1, purpose: treatment, deidentified_fallback: true }
@@ -282,6 +284,95 @@ TEST(GatewayTranslation, MapsATruncatedUpstreamStreamToAnErrorEvent) {
   auto bev = ParseSse(bad.body);
   ASSERT_FALSE(bev.empty());
   EXPECT_EQ(bev.back().name, "error");
+}
+
+// --- Bedrock InvokeModel (SigV4 + event-stream) ---
+
+constexpr char kBedrockRoute[] = "claude-bedrock";
+
+TEST(GatewayBedrock, SignsInvokeModelAndTranslatesForAnOpenAiClient) {
+  Harness h(TwoVendors());
+  Client c(h.gateway());
+  auto r = c.Send(verb::post, "/v1/chat/completions", ChatBody("hi bedrock", false, "",
+                                                                 kBedrockRoute));
+  ASSERT_EQ(r.status, 200u) << r.body;
+  auto o = r.Json().as_object();
+  EXPECT_EQ(o["choices"].as_array()[0].at("message").at("content").as_string(),
+            "ECHO: hi bedrock");
+  auto last = h.LastVendorRequest();
+  // The model id travels percent-encoded; the fake verified the signature over %253A.
+  EXPECT_EQ(last["path"].as_string(),
+            "/model/anthropic.claude-3-5-sonnet-20240620-v1%3A0/invoke");
+  auto headers = last["headers"].as_object();
+  EXPECT_EQ(headers["authorization"].as_string().find("AWS4-HMAC-SHA256 Credential=" +
+                                                      std::string(kAwsAccessKeyId) + "/"),
+            0u);
+  EXPECT_NE(headers["authorization"].as_string().find("/us-east-1/bedrock/aws4_request"),
+            json::string::npos);
+  auto body = json::parse(last["body"].as_string()).as_object();
+  EXPECT_EQ(body["anthropic_version"].as_string(), "bedrock-2023-05-31");
+  EXPECT_FALSE(body.contains("model"));
+  EXPECT_FALSE(body.contains("stream"));
+}
+
+TEST(GatewayBedrock, StreamsEventStreamFramesToBothDialects) {
+  Harness h(TwoVendors());
+  Client c(h.gateway());
+  auto r = c.Send(verb::post, "/v1/chat/completions",
+                  ChatBody("stream from bedrock", true, R"("stream_options":{"include_usage":true})",
+                           kBedrockRoute));
+  ASSERT_EQ(r.status, 200u) << r.body;
+  auto events = ParseSse(r.body);
+  ASSERT_FALSE(events.empty());
+  ASSERT_EQ(events.back().name, "[DONE]") << r.body;
+  std::string text;
+  bool usage = false;
+  for (const auto& e : events) {
+    if (e.name == "[DONE]") continue;
+    for (const auto& ch : e.data.at("choices").as_array()) {
+      const auto& d = ch.at("delta").as_object();
+      if (d.contains("content")) text += std::string(d.at("content").as_string());
+    }
+    usage = usage || (e.data.contains("usage") && e.data.at("usage").is_object());
+  }
+  EXPECT_EQ(text, "ECHO: stream from bedrock");
+  EXPECT_TRUE(usage);
+
+  Client c2(h.gateway());
+  auto a = SendAnthropic(c2, "/v1/messages", MessagesBody("native stream", kBedrockRoute, true));
+  ASSERT_EQ(a.status, 200u) << a.body;
+  auto aev = ParseSse(a.body);
+  ASSERT_FALSE(aev.empty());
+  EXPECT_EQ(aev.front().name, "message_start");
+  EXPECT_EQ(aev.back().name, "message_stop");
+  EXPECT_FALSE(aev.back().data.contains("amazon-bedrock-invocationMetrics"));
+  EXPECT_EQ(a.body.find("amazon-bedrock"), std::string::npos);
+}
+
+TEST(GatewayBedrock, MapsBadCrcTruncationAndExceptionsToErrorEvents) {
+  Harness h(TwoVendors());
+  for (const char* fault : {"[[fake:bad-crc]]", "[[fake:truncate-stream]]", "[[fake:error-event]]"}) {
+    Client c(h.gateway());
+    auto r = c.Send(verb::post, "/v1/chat/completions",
+                    ChatBody(std::string("canary-4410 ") + fault, true, "", kBedrockRoute));
+    ASSERT_EQ(r.status, 200u) << fault;
+    auto events = ParseSse(r.body);
+    ASSERT_FALSE(events.empty()) << fault;
+    EXPECT_NE(events.back().name, "[DONE]") << fault;
+    EXPECT_TRUE(events.back().data.contains("error")) << fault << r.body;
+    // The exception's own message (which quotes the prompt) is never relayed; echoed content
+    // before a framing fault legitimately is.
+    EXPECT_EQ(r.body.find("Model failed on"), std::string::npos) << fault;
+  }
+}
+
+TEST(GatewayBedrock, PassesThrottlingAs429WithoutVendorText) {
+  Harness h(TwoVendors());
+  Client c(h.gateway());
+  auto r = SendAnthropic(c, "/v1/messages", MessagesBody("canary-3301 [[fake:429]]", kBedrockRoute));
+  EXPECT_EQ(r.status, 429u) << r.body;
+  EXPECT_EQ(r.Json().at("error").at("type").as_string(), "rate_limit_error");
+  EXPECT_EQ(r.body.find("canary-3301"), std::string::npos);
 }
 
 }  // namespace
