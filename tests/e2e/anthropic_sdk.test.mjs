@@ -150,3 +150,39 @@ test('the vendor never sees the gateway key; the logs never see prompts', async 
   assert.ok(!JSON.stringify(rec).includes(GATEWAY_KEY));
   assert.ok(!stack.logs.gateway.includes('log-canary-5531'));
 });
+
+test('the OpenAI SDK on a Bedrock route: SigV4-signed InvokeModel, plain and streamed', async () => {
+  const r = await openai.chat.completions.create({
+    model: 'claude-bedrock',
+    messages: [{ role: 'user', content: 'hi bedrock' }],
+  });
+  assert.equal(r.choices[0].message.content, 'ECHO: hi bedrock');
+  const stream = await openai.chat.completions.create({
+    model: 'claude-bedrock',
+    messages: [{ role: 'user', content: 'stream from bedrock please' }],
+    stream: true,
+    stream_options: { include_usage: true },
+  });
+  let text = '';
+  let usage = null;
+  for await (const chunk of stream) {
+    if (chunk.choices[0]?.delta?.content) text += chunk.choices[0].delta.content;
+    if (chunk.usage) usage = chunk.usage;
+  }
+  assert.equal(text, 'ECHO: stream from bedrock please');
+  assert.ok(usage && usage.completion_tokens > 0);
+  const rec = await (await fetch(`${stack.fakeURL}/_fake/requests`)).json();
+  const last = rec.requests[rec.requests.length - 1];
+  assert.equal(last.path, '/model/anthropic.claude-3-5-sonnet-20240620-v1%3A0/invoke-with-response-stream');
+  assert.match(last.headers.authorization, /^AWS4-HMAC-SHA256 Credential=AKIDE2EFAKE0001\/\d{8}\/us-east-1\/bedrock\/aws4_request/);
+});
+
+test('the Anthropic SDK on a Bedrock route streams the native event sequence', async () => {
+  const final = await anthropic.messages.stream({
+    model: 'claude-bedrock',
+    max_tokens: 64,
+    messages: [{ role: 'user', content: 'native over bedrock' }],
+  }).finalMessage();
+  assert.equal(final.content[0].text, 'ECHO: native over bedrock');
+  assert.equal(final.stop_reason, 'end_turn');
+});

@@ -24,9 +24,12 @@ async function waitForFile(path, ms = 10000) {
 export async function startStack() {
   const dir = mkdtempSync(join(tmpdir(), 'baagate-e2e-'));
   const logs = { fake: '', gateway: '' };
-  const env = { ...process.env, E2E_VENDOR_KEY: VENDOR_KEY };
+  // Bedrock routes sign with these; the fake verifies them (--aws-credentials-from-env).
+  const env = { ...process.env, E2E_VENDOR_KEY: VENDOR_KEY, AWS_ACCESS_KEY_ID: 'AKIDE2EFAKE0001',
+    AWS_SECRET_ACCESS_KEY: 'e2e/fake+bedrock-secret' };
+  delete env.AWS_SESSION_TOKEN;
   const fake = spawn(BIN, ['fake-vendor', '--listen', '127.0.0.1:0', '--api-key-env',
-    'E2E_VENDOR_KEY', '--ready-file', join(dir, 'fake.json')], { env });
+    'E2E_VENDOR_KEY', '--aws-credentials-from-env', '--ready-file', join(dir, 'fake.json')], { env });
   fake.stderr.on('data', (d) => { logs.fake += d; });
   fake.stdout.on('data', (d) => { logs.fake += d; });
   const fakeAddr = (await waitForFile(join(dir, 'fake.json'))).listen;
@@ -52,8 +55,15 @@ upstreams:
     base_url: http://${fakeAddr}/v1
     credential: { env: E2E_VENDOR_KEY }
     first_byte_timeout_ms: 1000
+  fake-bedrock:
+    provider: bedrock
+    region: us-east-1
+    base_url: http://${fakeAddr}
+    credential: aws_environment
+    first_byte_timeout_ms: 1000
 routes:
   - { model: gpt-4o-mini, upstream: fake }
+  - { model: claude-bedrock, upstream: fake-bedrock, upstream_model: "anthropic.claude-3-5-sonnet-20240620-v1:0" }
   - { model: text-embedding-3-small, upstream: fake }
   - { model: claude-sonnet, upstream: fake-anthropic, upstream_model: claude-3-5-sonnet-20240620 }
 keys:
@@ -63,10 +73,13 @@ tenant:
   contracts:
     - { id: BAA-OPENAI-E2E, vendor: openai, effective_date: "2025-01-01" }
     - { id: BAA-ANTHROPIC-E2E, vendor: anthropic, effective_date: "2025-01-01" }
+    - { id: BAA-AWS-E2E, vendor: aws, effective_date: "2025-01-01" }
   attestations:
     - { vendor: openai, retention: zero_data_retention, source: verified,
         verified_at: "${new Date().toISOString()}" }
     - { vendor: anthropic, retention: zero_data_retention, source: verified,
+        verified_at: "${new Date().toISOString()}" }
+    - { vendor: aws, retention: none, source: verified,
         verified_at: "${new Date().toISOString()}" }
 apps:
   - { id: e2e, purpose: treatment }

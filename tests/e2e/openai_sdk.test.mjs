@@ -62,8 +62,9 @@ test('embeddings through the SDK', async () => {
 test('models list through the SDK', async () => {
   const ids = [];
   for await (const m of client.models.list()) ids.push(m.id);
-  // helpers.mjs also routes claude-sonnet to an Anthropic upstream (anthropic_sdk.test.mjs).
-  assert.deepEqual(ids.sort(), ['claude-sonnet', 'gpt-4o-mini', 'text-embedding-3-small']);
+  // helpers.mjs also routes Claude models to Anthropic and Bedrock upstreams (anthropic_sdk.test.mjs).
+  assert.deepEqual(ids.sort(),
+    ['claude-bedrock', 'claude-sonnet', 'gpt-4o-mini', 'text-embedding-3-small']);
 });
 
 test('a wrong key is an AuthenticationError', async () => {
