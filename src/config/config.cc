@@ -106,7 +106,8 @@ class Parser : public YamlReader {
       const std::string p = "upstreams." + u.name;
       const YAML::Node& v = kv.second;
       CheckKeys(v, p,
-                {"provider", "region", "private_connectivity", "base_url", "ca_file", "credential",
+                {"provider", "region", "private_connectivity", "base_url", "api_version", "ca_file",
+                 "credential",
                  "connect_timeout_ms",
                  "first_byte_timeout_ms", "idle_timeout_ms", "pool_idle_timeout_ms",
                  "max_idle_connections", "max_response_bytes"});
@@ -125,6 +126,7 @@ class Parser : public YamlReader {
         Fail(v["base_url"], p + ".base_url", "must start with http:// or https://");
       }
       if (v["ca_file"]) u.ca_file = Str(v["ca_file"], p + ".ca_file");
+      if (v["api_version"]) u.api_version = Str(v["api_version"], p + ".api_version");
       if (!v["credential"]) Fail(v, p, "needs credential (env, file, or none)");
       u.credential = ParseCredential(v["credential"], p + ".credential");
       if ((u.provider == "bedrock") !=

@@ -74,6 +74,9 @@ struct UpstreamConfig {
   // The path to this upstream is private (PrivateLink, Private Service Connect, VPN): C-NET.
   bool private_connectivity = false;
   std::string base_url;
+  // Azure OpenAI deployment URLs: the api-version query parameter (empty: 2024-10-21). Unused
+  // with the v1 API (a base_url ending in /openai/v1) and by other providers.
+  std::string api_version;
   std::string ca_file;
   CredentialConfig credential;
   Millis connect_timeout{5000};

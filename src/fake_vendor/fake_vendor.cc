@@ -106,12 +106,14 @@ class FakeHandler final : public Handler {
       co_await Bedrock(req, conn, path);
       co_return;
     }
+    const bool azure = path.rfind("/openai/deployments/", 0) == 0 || path.rfind("/openai/v1/", 0) == 0;
+    if (azure && !co_await AzurePrelude(req, conn, path)) co_return;
     if (an::ClassifyPath(path) != an::Endpoint::kUnknown) {
       co_await AnthropicMessages(req, conn, an::ClassifyPath(path));
       co_return;
     }
     const Options& opt = vendor_.options();
-    if (!opt.api_key.empty()) {
+    if (!opt.api_key.empty() && !azure) {
       auto auth = req[bhttp::field::authorization];
       if (auth != "Bearer " + opt.api_key) {
         co_await Error(conn, 401,
@@ -246,6 +248,12 @@ class FakeHandler final : public Handler {
       if (role && role->is_string() && role->as_string() == "user") last_user = text;
     }
     if (co_await PreFaults(conn, last_user)) co_return;
+    if (HasFault(last_user, "content-filter")) {
+      co_await AzureContentFilter(conn, last_user);
+      co_return;
+    }
+    std::string finish_reason = "stop";
+    if (HasFault(last_user, "filtered-completion")) finish_reason = "content_filter";
 
     std::string reply = "ECHO: " + last_user;
     std::int64_t completion_tokens = CountWords(reply);
@@ -274,7 +282,7 @@ class FakeHandler final : public Handler {
                {"index", 0},
                {"message", {{"role", "assistant"}, {"content", reply}, {"refusal", nullptr}}},
                {"logprobs", nullptr},
-               {"finish_reason", "stop"}}}},
+               {"finish_reason", finish_reason}}}},
           {"usage", usage},
           {"service_tier", "default"},
           {"system_fingerprint", "fp_fake"}};
@@ -315,7 +323,7 @@ class FakeHandler final : public Handler {
     std::vector<std::string> events;
     events.push_back(chunk({{"role", "assistant"}, {"content", ""}, {"refusal", nullptr}}, nullptr));
     for (const auto& piece : SplitForStream(reply)) events.push_back(chunk({{"content", piece}}, nullptr));
-    events.push_back(chunk({}, "stop"));
+    events.push_back(chunk({}, json::value(json::string(finish_reason))));
     if (include_usage) {
       json::object u{{"id", id},          {"object", "chat.completion.chunk"},
                      {"created", created}, {"model", model_name},
@@ -909,6 +917,66 @@ class FakeHandler final : public Handler {
       co_return;
     }
     vendor_.CountStream(true);
+  }
+
+  // ---- Azure OpenAI (PROVIDERS.md §4): deployment URLs and the v1 API --------------------------
+
+  // Rewrites an Azure request into the OpenAI one the chat/embeddings handlers answer, after
+  // the Azure-specific checks. Returns false when it already answered.
+  net::awaitable<bool> AzurePrelude(Request& req, Connection& conn, std::string& path) {
+    const Options& opt = vendor_.options();
+    if (!opt.api_key.empty() && req["api-key"] != opt.api_key &&
+        req[bhttp::field::authorization] != "Bearer " + opt.api_key) {
+      co_await Json(conn, 401,
+                    R"({"error":{"code":"401","message":"Access denied due to invalid subscription key or wrong API endpoint."}})");
+      co_return false;
+    }
+    if (path.rfind("/openai/v1/", 0) == 0) {
+      path = "/v1/" + path.substr(11);
+      co_return true;
+    }
+    // /openai/deployments/{deployment}/{operation}?api-version=…
+    std::string_view target = req.target();
+    if (target.find("api-version=") == std::string_view::npos) {
+      co_await Json(conn, 404,
+                    R"({"error":{"code":"404","message":"Resource not found"}})");
+      co_return false;
+    }
+    const std::size_t start = std::string("/openai/deployments/").size();
+    const std::size_t slash = path.find('/', start);
+    if (slash == std::string::npos) {
+      co_await Json(conn, 404, R"({"error":{"code":"404","message":"Resource not found"}})");
+      co_return false;
+    }
+    const std::string deployment = path.substr(start, slash - start);
+    path = "/v1" + path.substr(slash);
+    // The deployment selects the model; the body's model (if any) is ignored, as Azure does.
+    json::error_code ec;
+    json::value v = json::parse(req.body(), ec);
+    if (!ec && v.is_object()) {
+      v.as_object()["model"] = deployment;
+      req.body() = json::serialize(v);
+      req.prepare_payload();
+    }
+    co_return true;
+  }
+
+  // Azure's blocked-prompt answer (quotes the prompt on purpose).
+  net::awaitable<void> AzureContentFilter(Connection& conn, const std::string& text) {
+    json::object filtered{{"hate", {{"filtered", true}, {"severity", "high"}}},
+                          {"self_harm", {{"filtered", false}, {"severity", "safe"}}},
+                          {"sexual", {{"filtered", false}, {"severity", "safe"}}},
+                          {"violence", {{"filtered", false}, {"severity", "safe"}}}};
+    json::object err{{"message", "The response was filtered due to the prompt triggering "
+                                 "Azure OpenAI's content management policy: " + text},
+                     {"type", nullptr},
+                     {"param", "prompt"},
+                     {"code", "content_filter"},
+                     {"status", 400},
+                     {"innererror", {{"code", "ResponsibleAIPolicyViolation"},
+                                     {"content_filter_result", std::move(filtered)}}}};
+    std::string body = json::serialize(json::object{{"error", std::move(err)}});
+    co_await Json(conn, 400, std::move(body));
   }
 
   FakeVendor& vendor_;

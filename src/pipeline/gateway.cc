@@ -329,7 +329,7 @@ net::awaitable<void> GatewayHandler::RouteAndForward(Connection& conn, RequestCo
   const std::string& provider = ctx.route->upstream->provider;
   const bool anthropic_client = ctx.dialect == RequestContext::Dialect::kAnthropic;
   using Mode = RequestContext::Mode;
-  if (provider == "openai") {
+  if (provider == "openai" || provider == "azure_openai") {
     ctx.mode = anthropic_client ? Mode::kAnthropicToOpenAI : Mode::kOpenAIPassthrough;
   } else if (provider == "anthropic") {
     ctx.mode = anthropic_client ? Mode::kAnthropicPassthrough : Mode::kOpenAIToAnthropic;
@@ -552,6 +552,20 @@ net::awaitable<void> GatewayHandler::Forward(Connection& conn, RequestContext& c
                        (ctx.parsed.stream ? "/invoke-with-response-stream" : "/invoke");
       break;
   }
+  if (up.provider == "azure_openai" &&
+      (ctx.mode == Mode::kOpenAIPassthrough || ctx.mode == Mode::kAnthropicToOpenAI)) {
+    // Deployment URLs (PROVIDERS.md §4.1): the deployment in the path selects the model, and
+    // api-version is required. A base_url ending in /openai/v1 is the v1 API: OpenAI paths.
+    const std::string& base = target.url.path;
+    if (base.size() < 10 || base.compare(base.size() - 10, 10, "/openai/v1") != 0) {
+      std::string_view op = ctx.mode == Mode::kOpenAIPassthrough
+                                ? oa::EndpointUpstreamPath(ctx.endpoint)
+                                : std::string_view("/chat/completions");
+      upstream_path = base + "/openai/deployments/" +
+                      providers::bedrock::UriEncode(ctx.upstream_model, false) + std::string(op) +
+                      "?api-version=" + providers::bedrock::UriEncode(up.api_version, false);
+    }
+  }
   Request ureq{bhttp::verb::post, upstream_path, 11};
   ureq.set(bhttp::field::host, target.host_header);
   if (!up.authorization.empty()) ureq.set(up.auth_header, up.authorization.Expose());
@@ -652,6 +666,10 @@ net::awaitable<void> GatewayHandler::RelayUpstreamError(
   // The vendor's message may quote the prompt: only identifier-shaped fields pass.
   oa::SafeErrorFields safe = oa::ExtractSafeErrorFields(body);
   body.clear();
+  if (safe.code == "content_filter") {  // Azure's blocked prompt (400, ResponsibleAIPolicyViolation)
+    ctx.outcome.content_filter = true;
+    ctx.outcome.finish = providers::FinishReason::kContentFilter;
+  }
   const unsigned s = ctx.upstream_status;
   const std::string& upstream_name = ctx.route->upstream->target.name;
   metrics_.RecordUpstreamError(upstream_name, "http_" + std::to_string(s));
@@ -718,6 +736,16 @@ net::awaitable<void> GatewayHandler::RelayJson(Connection& conn, RequestContext&
   switch (ctx.mode) {
     case Mode::kOpenAIPassthrough:
       oa::ReadUsage(v.as_object(), &ctx.usage);
+      // finish_reason "content_filter" (OpenAI, Azure) is the audit's content_filter_triggered.
+      if (const json::value* ch = v.as_object().if_contains("choices");
+          ch && ch->is_array() && !ch->as_array().empty() && ch->as_array()[0].is_object()) {
+        if (const json::value* fr = ch->as_array()[0].as_object().if_contains("finish_reason");
+            fr && fr->is_string()) {
+          ctx.outcome.finish = providers::FromOpenAiFinishReason(fr->as_string());
+          ctx.outcome.content_filter =
+              ctx.outcome.finish == providers::FinishReason::kContentFilter;
+        }
+      }
       client_body = std::move(body);
       break;
     case Mode::kAnthropicPassthrough:

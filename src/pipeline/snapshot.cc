@@ -103,8 +103,8 @@ core::Result<std::shared_ptr<const Snapshot>> Snapshot::Build(const config::Conf
       key = LoadCredential(u.credential, &problem);
     }
     if (problem.empty() && !key.empty()) {
-      if (u.provider == "anthropic") {
-        rt->auth_header = "x-api-key";
+      if (u.provider == "anthropic" || u.provider == "azure_openai") {
+        rt->auth_header = u.provider == "anthropic" ? "x-api-key" : "api-key";
         rt->authorization = core::SecretString(key);
       } else {
         rt->authorization = core::SecretString("Bearer " + key);
@@ -113,6 +113,7 @@ core::Result<std::shared_ptr<const Snapshot>> Snapshot::Build(const config::Conf
     rt->credential_problem = problem;
     rt->max_response_bytes = u.max_response_bytes;
     rt->provider = u.provider;
+    rt->api_version = u.api_version.empty() ? std::string("2024-10-21") : u.api_version;
     rt->region = u.region;
     rt->private_connectivity = u.private_connectivity;
     by_name[name] = rt.get();

@@ -27,6 +27,7 @@ struct UpstreamRuntime {
   // sent as x-api-key.
   core::SecretString authorization;
   std::string auth_header = "authorization";
+  std::string api_version;  // Azure deployment URLs
   // Bedrock: SigV4 credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY /
   // AWS_SESSION_TOKEN, read once per snapshot; null for other providers.
   std::shared_ptr<const providers::bedrock::AwsCredentials> aws;

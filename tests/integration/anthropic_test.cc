@@ -17,10 +17,13 @@ constexpr char kTwoVendorTenant[] = R"(tenant:
     - { id: BAA-OPENAI-TEST, vendor: openai, effective_date: "2025-01-01" }
     - { id: BAA-ANTHROPIC-TEST, vendor: anthropic, effective_date: "2025-01-01" }
     - { id: BAA-AWS-TEST, vendor: aws, effective_date: "2025-01-01" }
+    - { id: BAA-MICROSOFT-TEST, vendor: microsoft, effective_date: "2025-01-01" }
   attestations:
     - { vendor: openai, retention: zero_data_retention, source: verified, verified_at: "{NOW}" }
     - { vendor: anthropic, retention: zero_data_retention, source: verified, verified_at: "{NOW}" }
     - { vendor: aws, retention: none, source: verified, verified_at: "{NOW}" }
+    - { vendor: microsoft, retention: abuse_monitoring_off, source: verified, verified_at: "{NOW}" }
+  allowed_regions: [us, "eastus*"]
   pseudonym_key: { env: BAAGATE_TEST_PSEUDONYM_KEY }
 apps:
   - { id: a1, purpose: treatment, deidentified_fallback: true }
@@ -373,6 +376,46 @@ TEST(GatewayBedrock, PassesThrottlingAs429WithoutVendorText) {
   EXPECT_EQ(r.status, 429u) << r.body;
   EXPECT_EQ(r.Json().at("error").at("type").as_string(), "rate_limit_error");
   EXPECT_EQ(r.body.find("canary-3301"), std::string::npos);
+}
+
+// --- Azure OpenAI deployment URLs ---
+
+TEST(GatewayAzure, CallsTheDeploymentUrlWithApiKeyAndApiVersion) {
+  Harness h(TwoVendors());
+  Client c(h.gateway());
+  auto r = c.Send(verb::post, "/v1/chat/completions", ChatBody("hi azure", false, "", "azure-gpt"));
+  ASSERT_EQ(r.status, 200u) << r.body;
+  EXPECT_EQ(r.Json().at("choices").as_array()[0].at("message").at("content").as_string(),
+            "ECHO: hi azure");
+  auto last = h.LastVendorRequest();
+  // The fake answers 404 without api-version, so a 200 proves it was sent.
+  EXPECT_EQ(last["path"].as_string(), "/openai/deployments/gpt4o-deployment/chat/completions");
+  auto headers = last["headers"].as_object();
+  EXPECT_EQ(headers["api-key"].as_string(), kVendorKey);
+  EXPECT_FALSE(headers.contains("authorization"));
+
+  Client c2(h.gateway());
+  auto a = SendAnthropic(c2, "/v1/messages", MessagesBody("anthropic to azure", "azure-gpt"));
+  ASSERT_EQ(a.status, 200u) << a.body;
+  EXPECT_EQ(a.Json().at("content").as_array()[0].at("text").as_string(),
+            "ECHO: anthropic to azure");
+}
+
+TEST(GatewayAzure, PassesABlockedPromptAs400ContentFilterWithoutVendorText) {
+  Harness h(TwoVendors());
+  Client c(h.gateway());
+  auto r = c.Send(verb::post, "/v1/chat/completions",
+                  ChatBody("canary-6620 [[fake:content-filter]]", false, "", "azure-gpt"));
+  EXPECT_EQ(r.status, 400u) << r.body;
+  EXPECT_EQ(r.Json().at("error").at("code").as_string(), "content_filter");
+  EXPECT_EQ(r.body.find("canary-6620"), std::string::npos);
+
+  Client c2(h.gateway());
+  auto f = c2.Send(verb::post, "/v1/chat/completions",
+                   ChatBody("x [[fake:filtered-completion]]", false, "", "azure-gpt"));
+  ASSERT_EQ(f.status, 200u) << f.body;
+  EXPECT_EQ(f.Json().at("choices").as_array()[0].at("finish_reason").as_string(),
+            "content_filter");
 }
 
 }  // namespace
