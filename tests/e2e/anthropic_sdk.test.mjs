@@ -186,3 +186,31 @@ test('the Anthropic SDK on a Bedrock route streams the native event sequence', a
   assert.equal(final.content[0].text, 'ECHO: native over bedrock');
   assert.equal(final.stop_reason, 'end_turn');
 });
+
+test('the OpenAI SDK on an Azure OpenAI deployment route, plain and streamed', async () => {
+  const r = await openai.chat.completions.create({
+    model: 'azure-gpt',
+    messages: [{ role: 'user', content: 'hi azure' }],
+  });
+  assert.equal(r.choices[0].message.content, 'ECHO: hi azure');
+  const stream = await openai.chat.completions.create({
+    model: 'azure-gpt',
+    messages: [{ role: 'user', content: 'stream from azure' }],
+    stream: true,
+  });
+  let text = '';
+  for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
+  assert.equal(text, 'ECHO: stream from azure');
+  const rec = await (await fetch(`${stack.fakeURL}/_fake/requests`)).json();
+  const last = rec.requests[rec.requests.length - 1];
+  assert.equal(last.path, '/openai/deployments/gpt4o-deployment/chat/completions');
+  assert.equal(last.headers['api-key'], VENDOR_KEY);
+  await assert.rejects(
+    openai.chat.completions.create({
+      model: 'azure-gpt',
+      messages: [{ role: 'user', content: 'canary-2208 [[fake:content-filter]]' }],
+    }),
+    (err) => err.status === 400 && err.code === 'content_filter' &&
+      !JSON.stringify(err.error).includes('canary-2208'),
+  );
+});

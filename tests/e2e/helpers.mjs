@@ -55,6 +55,13 @@ upstreams:
     base_url: http://${fakeAddr}/v1
     credential: { env: E2E_VENDOR_KEY }
     first_byte_timeout_ms: 1000
+  fake-azure:
+    provider: azure_openai
+    region: eastus2
+    base_url: http://${fakeAddr}
+    api_version: "2024-10-21"
+    credential: { env: E2E_VENDOR_KEY }
+    first_byte_timeout_ms: 1000
   fake-bedrock:
     provider: bedrock
     region: us-east-1
@@ -63,6 +70,7 @@ upstreams:
     first_byte_timeout_ms: 1000
 routes:
   - { model: gpt-4o-mini, upstream: fake }
+  - { model: azure-gpt, upstream: fake-azure, upstream_model: gpt4o-deployment }
   - { model: claude-bedrock, upstream: fake-bedrock, upstream_model: "anthropic.claude-3-5-sonnet-20240620-v1:0" }
   - { model: text-embedding-3-small, upstream: fake }
   - { model: claude-sonnet, upstream: fake-anthropic, upstream_model: claude-3-5-sonnet-20240620 }
@@ -74,6 +82,7 @@ tenant:
     - { id: BAA-OPENAI-E2E, vendor: openai, effective_date: "2025-01-01" }
     - { id: BAA-ANTHROPIC-E2E, vendor: anthropic, effective_date: "2025-01-01" }
     - { id: BAA-AWS-E2E, vendor: aws, effective_date: "2025-01-01" }
+    - { id: BAA-MICROSOFT-E2E, vendor: microsoft, effective_date: "2025-01-01" }
   attestations:
     - { vendor: openai, retention: zero_data_retention, source: verified,
         verified_at: "${new Date().toISOString()}" }
@@ -81,6 +90,9 @@ tenant:
         verified_at: "${new Date().toISOString()}" }
     - { vendor: aws, retention: none, source: verified,
         verified_at: "${new Date().toISOString()}" }
+    - { vendor: microsoft, retention: abuse_monitoring_off, source: verified,
+        verified_at: "${new Date().toISOString()}" }
+  allowed_regions: [us, "eastus*"]
 apps:
   - { id: e2e, purpose: treatment }
 `);

@@ -64,7 +64,7 @@ test('models list through the SDK', async () => {
   for await (const m of client.models.list()) ids.push(m.id);
   // helpers.mjs also routes Claude models to Anthropic and Bedrock upstreams (anthropic_sdk.test.mjs).
   assert.deepEqual(ids.sort(),
-    ['claude-bedrock', 'claude-sonnet', 'gpt-4o-mini', 'text-embedding-3-small']);
+    ['azure-gpt', 'claude-bedrock', 'claude-sonnet', 'gpt-4o-mini', 'text-embedding-3-small']);
 });
 
 test('a wrong key is an AuthenticationError', async () => {
