@@ -4,7 +4,8 @@
 #   1. unit + integration tests (GoogleTest via ctest) on the release build
 #   2. end-to-end tests: the official openai npm SDK against `baagate serve` + `fake-vendor`
 #   3. the same unit + integration tests under AddressSanitizer + UBSan
-#   4. a short libFuzzer run of the SSE parser (clang), seeded from fuzz/corpus
+#   4. short libFuzzer runs of the SSE parser and the event-stream decoder (clang), seeded
+#      from fuzz/corpus
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -75,6 +76,25 @@ if clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -I src \
   fi
 else
   stage_failed+=("fuzz-build")
+  failed=$((failed + 1))
+fi
+
+echo "== fuzz: event-stream decoder for ${FUZZ_SECONDS}s"
+if clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -I src \
+     fuzz/event_stream_fuzzer.cc src/providers/bedrock/event_stream.cc src/core/status.cc \
+     -o build-fuzz/event_stream_fuzzer; then
+  rm -rf build-fuzz/corpus-es && cp -r fuzz/corpus/event_stream build-fuzz/corpus-es
+  if build-fuzz/event_stream_fuzzer -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 \
+       -artifact_prefix=build-fuzz/es- build-fuzz/corpus-es >build-fuzz/fuzz-es.log 2>&1; then
+    passed=$((passed + 1))
+    tail -2 build-fuzz/fuzz-es.log
+  else
+    tail -30 build-fuzz/fuzz-es.log
+    stage_failed+=("fuzz-event-stream")
+    failed=$((failed + 1))
+  fi
+else
+  stage_failed+=("fuzz-event-stream-build")
   failed=$((failed + 1))
 fi
 
