@@ -37,6 +37,10 @@ struct Options {
   // signature by this key pair (service "bedrock"); a mismatch answers 403 as AWS does.
   std::string aws_access_key_id;
   std::string aws_secret_access_key;
+  // Google: when set (a service-account private key PEM, or its public key), POST /token runs
+  // the JWT bearer flow, verifying the assertion with this key, and Vertex paths require a
+  // Bearer token it issued.
+  std::string google_key_pem;
 };
 
 // State shared by the fake's workers. Thread-safe.
@@ -60,6 +64,8 @@ class FakeVendor {
   void CountStream(bool completed);
   std::string StatsJson() const;
   double NextRandom();
+  std::string IssueGoogleToken();
+  bool IsGoogleToken(std::string_view token) const;
 
  private:
   Options options_;
@@ -69,6 +75,7 @@ class FakeVendor {
   std::uint64_t streams_completed_ = 0;  // mu_
   std::uint64_t streams_aborted_ = 0;    // mu_
   std::uint64_t rng_state_ = 0x9e3779b97f4a7c15ull;  // mu_
+  std::vector<std::string> google_tokens_;            // mu_: access tokens issued by /token
 };
 
 }  // namespace baagate::fake_vendor
