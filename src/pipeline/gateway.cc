@@ -498,7 +498,11 @@ net::awaitable<void> GatewayHandler::SendBlocked(Connection& conn, RequestContex
   Response res{bhttp::status::forbidden, 11};
   res.set(bhttp::field::content_type, "application/json");
   res.set("x-request-id", ctx.request_id);
-  res.body() = policy::BlockBody(policy::Dialect::kOpenAI, ctx.decision, ctx.request_id);
+  const bool anthropic_client = ctx.dialect == RequestContext::Dialect::kAnthropic;
+  if (anthropic_client) res.set("request-id", ctx.request_id);
+  res.body() = policy::BlockBody(anthropic_client ? policy::Dialect::kAnthropic
+                                                  : policy::Dialect::kOpenAI,
+                                 ctx.decision, ctx.request_id);
   ctx.bytes_out += res.body().size();
   co_await conn.Send(res);
 }

@@ -177,6 +177,27 @@ TEST(GatewayAnthropic, AnswersErrorsInAnthropicsShape) {
   EXPECT_EQ(limited.body.find("patient-canary"), std::string::npos);
 }
 
+TEST(GatewayAnthropic, BlocksAnUncoveredBetaHeaderIn403AnthropicShape) {
+  Harness h(TwoVendors());
+  Client c(h.gateway());
+  bhttp::request<bhttp::string_body> req{verb::post, "/v1/messages", 11};
+  req.set(bhttp::field::host, "127.0.0.1");
+  req.set("x-api-key", kGatewayKey);
+  req.set("anthropic-version", "2023-06-01");
+  req.set("anthropic-beta", "files-api-2025-04-14");
+  req.set(bhttp::field::content_type, "application/json");
+  req.body() = MessagesBody("x", kClaudeRoute);
+  req.prepare_payload();
+  bhttp::write(c.socket(), req);
+  auto r = c.Read();
+  EXPECT_EQ(r.status, 403u) << r.body;
+  EXPECT_EQ(r.Json().at("type").as_string(), "error");
+  EXPECT_EQ(r.Json().at("error").at("type").as_string(), "permission_error");
+  EXPECT_NE(r.body.find("beta_header"), std::string::npos);
+  // Nothing reached the vendor.
+  EXPECT_TRUE(h.LastVendorRequest().empty());
+}
+
 TEST(GatewayAnthropic, CountsTokensOnAnAnthropicRoute) {
   Harness h(TwoVendors());
   Client c(h.gateway());
