@@ -822,8 +822,25 @@ void OpenAiToAnthropicStream::OpenBlock(json::object block, std::vector<SseOut>*
                        json::object{{"index", block_index_}, {"content_block", std::move(block)}}));
 }
 
-void OpenAiToAnthropicStream::Finish(std::vector<SseOut>* out) {
+void OpenAiToAnthropicStream::FlushTools(std::vector<SseOut>* out) {
   CloseBlock(out);
+  for (auto& [index, t] : tools_) {
+    OpenBlock(json::object{{"type", "tool_use"}, {"id", t.id}, {"name", t.name},
+                           {"input", json::object()}},
+              out);
+    if (!t.arguments.empty()) {
+      out->push_back(Event("content_block_delta",
+                           json::object{{"index", block_index_},
+                                        {"delta", {{"type", "input_json_delta"},
+                                                   {"partial_json", t.arguments}}}}));
+    }
+    CloseBlock(out);
+  }
+  tools_.clear();
+}
+
+void OpenAiToAnthropicStream::Finish(std::vector<SseOut>* out) {
+  FlushTools(out);
   json::object delta{{"stop_reason", ToAnthropicStopReason(outcome_.finish)},
                      {"stop_sequence", nullptr}};
   out->push_back(Event("message_delta", json::object{{"delta", std::move(delta)},
@@ -885,27 +902,16 @@ core::Status OpenAiToAnthropicStream::OnData(std::string_view data, std::vector<
                                           {"delta", {{"type", "text_delta"}, {"text", *text}}}}));
       }
       if (const json::value* tcs = delta.if_contains("tool_calls"); tcs && tcs->is_array()) {
+        // Buffered until the choice finishes: OpenAI may interleave fragments of parallel calls,
+        // while an Anthropic block cannot be reopened once another has started.
         for (const auto& tcv : tcs->as_array()) {
           if (!tcv.is_object()) continue;
           const auto& tc = tcv.as_object();
-          const std::int64_t index = Int(tc, "index", 0);
-          const json::value* fn = tc.if_contains("function");
-          const json::object empty;
-          const json::object& f = fn && fn->is_object() ? fn->as_object() : empty;
-          if (tool_block_.find(index) == tool_block_.end()) {
-            OpenBlock(json::object{{"type", "tool_use"},
-                                   {"id", Str(tc, "id") ? json::value(*Str(tc, "id")) : ""},
-                                   {"name", Str(f, "name") ? json::value(*Str(f, "name")) : ""},
-                                   {"input", json::object()}},
-                      out);
-            tool_block_[index] = block_index_;
-          }
-          const json::string* args = Str(f, "arguments");
-          if (args != nullptr && !args->empty()) {
-            out->push_back(Event(
-                "content_block_delta",
-                json::object{{"index", tool_block_[index]},
-                             {"delta", {{"type", "input_json_delta"}, {"partial_json", *args}}}}));
+          PendingTool& t = tools_[Int(tc, "index", 0)];
+          if (const json::string* id = Str(tc, "id")) t.id = std::string(*id);
+          if (const json::value* fn = tc.if_contains("function"); fn && fn->is_object()) {
+            if (const json::string* n = Str(fn->as_object(), "name")) t.name = std::string(*n);
+            if (const json::string* a = Str(fn->as_object(), "arguments")) t.arguments += *a;
           }
         }
       }
@@ -914,7 +920,7 @@ core::Status OpenAiToAnthropicStream::OnData(std::string_view data, std::vector<
       outcome_.finish = FromOpenAiFinishReason(*fr);
       if (outcome_.content_filter) outcome_.finish = FinishReason::kContentFilter;
       if (outcome_.finish == FinishReason::kContentFilter) outcome_.content_filter = true;
-      CloseBlock(out);
+      FlushTools(out);
     }
   }
   return core::Status::Ok();

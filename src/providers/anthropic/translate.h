@@ -82,7 +82,9 @@ class AnthropicToOpenAiStream {
 };
 
 // OpenAI chat.completion.chunk events -> the Anthropic event sequence. Call OnData for every
-// `data:` payload, including `[DONE]`.
+// `data:` payload, including `[DONE]`. Text streams as it comes; tool calls are buffered until
+// the choice finishes and then sent one block each (OpenAI may interleave fragments of parallel
+// calls, and an Anthropic block cannot be reopened), so their size is bounded by the response.
 class OpenAiToAnthropicStream {
  public:
   explicit OpenAiToAnthropicStream(std::string client_model);
@@ -102,7 +104,13 @@ class OpenAiToAnthropicStream {
   int block_index_ = -1;       // index of the last opened block
   bool block_open_ = false;
   bool block_is_text_ = false;
-  std::map<std::int64_t, int> tool_block_;  // OpenAI tool index -> Anthropic block index
+  struct PendingTool {
+    std::string id;
+    std::string name;
+    std::string arguments;
+  };
+  void FlushTools(std::vector<SseOut>* out);
+  std::map<std::int64_t, PendingTool> tools_;  // OpenAI tool index -> call, until finish
   CanonicalOutcome outcome_;
 };
 

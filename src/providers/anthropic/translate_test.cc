@@ -149,6 +149,36 @@ TEST(MessagesToChatRequest, RefusesThinkingServerToolsAndDocuments) {
   }
 }
 
+TEST(OpenAiToAnthropicStreamTest, InterleavedParallelToolCallsStayInTheirOwnBlocks) {
+  OpenAiToAnthropicStream t("alias");
+  std::vector<SseOut> out;
+  auto chunk = [](const char* delta_json, const char* finish) {
+    return std::string(R"({"id":"c","choices":[{"index":0,"delta":)") + delta_json +
+           R"(,"finish_reason":)" + finish + "}]}";
+  };
+  for (const std::string& c :
+       {chunk(R"({"tool_calls":[{"index":0,"id":"a","function":{"name":"f","arguments":"{\"x\""}}]})", "null"),
+        chunk(R"({"tool_calls":[{"index":1,"id":"b","function":{"name":"g","arguments":"{\"y\":2}"}}]})", "null"),
+        chunk(R"({"tool_calls":[{"index":0,"function":{"arguments":":1}"}}]})", "null"),
+        chunk("{}", R"("tool_calls")"), std::string("[DONE]")}) {
+    ASSERT_TRUE(t.OnData(c, &out).ok()) << c;
+  }
+  int open = -1;
+  std::map<std::int64_t, std::string> args;
+  for (const auto& e : out) {
+    auto d = Obj(e.data);
+    if (e.event == "content_block_start") open = static_cast<int>(d["index"].as_int64());
+    if (e.event == "content_block_delta") {
+      ASSERT_EQ(d["index"].as_int64(), open);  // never a delta into a closed block
+      args[open] += std::string(d["delta"].at("partial_json").as_string());
+    }
+    if (e.event == "content_block_stop") open = -1;
+  }
+  ASSERT_EQ(args.size(), 2u);
+  EXPECT_EQ(args[0], R"({"x":1})");
+  EXPECT_EQ(args[1], R"({"y":2})");
+}
+
 TEST(TranslatedErrors, NeverCarryVendorText) {
   std::string a = AnthropicErrorToOpenAi(
       429, R"({"type":"error","error":{"type":"rate_limit_error","message":"patient Jane"}})");
