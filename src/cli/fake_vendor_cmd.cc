@@ -21,6 +21,7 @@ struct FakeFlags {
   std::string tls_key;
   int workers = 1;
   std::string ready_file;
+  bool aws_from_env = false;
 };
 
 int RunFake(FakeFlags& f) {
@@ -33,6 +34,17 @@ int RunFake(FakeFlags& f) {
       return 1;
     }
     f.options.api_key = v;
+  }
+  if (f.aws_from_env) {
+    const char* id = std::getenv("AWS_ACCESS_KEY_ID");
+    const char* secret = std::getenv("AWS_SECRET_ACCESS_KEY");
+    if (!id || !*id || !secret || !*secret) {
+      std::cerr << "baagate fake-vendor: --aws-credentials-from-env needs AWS_ACCESS_KEY_ID and "
+                   "AWS_SECRET_ACCESS_KEY\n";
+      return 1;
+    }
+    f.options.aws_access_key_id = id;
+    f.options.aws_secret_access_key = secret;
   }
   auto hp = config::ParseHostPort(f.listen);
   auto endpoint = hp.ok() ? ToEndpoint(*hp) : core::Result<http::tcp::endpoint>(hp.status());
@@ -82,7 +94,8 @@ Command RegisterFakeVendor(CLI::App& app) {
   auto f = std::make_shared<FakeFlags>();
   CLI::App* sub = app.add_subcommand(
       "fake-vendor",
-      "Run a local fake of the OpenAI API for tests, benchmarks and the offline quickstart. "
+      "Run a local fake of the OpenAI API, the Anthropic Messages API and the Bedrock runtime "
+      "(InvokeModel) for tests, benchmarks and the offline quickstart. "
       "Answers echo what they received (\"ECHO: <last user message>\"); GET /_fake/requests "
       "shows every request as received. Faults per request with markers in the last user "
       "message: [[fake:429]] [[fake:500]] [[fake:400]] [[fake:timeout]] "
@@ -93,6 +106,8 @@ Command RegisterFakeVendor(CLI::App& app) {
   sub->add_option("--api-key", f->options.api_key,
                   "require 'Authorization: Bearer <key>' (as the real API does)");
   sub->add_option("--api-key-env", f->api_key_env, "like --api-key, read from this variable");
+  sub->add_flag("--aws-credentials-from-env", f->aws_from_env,
+               "verify SigV4 on Bedrock paths with AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY");
   sub->add_option("--latency-ms", f->options.latency_ms, "delay before every response head");
   sub->add_option("--chunk-delay-ms", f->options.chunk_delay_ms, "delay between stream chunks");
   sub->add_option("--fault-rate-429", f->options.fault_rate_429, "probability of a 429")

@@ -78,6 +78,10 @@ class Parser : public YamlReader {
   CredentialConfig ParseCredential(const YAML::Node& n, const std::string& path) const {
     CredentialConfig c;
     if (n.IsScalar() && n.as<std::string>() == "none") return c;
+    if (n.IsScalar() && n.as<std::string>() == "aws_environment") {
+      c.kind = CredentialConfig::Kind::kAwsEnvironment;
+      return c;
+    }
     CheckKeys(n, path, {"env", "file"});
     if (n["env"] && n["file"]) Fail(n, path, "give either env or file, not both");
     if (n["env"]) {
@@ -102,7 +106,8 @@ class Parser : public YamlReader {
       const std::string p = "upstreams." + u.name;
       const YAML::Node& v = kv.second;
       CheckKeys(v, p,
-                {"provider", "region", "private_connectivity", "base_url", "ca_file", "credential",
+                {"provider", "region", "private_connectivity", "base_url", "api_version", "ca_file",
+                 "credential",
                  "connect_timeout_ms",
                  "first_byte_timeout_ms", "idle_timeout_ms", "pool_idle_timeout_ms",
                  "max_idle_connections", "max_response_bytes"});
@@ -121,8 +126,15 @@ class Parser : public YamlReader {
         Fail(v["base_url"], p + ".base_url", "must start with http:// or https://");
       }
       if (v["ca_file"]) u.ca_file = Str(v["ca_file"], p + ".ca_file");
+      if (v["api_version"]) u.api_version = Str(v["api_version"], p + ".api_version");
       if (!v["credential"]) Fail(v, p, "needs credential (env, file, or none)");
       u.credential = ParseCredential(v["credential"], p + ".credential");
+      if ((u.provider == "bedrock") !=
+          (u.credential.kind == CredentialConfig::Kind::kAwsEnvironment)) {
+        Fail(v["credential"], p + ".credential",
+             u.provider == "bedrock" ? "a bedrock upstream signs with SigV4: use aws_environment"
+                                     : "aws_environment is for bedrock upstreams only");
+      }
       if (v["connect_timeout_ms"]) u.connect_timeout = Ms(v["connect_timeout_ms"], p + ".connect_timeout_ms");
       if (v["first_byte_timeout_ms"])
         u.first_byte_timeout = Ms(v["first_byte_timeout_ms"], p + ".first_byte_timeout_ms");

@@ -56,7 +56,9 @@ struct LogConfig {
 
 // Where a vendor credential comes from. The value itself is never in the configuration.
 struct CredentialConfig {
-  enum class Kind { kNone, kEnv, kFile };
+  // kAwsEnvironment: the standard AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN
+  // variables (Bedrock's SigV4 needs a key pair, not one secret).
+  enum class Kind { kNone, kEnv, kFile, kAwsEnvironment };
   Kind kind = Kind::kNone;
   std::string ref;  // variable name or file path
 };
@@ -72,6 +74,9 @@ struct UpstreamConfig {
   // The path to this upstream is private (PrivateLink, Private Service Connect, VPN): C-NET.
   bool private_connectivity = false;
   std::string base_url;
+  // Azure OpenAI deployment URLs: the api-version query parameter (empty: 2024-10-21). Unused
+  // with the v1 API (a base_url ending in /openai/v1) and by other providers.
+  std::string api_version;
   std::string ca_file;
   CredentialConfig credential;
   Millis connect_timeout{5000};

@@ -1,5 +1,7 @@
-// `baagate fake-vendor`: a protocol-faithful local fake of the OpenAI API for tests, benchmarks
-// and the offline quickstart (in the spirit of stripe-mock).
+// `baagate fake-vendor`: a protocol-faithful local fake of the OpenAI API, the Anthropic Messages
+// API (/v1/messages) and the Bedrock runtime's InvokeModel for Anthropic models (SigV4-verified,
+// event-stream framed) for tests, benchmarks and the offline quickstart (in the spirit of
+// stripe-mock).
 //
 // Answers are deterministic and report what arrived, so tests can prove exactly which text
 // reached the vendor: a chat completion's content is "ECHO: " followed by the last user
@@ -31,6 +33,14 @@ struct Options {
   double fault_rate_500 = 0;  // probability of a 500 per request
   std::size_t max_recorded = 200;  // requests kept for /_fake/requests
   int embedding_dimensions = 8;
+  // Bedrock runtime (/model/{id}/invoke…): when set, every request must carry a valid SigV4
+  // signature by this key pair (service "bedrock"); a mismatch answers 403 as AWS does.
+  std::string aws_access_key_id;
+  std::string aws_secret_access_key;
+  // Google: when set (a service-account private key PEM, or its public key), POST /token runs
+  // the JWT bearer flow, verifying the assertion with this key, and Vertex paths require a
+  // Bearer token it issued.
+  std::string google_key_pem;
 };
 
 // State shared by the fake's workers. Thread-safe.
@@ -54,6 +64,8 @@ class FakeVendor {
   void CountStream(bool completed);
   std::string StatsJson() const;
   double NextRandom();
+  std::string IssueGoogleToken();
+  bool IsGoogleToken(std::string_view token) const;
 
  private:
   Options options_;
@@ -63,6 +75,7 @@ class FakeVendor {
   std::uint64_t streams_completed_ = 0;  // mu_
   std::uint64_t streams_aborted_ = 0;    // mu_
   std::uint64_t rng_state_ = 0x9e3779b97f4a7c15ull;  // mu_
+  std::vector<std::string> google_tokens_;            // mu_: access tokens issued by /token
 };
 
 }  // namespace baagate::fake_vendor

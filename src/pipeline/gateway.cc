@@ -1,5 +1,6 @@
 #include "pipeline/gateway.h"
 
+#include <boost/beast/core/detail/base64.hpp>
 #include <boost/json.hpp>
 
 #include <optional>
@@ -11,6 +12,10 @@
 #include "phi/session.h"
 #include "pipeline/decide.h"
 #include "policy/block.h"
+#include "providers/anthropic/anthropic.h"
+#include "providers/anthropic/translate.h"
+#include "providers/bedrock/event_stream.h"
+#include "providers/bedrock/sigv4.h"
 #include "providers/openai/openai.h"
 
 namespace baagate::pipeline {
@@ -19,6 +24,7 @@ namespace {
 
 using namespace baagate::http;
 namespace oa = baagate::providers::openai;
+namespace an = baagate::providers::anthropic;
 namespace json = boost::json;
 using core::LogLevel;
 using core::LogLine;
@@ -34,8 +40,26 @@ struct RequestContext {
   oa::Endpoint endpoint = oa::Endpoint::kUnknown;
   const Principal* principal = nullptr;
   const RouteRuntime* route = nullptr;
-  oa::ParsedRequest parsed;
+  oa::ParsedRequest parsed;  // model and stream are filled for every dialect
   std::string upstream_body;
+
+  // Which API the client speaks and how its call maps onto the upstream's (providers/anthropic).
+  enum class Dialect { kOpenAI, kAnthropic };
+  enum class Mode {
+    kOpenAIPassthrough,     // OpenAI client, OpenAI-dialect upstream (the original path)
+    kAnthropicPassthrough,  // Anthropic client, Anthropic upstream
+    kOpenAIToAnthropic,     // OpenAI client, Anthropic upstream (translated both ways)
+    kAnthropicToOpenAI,     // Anthropic client, OpenAI-dialect upstream
+    kBedrockInvoke,         // either client, Bedrock InvokeModel with an Anthropic-native body
+  };
+  Dialect dialect = Dialect::kOpenAI;
+  Mode mode = Mode::kOpenAIPassthrough;
+  an::Endpoint an_endpoint = an::Endpoint::kUnknown;
+  an::ParsedRequest an_parsed;
+  std::string anthropic_version;  // as the client sent it
+  std::string anthropic_beta;     // as the client sent it; forwarded only if policy allows
+  providers::CanonicalOutcome outcome;
+  std::string upstream_model;
   bool decided = false;
   policy::Decision decision;
   // The de-identification session of an allow_deidentified call: its vault maps placeholders
@@ -78,6 +102,13 @@ bool IsJsonContentType(std::string_view ct) {
   return beast::iequals(mime, "application/json");
 }
 
+// Canonical usage (translated and Anthropic paths) -> the log line's and metrics' counters.
+void UsageFromOutcome(RequestContext& ctx) {
+  ctx.usage.prompt_tokens = ctx.outcome.usage.input_tokens;
+  ctx.usage.completion_tokens = ctx.outcome.usage.output_tokens;
+  ctx.usage.total_tokens = ctx.outcome.usage.total();
+}
+
 }  // namespace
 
 class GatewayHandler final : public Handler {
@@ -100,6 +131,17 @@ class GatewayHandler final : public Handler {
  private:
   net::awaitable<void> Run(Request& req, Connection& conn, RequestContext& ctx);
   net::awaitable<void> Forward(Connection& conn, RequestContext& ctx);
+  // The Anthropic front door (POST /v1/messages, /v1/messages/count_tokens).
+  net::awaitable<void> RunAnthropic(Request& req, Connection& conn, RequestContext& ctx);
+  // Routes, translates to the upstream's dialect, decides and forwards (both front doors).
+  net::awaitable<void> RouteAndForward(Connection& conn, RequestContext& ctx);
+  net::awaitable<void> RelayStreamTranslated(Connection& conn, RequestContext& ctx,
+                                             UpstreamConnection& up,
+                                             bhttp::response_parser<bhttp::buffer_body>& parser);
+  // Bedrock InvokeModelWithResponseStream: event-stream frames carrying Anthropic events.
+  net::awaitable<void> RelayEventStream(Connection& conn, RequestContext& ctx,
+                                        UpstreamConnection& up,
+                                        bhttp::response_parser<bhttp::buffer_body>& parser);
   net::awaitable<void> RelayStream(Connection& conn, RequestContext& ctx, UpstreamConnection& up,
                                    bhttp::response_parser<bhttp::buffer_body>& parser);
   net::awaitable<void> RelayJson(Connection& conn, RequestContext& ctx, UpstreamConnection& up,
@@ -116,7 +158,10 @@ class GatewayHandler final : public Handler {
                                  std::string_view retry_after = {});
   net::awaitable<void> FailUpstream(Connection& conn, RequestContext& ctx, UpstreamFailure f);
   net::awaitable<void> SendBlocked(Connection& conn, RequestContext& ctx);
-  void Decide(RequestContext& ctx, const std::string& upstream_model);
+  // Enforces (rewrites `body` in place) and evaluates the policy on the body in the upstream's
+  // dialect, as it will leave.
+  void Decide(RequestContext& ctx, const std::string& upstream_model, policy::Surface surface,
+              json::object& body, std::string_view beta_headers);
   void Record(const RequestContext& ctx);
 
   UpstreamPool pool_;
@@ -137,8 +182,16 @@ net::awaitable<void> GatewayHandler::SendError(Connection& conn, RequestContext&
   res.set("x-request-id", ctx.request_id);
   if (status == 401) res.set(bhttp::field::www_authenticate, "Bearer");
   if (!retry_after.empty()) res.set(bhttp::field::retry_after, retry_after);
-  res.body() = oa::ErrorJson(message, type.empty() ? oa::ErrorTypeForStatus(status) : type, param,
-                             code);
+  if (ctx.dialect == RequestContext::Dialect::kAnthropic) {
+    // Anthropic's shape has no code or param; the type is Anthropic's word for the status.
+    res.set("request-id", ctx.request_id);
+    std::string_view atype = an::KnownErrorType(type);
+    res.body() = an::ErrorJson(atype.empty() ? an::ErrorTypeForStatus(status) : atype, message,
+                               ctx.request_id);
+  } else {
+    res.body() = oa::ErrorJson(message, type.empty() ? oa::ErrorTypeForStatus(status) : type,
+                               param, code);
+  }
   ctx.bytes_out += res.body().size();
   co_await conn.Send(res);
 }
@@ -147,6 +200,12 @@ net::awaitable<void> GatewayHandler::Run(Request& req, Connection& conn, Request
   // classify
   ctx.endpoint = oa::ClassifyPath(PathOf(req.target()));
   if (ctx.endpoint == oa::Endpoint::kUnknown) {
+    ctx.an_endpoint = an::ClassifyPath(PathOf(req.target()));
+    if (ctx.an_endpoint != an::Endpoint::kUnknown) {
+      ctx.dialect = RequestContext::Dialect::kAnthropic;
+      co_await RunAnthropic(req, conn, ctx);
+      co_return;
+    }
     co_await SendError(conn, ctx, 404, "unknown_url",
                        "Unknown request URL. This gateway serves POST /v1/chat/completions, "
                        "POST /v1/embeddings and GET /v1/models.");
@@ -204,6 +263,52 @@ net::awaitable<void> GatewayHandler::Run(Request& req, Connection& conn, Request
     co_return;
   }
 
+  co_await RouteAndForward(conn, ctx);
+}
+
+net::awaitable<void> GatewayHandler::RunAnthropic(Request& req, Connection& conn,
+                                                  RequestContext& ctx) {
+  if (req.method() != bhttp::verb::post) {
+    co_await SendError(conn, ctx, 405, "method_not_allowed", "Method not allowed; use POST.");
+    co_return;
+  }
+  // authenticate: Anthropic SDKs send the key as x-api-key; Bearer is accepted too.
+  std::string_view token = req["x-api-key"];
+  if (token.empty()) token = BearerToken(req);
+  if (token.empty()) {
+    co_await SendError(conn, ctx, 401, "missing_api_key",
+                       "No API key provided. Send your gateway key as 'x-api-key: <key>'.");
+    co_return;
+  }
+  ctx.principal = ctx.snapshot->Authenticate(token);
+  if (!ctx.principal) {
+    co_await SendError(conn, ctx, 401, "invalid_api_key",
+                       "Incorrect API key provided. Use a gateway key issued for this gateway, "
+                       "not a vendor key.");
+    co_return;
+  }
+  ctx.anthropic_version = std::string(req["anthropic-version"]);
+  if (ctx.anthropic_version.empty()) {
+    co_await SendError(conn, ctx, 400, "invalid_request", "anthropic-version: header is required");
+    co_return;
+  }
+  ctx.anthropic_beta = std::string(req["anthropic-beta"]);
+  if (!IsJsonContentType(req[bhttp::field::content_type])) {
+    co_await SendError(conn, ctx, 415, "unsupported_media_type",
+                       "Content-Type must be application/json.");
+    co_return;
+  }
+  an::RequestError perr;
+  if (!an::ParseRequest(ctx.an_endpoint, req.body(), &ctx.an_parsed, &perr)) {
+    co_await SendError(conn, ctx, 400, "invalid_request", perr.message);
+    co_return;
+  }
+  ctx.parsed.model = ctx.an_parsed.model;
+  ctx.parsed.stream = ctx.an_parsed.stream;
+  co_await RouteAndForward(conn, ctx);
+}
+
+net::awaitable<void> GatewayHandler::RouteAndForward(Connection& conn, RequestContext& ctx) {
   // route
   ctx.route = ctx.snapshot->FindRoute(ctx.parsed.model);
   if (!ctx.route) {
@@ -226,11 +331,88 @@ net::awaitable<void> GatewayHandler::Run(Request& req, Connection& conn, Request
   const std::string& upstream_model =
       ctx.route->upstream_model.empty() ? ctx.parsed.model : ctx.route->upstream_model;
 
-  // decide and enforce: the five questions, on the body as it will leave
-  Decide(ctx, upstream_model);
+  // translate into the upstream's dialect, then decide and enforce on the body as it will leave
+  const std::string& provider = ctx.route->upstream->provider;
+  const bool anthropic_client = ctx.dialect == RequestContext::Dialect::kAnthropic;
+  using Mode = RequestContext::Mode;
+  if (provider == "openai" || provider == "azure_openai") {
+    ctx.mode = anthropic_client ? Mode::kAnthropicToOpenAI : Mode::kOpenAIPassthrough;
+  } else if (provider == "anthropic") {
+    ctx.mode = anthropic_client ? Mode::kAnthropicPassthrough : Mode::kOpenAIToAnthropic;
+  } else if (provider == "bedrock") {
+    ctx.mode = Mode::kBedrockInvoke;
+  } else {
+    co_await SendError(conn, ctx, 502, "upstream_protocol_unsupported",
+                       "This model's upstream speaks a protocol this gateway build cannot "
+                       "forward to; an operator must change the route.");
+    co_return;
+  }
+  json::object translated;
+  an::TranslateError terr;
+  bool translated_ok = true;
+  ctx.upstream_model = upstream_model;
+  switch (ctx.mode) {
+    case Mode::kBedrockInvoke:
+      // InvokeModel takes the Anthropic Messages body: OpenAI clients are translated first.
+      if (anthropic_client) {
+        translated_ok = ctx.an_endpoint == an::Endpoint::kMessages;
+        terr.message = "count_tokens is not available on Bedrock routes.";
+        if (translated_ok) translated = ctx.an_parsed.body;
+      } else if (ctx.endpoint != oa::Endpoint::kChatCompletions) {
+        translated_ok = false;
+        terr.message = "This endpoint cannot be served by a Bedrock route.";
+      } else {
+        translated_ok =
+            an::ChatRequestToMessages(ctx.parsed.body, upstream_model, &translated, &terr);
+      }
+      if (translated_ok) {
+        Decide(ctx, upstream_model, policy::Surface::kAnthropicMessages, translated,
+               anthropic_client ? std::string_view(ctx.anthropic_beta) : std::string_view());
+      }
+      break;
+    case Mode::kOpenAIPassthrough:
+      Decide(ctx, upstream_model,
+             ctx.endpoint == oa::Endpoint::kEmbeddings ? policy::Surface::kOpenAIEmbeddings
+                                                       : policy::Surface::kOpenAIChat,
+             ctx.parsed.body, "");
+      break;
+    case Mode::kAnthropicPassthrough:
+      ctx.an_parsed.body["model"] = upstream_model;
+      Decide(ctx, upstream_model,
+             ctx.an_endpoint == an::Endpoint::kCountTokens ? policy::Surface::kAnthropicCountTokens
+                                                           : policy::Surface::kAnthropicMessages,
+             ctx.an_parsed.body, ctx.anthropic_beta);
+      break;
+    case Mode::kOpenAIToAnthropic:
+      if (ctx.endpoint != oa::Endpoint::kChatCompletions) {
+        translated_ok = false;
+        terr.message = "This endpoint cannot be served by an Anthropic route.";
+        break;
+      }
+      translated_ok = an::ChatRequestToMessages(ctx.parsed.body, upstream_model, &translated, &terr);
+      if (translated_ok) {
+        Decide(ctx, upstream_model, policy::Surface::kAnthropicMessages, translated, "");
+      }
+      break;
+    case Mode::kAnthropicToOpenAI:
+      if (ctx.an_endpoint != an::Endpoint::kMessages) {
+        translated_ok = false;
+        terr.message = "count_tokens is only available on Anthropic routes.";
+        break;
+      }
+      translated_ok = an::MessagesRequestToChat(ctx.an_parsed.body, upstream_model, &translated,
+                                                &terr);
+      if (translated_ok) Decide(ctx, upstream_model, policy::Surface::kOpenAIChat, translated, "");
+      break;
+  }
+  if (!translated_ok) {
+    co_await SendError(conn, ctx, 400, "untranslatable_request", terr.message, terr.param);
+    co_return;
+  }
   const bool deidentify = ctx.decision.decision == policy::DecisionKind::kAllowDeidentified;
-  if (deidentify && !detector_) {
-    // No de-identifier could be loaded: fail closed rather than send PHI.
+  if (deidentify && (!detector_ || ctx.mode != Mode::kOpenAIPassthrough)) {
+    // No de-identifier could be loaded, or this route translates between dialects (not yet
+    // re-identified): fail closed rather than send PHI.
     ctx.decision.decision = policy::DecisionKind::kBlock;
     ctx.decision.reasons.push_back("DEID_UNAVAILABLE");
   }
@@ -238,13 +420,40 @@ net::awaitable<void> GatewayHandler::Run(Request& req, Connection& conn, Request
     co_await SendBlocked(conn, ctx);
     co_return;
   }
-  if (ctx.route->upstream->provider != "openai") {
-    co_await SendError(conn, ctx, 502, "upstream_protocol_unsupported",
-                       "This model's upstream speaks a protocol this gateway build cannot "
-                       "forward to; an operator must change the route.");
-    co_return;
+  switch (ctx.mode) {
+    case Mode::kOpenAIPassthrough:
+      ctx.upstream_body = oa::EncodeUpstreamBody(ctx.parsed, upstream_model);
+      break;
+    case Mode::kAnthropicPassthrough:
+      ctx.upstream_body = json::serialize(ctx.an_parsed.body);
+      break;
+    case Mode::kOpenAIToAnthropic:
+    case Mode::kAnthropicToOpenAI:
+      ctx.upstream_body = json::serialize(translated);
+      break;
+    case Mode::kBedrockInvoke: {
+      // PROVIDERS.md §5.4: no model or stream in the body (they are in the path), the Bedrock
+      // anthropic_version, and beta flags as a body array.
+      translated.erase("model");
+      translated.erase("stream");
+      translated["anthropic_version"] = "bedrock-2023-05-31";
+      if (!ctx.anthropic_beta.empty()) {
+        json::array betas;
+        std::string_view rest = ctx.anthropic_beta;
+        while (!rest.empty()) {
+          std::size_t comma = rest.find(',');
+          std::string_view name = rest.substr(0, comma);
+          while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
+          while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
+          if (!name.empty()) betas.push_back(json::string(name));
+          rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+        }
+        translated["anthropic_beta"] = std::move(betas);
+      }
+      ctx.upstream_body = json::serialize(translated);
+      break;
+    }
   }
-  ctx.upstream_body = oa::EncodeUpstreamBody(ctx.parsed, upstream_model);
   if (deidentify) {
     // Safe Harbor: every string the vendor would read gets typed placeholders; the response is
     // re-identified on the way back (RelayJson, RelayStream).
@@ -275,16 +484,18 @@ net::awaitable<void> GatewayHandler::Run(Request& req, Connection& conn, Request
   if (ctx.client_gone && ctx.status == 0) ctx.status = 499;
 }
 
-void GatewayHandler::Decide(RequestContext& ctx, const std::string& upstream_model) {
+void GatewayHandler::Decide(RequestContext& ctx, const std::string& upstream_model,
+                            policy::Surface surface, json::object& body,
+                            std::string_view beta_headers) {
   DecideInput in;
   in.route = ctx.route;
   in.app = ctx.principal->app;
-  in.surface = ctx.endpoint == oa::Endpoint::kEmbeddings ? policy::Surface::kOpenAIEmbeddings
-                                                         : policy::Surface::kOpenAIChat;
+  in.surface = surface;
   in.upstream_model = upstream_model;
+  in.beta_headers = beta_headers;
   in.now = NowSeconds();
   DecideOutput out;
-  DecideAndEnforce(*ctx.snapshot, in, ctx.parsed.body, &out);
+  DecideAndEnforce(*ctx.snapshot, in, body, &out);
   ctx.decision = std::move(out.decision);
   ctx.decided = true;
   metrics_.RecordDecision(policy::DecisionName(ctx.decision.decision));
@@ -296,7 +507,11 @@ net::awaitable<void> GatewayHandler::SendBlocked(Connection& conn, RequestContex
   Response res{bhttp::status::forbidden, 11};
   res.set(bhttp::field::content_type, "application/json");
   res.set("x-request-id", ctx.request_id);
-  res.body() = policy::BlockBody(policy::Dialect::kOpenAI, ctx.decision, ctx.request_id);
+  const bool anthropic_client = ctx.dialect == RequestContext::Dialect::kAnthropic;
+  if (anthropic_client) res.set("request-id", ctx.request_id);
+  res.body() = policy::BlockBody(anthropic_client ? policy::Dialect::kAnthropic
+                                                  : policy::Dialect::kOpenAI,
+                                 ctx.decision, ctx.request_id);
   ctx.bytes_out += res.body().size();
   co_await conn.Send(res);
 }
@@ -334,9 +549,45 @@ net::awaitable<void> GatewayHandler::Forward(Connection& conn, RequestContext& c
     ~ClearUpstream() { c.upstream = nullptr; }
   } clear{ctx};
 
-  Request ureq{bhttp::verb::post, target.url.path + std::string(oa::EndpointUpstreamPath(ctx.endpoint)), 11};
+  using Mode = RequestContext::Mode;
+  std::string upstream_path = target.url.path;
+  switch (ctx.mode) {
+    case Mode::kOpenAIPassthrough: upstream_path += oa::EndpointUpstreamPath(ctx.endpoint); break;
+    case Mode::kAnthropicToOpenAI: upstream_path += "/chat/completions"; break;
+    case Mode::kAnthropicPassthrough:
+      // An Anthropic base_url ends in /v1, like OpenAI's.
+      upstream_path += ctx.an_endpoint == an::Endpoint::kCountTokens ? "/messages/count_tokens"
+                                                                     : "/messages";
+      break;
+    case Mode::kOpenAIToAnthropic: upstream_path += "/messages"; break;
+    case Mode::kBedrockInvoke:
+      upstream_path += "/model/" + providers::bedrock::EncodeModelIdSegment(ctx.upstream_model) +
+                       (ctx.parsed.stream ? "/invoke-with-response-stream" : "/invoke");
+      break;
+  }
+  if (up.provider == "azure_openai" &&
+      (ctx.mode == Mode::kOpenAIPassthrough || ctx.mode == Mode::kAnthropicToOpenAI)) {
+    // Deployment URLs (PROVIDERS.md §4.1): the deployment in the path selects the model, and
+    // api-version is required. A base_url ending in /openai/v1 is the v1 API: OpenAI paths.
+    const std::string& base = target.url.path;
+    if (base.size() < 10 || base.compare(base.size() - 10, 10, "/openai/v1") != 0) {
+      std::string_view op = ctx.mode == Mode::kOpenAIPassthrough
+                                ? oa::EndpointUpstreamPath(ctx.endpoint)
+                                : std::string_view("/chat/completions");
+      upstream_path = base + "/openai/deployments/" +
+                      providers::bedrock::UriEncode(ctx.upstream_model, false) + std::string(op) +
+                      "?api-version=" + providers::bedrock::UriEncode(up.api_version, false);
+    }
+  }
+  Request ureq{bhttp::verb::post, upstream_path, 11};
   ureq.set(bhttp::field::host, target.host_header);
-  if (!up.authorization.empty()) ureq.set(bhttp::field::authorization, up.authorization.Expose());
+  if (!up.authorization.empty()) ureq.set(up.auth_header, up.authorization.Expose());
+  if (ctx.mode == Mode::kAnthropicPassthrough || ctx.mode == Mode::kOpenAIToAnthropic) {
+    ureq.set("anthropic-version", ctx.anthropic_version.empty() ? std::string(an::kApiVersion)
+                                                                : ctx.anthropic_version);
+    // Beta names are features the policy has just allowed (beta_header:<name>).
+    if (!ctx.anthropic_beta.empty()) ureq.set("anthropic-beta", ctx.anthropic_beta);
+  }
   ureq.set(bhttp::field::content_type, "application/json");
   ureq.set(bhttp::field::accept, ctx.parsed.stream ? "text/event-stream" : "application/json");
   ureq.set(bhttp::field::user_agent, kUserAgent);
@@ -344,6 +595,30 @@ net::awaitable<void> GatewayHandler::Forward(Connection& conn, RequestContext& c
   ureq.keep_alive(true);
   ureq.body() = std::move(ctx.upstream_body);
   ureq.prepare_payload();
+  if (ctx.mode == Mode::kBedrockInvoke) {
+    ureq.set(bhttp::field::accept, ctx.parsed.stream ? "application/vnd.amazon.eventstream"
+                                                     : "application/json");
+    if (!up.aws) {
+      co_await SendError(conn, ctx, 502, "upstream_credential_missing",
+                         "The gateway has no AWS credential for this route.");
+      co_return;
+    }
+    // Sign what is sent: host, content-type and accept, plus the x-amz-* headers SignRequest adds.
+    providers::bedrock::SigV4Request sreq{
+        "POST", upstream_path, "",
+        {{"host", target.host_header},
+         {"content-type", "application/json"},
+         {"accept", std::string(ureq[bhttp::field::accept])}},
+        ureq.body()};
+    auto added = providers::bedrock::SignRequest(
+        sreq, *up.aws, up.region, "bedrock",
+        providers::bedrock::FormatAmzDate(std::chrono::system_clock::now()));
+    if (!added.ok()) {
+      co_await SendError(conn, ctx, 500, "signing_failed", "The gateway could not sign the request.");
+      co_return;
+    }
+    for (const auto& [name, value] : *added) ureq.set(name, value);
+  }
 
   // The first-byte deadline covers writing the request and waiting for the response head.
   deadline.Arm(target.first_byte_timeout, [c = uc.get()] { c->stream().Close(); });
@@ -376,8 +651,12 @@ net::awaitable<void> GatewayHandler::Forward(Connection& conn, RequestContext& c
 
   if (ctx.upstream_status != 200) {
     co_await RelayUpstreamError(conn, ctx, *uc, parser);
-  } else if (ctx.parsed.stream) {
+  } else if (ctx.parsed.stream && ctx.mode == Mode::kOpenAIPassthrough) {
     co_await RelayStream(conn, ctx, *uc, parser);
+  } else if (ctx.parsed.stream && ctx.mode == Mode::kBedrockInvoke) {
+    co_await RelayEventStream(conn, ctx, *uc, parser);
+  } else if (ctx.parsed.stream) {
+    co_await RelayStreamTranslated(conn, ctx, *uc, parser);
   } else {
     co_await RelayJson(conn, ctx, *uc, parser);
   }
@@ -400,6 +679,10 @@ net::awaitable<void> GatewayHandler::RelayUpstreamError(
   // The vendor's message may quote the prompt: only identifier-shaped fields pass.
   oa::SafeErrorFields safe = oa::ExtractSafeErrorFields(body);
   body.clear();
+  if (safe.code == "content_filter") {  // Azure's blocked prompt (400, ResponsibleAIPolicyViolation)
+    ctx.outcome.content_filter = true;
+    ctx.outcome.finish = providers::FinishReason::kContentFilter;
+  }
   const unsigned s = ctx.upstream_status;
   const std::string& upstream_name = ctx.route->upstream->target.name;
   metrics_.RecordUpstreamError(upstream_name, "http_" + std::to_string(s));
@@ -461,19 +744,63 @@ net::awaitable<void> GatewayHandler::RelayJson(Connection& conn, RequestContext&
     co_await FailUpstream(conn, ctx, UpstreamFailure::kProtocol);
     co_return;
   }
-  oa::ReadUsage(v.as_object(), &ctx.usage);
-  if (ctx.phi) {
-    auto restored = ctx.phi->ReidentifyJsonBody(body);
-    if (!restored.ok()) {
-      co_await FailUpstream(conn, ctx, UpstreamFailure::kProtocol);
-      co_return;
-    }
-    body = std::move(*restored);
+  using Mode = RequestContext::Mode;
+  core::Result<std::string> client_body = std::string();
+  switch (ctx.mode) {
+    case Mode::kOpenAIPassthrough:
+      oa::ReadUsage(v.as_object(), &ctx.usage);
+      // finish_reason "content_filter" (OpenAI, Azure) is the audit's content_filter_triggered.
+      if (const json::value* ch = v.as_object().if_contains("choices");
+          ch && ch->is_array() && !ch->as_array().empty() && ch->as_array()[0].is_object()) {
+        if (const json::value* fr = ch->as_array()[0].as_object().if_contains("finish_reason");
+            fr && fr->is_string()) {
+          ctx.outcome.finish = providers::FromOpenAiFinishReason(fr->as_string());
+          ctx.outcome.content_filter =
+              ctx.outcome.finish == providers::FinishReason::kContentFilter;
+        }
+      }
+      client_body = std::move(body);
+      if (ctx.phi) client_body = ctx.phi->ReidentifyJsonBody(*client_body);
+      break;
+    case Mode::kAnthropicPassthrough:
+      an::ReadMessageOutcome(v.as_object(), &ctx.outcome);
+      client_body = std::move(body);
+      break;
+    case Mode::kOpenAIToAnthropic:
+      client_body = an::MessageToChatCompletion(
+          body, ctx.parsed.model,
+          std::chrono::duration_cast<std::chrono::seconds>(
+              std::chrono::system_clock::now().time_since_epoch())
+              .count(),
+          &ctx.outcome);
+      break;
+    case Mode::kAnthropicToOpenAI:
+      client_body = an::ChatCompletionToMessage(body, ctx.parsed.model, &ctx.outcome);
+      break;
+    case Mode::kBedrockInvoke:
+      if (ctx.dialect == RequestContext::Dialect::kAnthropic) {
+        an::ReadMessageOutcome(v.as_object(), &ctx.outcome);
+        client_body = std::move(body);
+      } else {
+        client_body = an::MessageToChatCompletion(
+            body, ctx.parsed.model,
+            std::chrono::duration_cast<std::chrono::seconds>(
+                std::chrono::system_clock::now().time_since_epoch())
+                .count(),
+            &ctx.outcome);
+      }
+      break;
   }
+  if (!client_body.ok()) {
+    co_await FailUpstream(conn, ctx, UpstreamFailure::kProtocol);
+    co_return;
+  }
+  if (ctx.mode != Mode::kOpenAIPassthrough) UsageFromOutcome(ctx);
   Response res{bhttp::status::ok, 11};
   res.set(bhttp::field::content_type, "application/json");
   res.set("x-request-id", ctx.request_id);
-  res.body() = std::move(body);
+  if (ctx.dialect == RequestContext::Dialect::kAnthropic) res.set("request-id", ctx.request_id);
+  res.body() = std::move(client_body).value();
   ctx.status = 200;
   ctx.bytes_out += res.body().size();
   co_await conn.Send(res);
@@ -608,6 +935,319 @@ net::awaitable<void> GatewayHandler::RelayStream(
   if (co_await conn.EndStream()) ctx.client_gone = true;
 }
 
+net::awaitable<void> GatewayHandler::RelayStreamTranslated(
+    Connection& conn, RequestContext& ctx, UpstreamConnection& up,
+    bhttp::response_parser<bhttp::buffer_body>& parser) {
+  using Mode = RequestContext::Mode;
+  const UpstreamRuntime& rt = *ctx.route->upstream;
+  auto ct = parser.get()[bhttp::field::content_type];
+  if (ct.substr(0, 17) != "text/event-stream") {
+    co_await FailUpstream(conn, ctx, UpstreamFailure::kProtocol);
+    co_return;
+  }
+  const bool anthropic_client = ctx.dialect == RequestContext::Dialect::kAnthropic;
+  bhttp::response<bhttp::empty_body> head{bhttp::status::ok, 11};
+  head.set(bhttp::field::content_type, "text/event-stream; charset=utf-8");
+  head.set(bhttp::field::cache_control, "no-cache");
+  head.set("x-request-id", ctx.request_id);
+  if (anthropic_client) head.set("request-id", ctx.request_id);
+  ctx.status = 200;
+  if (co_await conn.StartStream(head)) {
+    ctx.client_gone = true;
+    co_return;
+  }
+
+  // One of these follows the stream, by mode (the translators are pure state machines).
+  an::StreamObserver observer;
+  an::AnthropicToOpenAiStream to_openai(
+      ctx.parsed.model,
+      std::chrono::duration_cast<std::chrono::seconds>(
+          std::chrono::system_clock::now().time_since_epoch())
+          .count(),
+      ctx.parsed.client_wants_usage);
+  an::OpenAiToAnthropicStream to_anthropic(ctx.parsed.model);
+  std::vector<an::SseOut> outs;
+
+  SseParser sse;
+  std::string in;
+  std::string out;
+  bool done = false;             // the upstream's terminal event was seen and relayed
+  bool translated_error = false;  // a mid-stream vendor error, already re-expressed to the client
+  std::string stream_error;      // gateway error code once the stream has failed
+  auto emit = [&](const an::SseOut& e) { out += EncodeSseEvent(e.data, e.event); };
+  for (;;) {
+    in.clear();
+    UpstreamFailure f = co_await ReadBodySome(up, parser, conn.deadline(), rt.target.idle_timeout,
+                                              in, 64 * 1024);
+    if (ctx.client_gone) co_return;
+    out.clear();
+    if (!in.empty() && !done) {
+      core::Status st = sse.Feed(in, [&](const SseEvent& ev) {
+        if (done || !stream_error.empty()) return;
+        if (!ev.has_data) {
+          if (ctx.mode == Mode::kAnthropicPassthrough) out.append(ev.raw);
+          return;
+        }
+        ++ctx.events;
+        core::Status es;
+        outs.clear();
+        switch (ctx.mode) {
+          case Mode::kAnthropicPassthrough:
+            es = observer.OnEvent(ev.event, ev.data);
+            if (es.ok() && observer.errored()) {
+              // The vendor's error event may quote the prompt: replaced below by the gateway's.
+              stream_error = "upstream_stream_error";
+              return;
+            }
+            if (es.ok()) out.append(ev.raw);
+            done = observer.done();
+            break;
+          case Mode::kOpenAIToAnthropic:
+            es = to_openai.OnEvent(ev.event, ev.data, &outs);
+            done = to_openai.done();
+            translated_error = to_openai.outcome().finish == providers::FinishReason::kError;
+            break;
+          case Mode::kAnthropicToOpenAI:
+            es = to_anthropic.OnData(ev.data, &outs);
+            done = to_anthropic.done();
+            translated_error = to_anthropic.outcome().finish == providers::FinishReason::kError;
+            break;
+          case Mode::kOpenAIPassthrough:
+          case Mode::kBedrockInvoke: break;
+        }
+        if (!es.ok()) {
+          stream_error = "upstream_malformed_stream";
+          done = false;
+          return;
+        }
+        for (const auto& o : outs) emit(o);
+      });
+      if (!st.ok()) stream_error = "upstream_malformed_stream";
+    }
+    if (stream_error.empty() && f != UpstreamFailure::kNone && !done) {
+      ctx.upstream_failure = f;
+      metrics_.RecordUpstreamError(rt.target.name, UpstreamFailureName(f));
+      stream_error =
+          UpstreamFailureHttpStatus(f) == 504 ? "upstream_timeout" : "upstream_stream_broken";
+    }
+    if (stream_error.empty() && parser.is_done() && !done) {
+      stream_error = "upstream_stream_incomplete";
+    }
+    if (!stream_error.empty()) {
+      if (ctx.upstream_failure == UpstreamFailure::kNone) {
+        metrics_.RecordUpstreamError(rt.target.name, stream_error);
+      }
+      ctx.error_code = stream_error;
+      const std::string_view message =
+          "The upstream provider's stream failed; the response is incomplete. The provider's "
+          "own message is withheld because it may quote the request.";
+      if (anthropic_client) {
+        out += EncodeSseEvent(an::ErrorJson("api_error", message), "error");
+      } else {
+        out += EncodeSseEvent(oa::ErrorJson(message, "upstream_error", "", stream_error));
+      }
+    }
+    if (!out.empty()) {
+      ctx.bytes_out += out.size();
+      if (co_await conn.SendChunk(out)) {
+        ctx.client_gone = true;
+        co_return;
+      }
+    }
+    if (!stream_error.empty()) {
+      up.stream().Close();  // do not pool a connection mid-message
+      break;
+    }
+    if (parser.is_done() || done) break;
+  }
+  switch (ctx.mode) {
+    case Mode::kAnthropicPassthrough: ctx.outcome = observer.outcome(); break;
+    case Mode::kOpenAIToAnthropic: ctx.outcome = to_openai.outcome(); break;
+    case Mode::kAnthropicToOpenAI: ctx.outcome = to_anthropic.outcome(); break;
+    case Mode::kOpenAIPassthrough:
+    case Mode::kBedrockInvoke: break;
+  }
+  UsageFromOutcome(ctx);
+  if (translated_error) {
+    ctx.error_code = "upstream_stream_error";
+    metrics_.RecordUpstreamError(rt.target.name, ctx.error_code);
+    up.stream().Close();
+  } else if (done) {
+    ctx.stream_completed = true;
+    std::string rest;
+    while (!parser.is_done()) {
+      rest.clear();
+      if (co_await ReadBodySome(up, parser, conn.deadline(), rt.target.idle_timeout, rest,
+                                64 * 1024) != UpstreamFailure::kNone) {
+        break;
+      }
+    }
+  }
+  if (co_await conn.EndStream()) ctx.client_gone = true;
+}
+
+net::awaitable<void> GatewayHandler::RelayEventStream(
+    Connection& conn, RequestContext& ctx, UpstreamConnection& up,
+    bhttp::response_parser<bhttp::buffer_body>& parser) {
+  const UpstreamRuntime& rt = *ctx.route->upstream;
+  auto ct = parser.get()[bhttp::field::content_type];
+  if (ct.substr(0, 34) != "application/vnd.amazon.eventstream") {
+    co_await FailUpstream(conn, ctx, UpstreamFailure::kProtocol);
+    co_return;
+  }
+  const bool anthropic_client = ctx.dialect == RequestContext::Dialect::kAnthropic;
+  bhttp::response<bhttp::empty_body> head{bhttp::status::ok, 11};
+  head.set(bhttp::field::content_type, "text/event-stream; charset=utf-8");
+  head.set(bhttp::field::cache_control, "no-cache");
+  head.set("x-request-id", ctx.request_id);
+  if (anthropic_client) head.set("request-id", ctx.request_id);
+  ctx.status = 200;
+  if (co_await conn.StartStream(head)) {
+    ctx.client_gone = true;
+    co_return;
+  }
+
+  providers::bedrock::EventStreamDecoder decoder(rt.max_response_bytes);
+  std::vector<providers::bedrock::EventStreamMessage> messages;
+  an::StreamObserver observer;  // Anthropic clients: the events pass through re-framed as SSE
+  an::AnthropicToOpenAiStream to_openai(
+      ctx.parsed.model,
+      std::chrono::duration_cast<std::chrono::seconds>(
+          std::chrono::system_clock::now().time_since_epoch())
+          .count(),
+      ctx.parsed.client_wants_usage);
+  std::vector<an::SseOut> outs;
+  std::string in;
+  std::string out;
+  bool done = false;
+  bool translated_error = false;
+  std::string stream_error;
+  // One Anthropic event (decoded from a chunk's base64 `bytes`) to the client.
+  auto on_anthropic_event = [&](std::string_view data) {
+    json::error_code ec;
+    json::value v = json::parse(data, ec);
+    if (ec || !v.is_object() || !v.as_object().contains("type") ||
+        !v.as_object().at("type").is_string()) {
+      stream_error = "upstream_malformed_stream";
+      return;
+    }
+    json::object& obj = v.as_object();
+    const std::string type(obj.at("type").as_string());
+    obj.erase("amazon-bedrock-invocationMetrics");  // Bedrock's addition, not Anthropic's shape
+    if (anthropic_client) {
+      observer.OnParsedEvent(type, obj);
+      if (observer.errored()) {
+        stream_error = "upstream_stream_error";
+        return;
+      }
+      out += EncodeSseEvent(json::serialize(obj), type);
+      done = observer.done();
+    } else {
+      outs.clear();
+      (void)to_openai.OnEvent(type, json::serialize(obj), &outs);
+      for (const auto& o : outs) out += EncodeSseEvent(o.data, o.event);
+      done = to_openai.done();
+      translated_error = to_openai.outcome().finish == providers::FinishReason::kError;
+    }
+  };
+  for (;;) {
+    in.clear();
+    UpstreamFailure f = co_await ReadBodySome(up, parser, conn.deadline(), rt.target.idle_timeout,
+                                              in, 64 * 1024);
+    if (ctx.client_gone) co_return;
+    out.clear();
+    if (!in.empty() && !done && stream_error.empty()) {
+      messages.clear();
+      core::Status st = decoder.Feed(in, &messages);
+      for (const auto& m : messages) {
+        if (done || !stream_error.empty()) break;
+        ++ctx.events;
+        if (m.StringHeader(":message-type") != "event") {
+          // exception or error message: its text may quote the prompt and is not relayed.
+          stream_error = "upstream_stream_error";
+          break;
+        }
+        if (m.StringHeader(":event-type") != "chunk") continue;
+        json::error_code ec;
+        json::value pv = json::parse(m.payload, ec);
+        const json::value* bytes =
+            !ec && pv.is_object() ? pv.as_object().if_contains("bytes") : nullptr;
+        if (bytes == nullptr || !bytes->is_string()) {
+          stream_error = "upstream_malformed_stream";
+          break;
+        }
+        std::string_view b64 = bytes->as_string();
+        // Beast's decoder stops at padding; strip it so `read` can prove every digit was valid.
+        while (!b64.empty() && b64.back() == '=') b64.remove_suffix(1);
+        std::string decoded(b64.size() * 3 / 4 + 3, '\0');
+        auto [written, read] = beast::detail::base64::decode(decoded.data(), b64.data(), b64.size());
+        if (read != b64.size()) {
+          stream_error = "upstream_malformed_stream";
+          break;
+        }
+        decoded.resize(written);
+        on_anthropic_event(decoded);
+      }
+      if (!st.ok() && stream_error.empty()) stream_error = "upstream_framing";
+    }
+    if (stream_error.empty() && f != UpstreamFailure::kNone && !done) {
+      ctx.upstream_failure = f;
+      metrics_.RecordUpstreamError(rt.target.name, UpstreamFailureName(f));
+      stream_error =
+          UpstreamFailureHttpStatus(f) == 504 ? "upstream_timeout" : "upstream_stream_broken";
+    }
+    if (stream_error.empty() && parser.is_done() && !done) {
+      stream_error = decoder.Finish().ok() ? "upstream_stream_incomplete" : "upstream_framing";
+    }
+    if (!stream_error.empty()) {
+      if (ctx.upstream_failure == UpstreamFailure::kNone) {
+        metrics_.RecordUpstreamError(rt.target.name, stream_error);
+      }
+      ctx.error_code = stream_error;
+      const std::string_view message =
+          "The upstream provider's stream failed; the response is incomplete. The provider's "
+          "own message is withheld because it may quote the request.";
+      if (anthropic_client) {
+        out += EncodeSseEvent(an::ErrorJson("api_error", message), "error");
+      } else {
+        out += EncodeSseEvent(oa::ErrorJson(message, "upstream_error", "", stream_error));
+      }
+    }
+    if (!out.empty()) {
+      ctx.bytes_out += out.size();
+      if (co_await conn.SendChunk(out)) {
+        ctx.client_gone = true;
+        co_return;
+      }
+    }
+    if (!stream_error.empty()) {
+      up.stream().Close();
+      break;
+    }
+    if (parser.is_done() || done) break;
+  }
+  ctx.outcome = anthropic_client ? observer.outcome() : to_openai.outcome();
+  if (!stream_error.empty() && ctx.outcome.error_class.empty()) {
+    ctx.outcome.error_class = stream_error;
+  }
+  UsageFromOutcome(ctx);
+  if (translated_error) {
+    ctx.error_code = "upstream_stream_error";
+    up.stream().Close();
+  } else if (done) {
+    ctx.stream_completed = true;
+    std::string rest;
+    while (!parser.is_done()) {
+      rest.clear();
+      if (co_await ReadBodySome(up, parser, conn.deadline(), rt.target.idle_timeout, rest,
+                                64 * 1024) != UpstreamFailure::kNone) {
+        break;
+      }
+    }
+  }
+  if (co_await conn.EndStream()) ctx.client_gone = true;
+}
+
 net::awaitable<void> GatewayHandler::SendModels(Connection& conn, RequestContext& ctx,
                                                 unsigned) {
   json::array data;
@@ -632,7 +1272,9 @@ void GatewayHandler::Record(const RequestContext& ctx) {
   auto now = Clock::now();
   double seconds = std::chrono::duration<double>(now - ctx.start).count();
   std::string_view route = ctx.route ? std::string_view(ctx.route->pattern) : "none";
-  std::string_view endpoint = oa::EndpointName(ctx.endpoint);
+  std::string_view endpoint = ctx.dialect == RequestContext::Dialect::kAnthropic
+                                  ? an::EndpointName(ctx.an_endpoint)
+                                  : oa::EndpointName(ctx.endpoint);
   metrics_.RecordRequest(route, endpoint, ctx.status, seconds);
   if (ctx.usage.prompt_tokens >= 0 || ctx.usage.completion_tokens >= 0) {
     metrics_.RecordTokens(route, ctx.usage.prompt_tokens, ctx.usage.completion_tokens);
@@ -663,6 +1305,11 @@ void GatewayHandler::Record(const RequestContext& ctx) {
     line.Str("upstream_failure", UpstreamFailureName(ctx.upstream_failure));
   }
   if (!ctx.error_code.empty()) line.Str("error_code", ctx.error_code);
+  if (ctx.dialect == RequestContext::Dialect::kAnthropic) line.Str("dialect", "anthropic");
+  if (ctx.outcome.finish != providers::FinishReason::kUnknown) {
+    line.Str("finish_reason", providers::FinishReasonName(ctx.outcome.finish))
+        .Str("outcome", providers::AuditStatus(ctx.outcome));
+  }
   if (ctx.decided) {
     // Reason codes are registry ids and identifier-shaped field names: no request content.
     std::string reasons;

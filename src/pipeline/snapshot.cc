@@ -81,11 +81,39 @@ core::Result<std::shared_ptr<const Snapshot>> Snapshot::Build(const config::Conf
       t.tls = *ctx;
     }
     std::string problem;
-    std::string key = LoadCredential(u.credential, &problem);
-    if (problem.empty() && !key.empty()) rt->authorization = core::SecretString("Bearer " + key);
+    std::string key;
+    if (u.provider == "bedrock") {
+      // SigV4 needs a key pair, which the standard AWS variables carry; the shared credentials
+      // file and instance roles are not read yet.
+      const char* id = std::getenv("AWS_ACCESS_KEY_ID");
+      const char* secret = std::getenv("AWS_SECRET_ACCESS_KEY");
+      const char* token = std::getenv("AWS_SESSION_TOKEN");
+      if (id == nullptr || *id == '\0' || secret == nullptr || *secret == '\0') {
+        problem = "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set";
+      } else if (u.region.empty()) {
+        problem = "a bedrock upstream needs a region to sign requests";
+      } else {
+        auto creds = std::make_shared<providers::bedrock::AwsCredentials>();
+        creds->access_key_id = id;
+        creds->secret_access_key = core::SecretString(secret);
+        if (token != nullptr) creds->session_token = core::SecretString(token);
+        rt->aws = std::move(creds);
+      }
+    } else {
+      key = LoadCredential(u.credential, &problem);
+    }
+    if (problem.empty() && !key.empty()) {
+      if (u.provider == "anthropic" || u.provider == "azure_openai") {
+        rt->auth_header = u.provider == "anthropic" ? "x-api-key" : "api-key";
+        rt->authorization = core::SecretString(key);
+      } else {
+        rt->authorization = core::SecretString("Bearer " + key);
+      }
+    }
     rt->credential_problem = problem;
     rt->max_response_bytes = u.max_response_bytes;
     rt->provider = u.provider;
+    rt->api_version = u.api_version.empty() ? std::string("2024-10-21") : u.api_version;
     rt->region = u.region;
     rt->private_connectivity = u.private_connectivity;
     by_name[name] = rt.get();

@@ -14,6 +14,7 @@
 #include "core/status.h"
 #include "http/upstream.h"
 #include "policy/policy.h"
+#include "providers/bedrock/sigv4.h"
 
 namespace baagate::pipeline {
 
@@ -22,8 +23,14 @@ struct UpstreamRuntime {
   std::string provider;  // registry provider id
   std::string region;
   bool private_connectivity = false;
-  // "Bearer <vendor key>", or empty for credential: none.
+  // "Bearer <vendor key>", or empty for credential: none. For Anthropic upstreams the bare key,
+  // sent as x-api-key.
   core::SecretString authorization;
+  std::string auth_header = "authorization";
+  std::string api_version;  // Azure deployment URLs
+  // Bedrock: SigV4 credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY /
+  // AWS_SESSION_TOKEN, read once per snapshot; null for other providers.
+  std::shared_ptr<const providers::bedrock::AwsCredentials> aws;
   // Non-empty when the credential could not be loaded: requests on this upstream are refused
   // with 502 (fail closed) and this says why (names the variable or file, never a value).
   std::string credential_problem;

@@ -23,6 +23,7 @@ json::value Credential(const config::CredentialConfig& c) {
   switch (c.kind) {
     case config::CredentialConfig::Kind::kEnv: return json::object{{"env", c.ref}};
     case config::CredentialConfig::Kind::kFile: return json::object{{"file", c.ref}};
+    case config::CredentialConfig::Kind::kAwsEnvironment: return "aws_environment";
     case config::CredentialConfig::Kind::kNone: break;
   }
   return "none";

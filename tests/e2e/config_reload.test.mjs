@@ -50,7 +50,7 @@ test('a malformed registry or tenant is rejected on reload; the old policy stays
   assert.equal(await hash(), before);
 
   // A valid change: the BAA is gone, so the same call is now refused, under a new hash.
-  writeFileSync(stack.configPath, original.replace(/  contracts:\n.*\n/, '  contracts: []\n'));
+  writeFileSync(stack.configPath, original.replace(/ *- \{ id: BAA-OPENAI-E2E.*\n/, ''));
   stack.signal('SIGHUP');
   await waitForLog(/config_reloaded/);
   // Workers pick the new snapshot up from their queues; give them a moment.

@@ -24,9 +24,12 @@ async function waitForFile(path, ms = 10000) {
 export async function startStack() {
   const dir = mkdtempSync(join(tmpdir(), 'baagate-e2e-'));
   const logs = { fake: '', gateway: '' };
-  const env = { ...process.env, E2E_VENDOR_KEY: VENDOR_KEY };
+  // Bedrock routes sign with these; the fake verifies them (--aws-credentials-from-env).
+  const env = { ...process.env, E2E_VENDOR_KEY: VENDOR_KEY, AWS_ACCESS_KEY_ID: 'AKIDE2EFAKE0001',
+    AWS_SECRET_ACCESS_KEY: 'e2e/fake+bedrock-secret' };
+  delete env.AWS_SESSION_TOKEN;
   const fake = spawn(BIN, ['fake-vendor', '--listen', '127.0.0.1:0', '--api-key-env',
-    'E2E_VENDOR_KEY', '--ready-file', join(dir, 'fake.json')], { env });
+    'E2E_VENDOR_KEY', '--aws-credentials-from-env', '--ready-file', join(dir, 'fake.json')], { env });
   fake.stderr.on('data', (d) => { logs.fake += d; });
   fake.stdout.on('data', (d) => { logs.fake += d; });
   const fakeAddr = (await waitForFile(join(dir, 'fake.json'))).listen;
@@ -46,18 +49,50 @@ upstreams:
     base_url: http://${fakeAddr}/v1
     credential: { env: E2E_VENDOR_KEY }
     first_byte_timeout_ms: 1000
+  fake-anthropic:
+    provider: anthropic
+    region: us
+    base_url: http://${fakeAddr}/v1
+    credential: { env: E2E_VENDOR_KEY }
+    first_byte_timeout_ms: 1000
+  fake-azure:
+    provider: azure_openai
+    region: eastus2
+    base_url: http://${fakeAddr}
+    api_version: "2024-10-21"
+    credential: { env: E2E_VENDOR_KEY }
+    first_byte_timeout_ms: 1000
+  fake-bedrock:
+    provider: bedrock
+    region: us-east-1
+    base_url: http://${fakeAddr}
+    credential: aws_environment
+    first_byte_timeout_ms: 1000
 routes:
   - { model: gpt-4o-mini, upstream: fake }
+  - { model: azure-gpt, upstream: fake-azure, upstream_model: gpt4o-deployment }
+  - { model: claude-bedrock, upstream: fake-bedrock, upstream_model: "anthropic.claude-3-5-sonnet-20240620-v1:0" }
   - { model: text-embedding-3-small, upstream: fake }
+  - { model: claude-sonnet, upstream: fake-anthropic, upstream_model: claude-3-5-sonnet-20240620 }
 keys:
   - { name: e2e, sha256: ${sha}, tenant: t, app: e2e, role: dev, purpose: treatment }
 tenant:
   id: t
   contracts:
     - { id: BAA-OPENAI-E2E, vendor: openai, effective_date: "2025-01-01" }
+    - { id: BAA-ANTHROPIC-E2E, vendor: anthropic, effective_date: "2025-01-01" }
+    - { id: BAA-AWS-E2E, vendor: aws, effective_date: "2025-01-01" }
+    - { id: BAA-MICROSOFT-E2E, vendor: microsoft, effective_date: "2025-01-01" }
   attestations:
     - { vendor: openai, retention: zero_data_retention, source: verified,
         verified_at: "${new Date().toISOString()}" }
+    - { vendor: anthropic, retention: zero_data_retention, source: verified,
+        verified_at: "${new Date().toISOString()}" }
+    - { vendor: aws, retention: none, source: verified,
+        verified_at: "${new Date().toISOString()}" }
+    - { vendor: microsoft, retention: abuse_monitoring_off, source: verified,
+        verified_at: "${new Date().toISOString()}" }
+  allowed_regions: [us, "eastus*"]
 apps:
   - { id: e2e, purpose: treatment }
 `);
@@ -69,6 +104,8 @@ apps:
   const exited = new Promise((r) => gw.on('exit', (code) => r(code)));
   return {
     baseURL: `http://${ready.listen}/v1`,
+    // The Anthropic SDK appends /v1/messages itself.
+    anthropicBaseURL: `http://${ready.listen}`,
     adminURL: `http://${ready.admin_listen}`,
     fakeURL: `http://${fakeAddr}`,
     logs,

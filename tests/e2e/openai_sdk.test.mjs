@@ -62,7 +62,9 @@ test('embeddings through the SDK', async () => {
 test('models list through the SDK', async () => {
   const ids = [];
   for await (const m of client.models.list()) ids.push(m.id);
-  assert.deepEqual(ids.sort(), ['gpt-4o-mini', 'text-embedding-3-small']);
+  // helpers.mjs also routes Claude models to Anthropic and Bedrock upstreams (anthropic_sdk.test.mjs).
+  assert.deepEqual(ids.sort(),
+    ['azure-gpt', 'claude-bedrock', 'claude-sonnet', 'gpt-4o-mini', 'text-embedding-3-small']);
 });
 
 test('a wrong key is an AuthenticationError', async () => {

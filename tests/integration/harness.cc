@@ -68,6 +68,12 @@ Harness::Harness(Options opts) {
   setenv("BAAGATE_TEST_VENDOR_KEY", kVendorKey, 1);
   fake_vendor::Options fo;
   fo.api_key = kVendorKey;
+  // Bedrock routes sign with the standard AWS variables; the fake verifies the same pair.
+  setenv("AWS_ACCESS_KEY_ID", kAwsAccessKeyId, 1);
+  setenv("AWS_SECRET_ACCESS_KEY", kAwsSecretKey, 1);
+  unsetenv("AWS_SESSION_TOKEN");
+  fo.aws_access_key_id = kAwsAccessKeyId;
+  fo.aws_secret_access_key = kAwsSecretKey;
   vendor_ = std::make_unique<fake_vendor::FakeVendor>(fo);
   http::ServerOptions fso;
   fso.name = "fake";
@@ -96,6 +102,11 @@ Harness::Harness(Options opts) {
           "  fake-anthropic:\n    provider: anthropic\n    region: us\n    base_url: "
           "http://127.0.0.1:" + std::to_string(fake().port()) +
           "/v1\n    credential: { env: BAAGATE_TEST_VENDOR_KEY }\n"
+          "  fake-azure:\n    provider: azure_openai\n    region: eastus2\n    base_url: "
+          "http://127.0.0.1:" + std::to_string(fake().port()) +
+          "\n    credential: { env: BAAGATE_TEST_VENDOR_KEY }\n"
+          "  fake-bedrock:\n    provider: bedrock\n    region: us-east-1\n    base_url: "
+          "http://127.0.0.1:" + std::to_string(fake().port()) + "\n    credential: aws_environment\n"
           "routes:\n"
           "  - { model: gpt-4o-mini, upstream: fake }\n"
           "  - { model: clinical, upstream: fake, upstream_model: gpt-4o }\n"
@@ -104,11 +115,15 @@ Harness::Harness(Options opts) {
           "  - { model: eu-model, upstream: fake-eu }\n"
           "  - { model: claude-fallback, upstream: fake-anthropic, deidentified_fallback: true }\n"
           "  - { model: eu-deid, upstream: fake-eu, deidentified_fallback: true }\n"
+          "  - { model: azure-gpt, upstream: fake-azure, upstream_model: gpt4o-deployment }\n"
+          "  - { model: claude-bedrock, upstream: fake-bedrock, upstream_model: "
+          "\"anthropic.claude-3-5-sonnet-20240620-v1:0\" }\n"
           "keys:\n"
           "  - { name: test, sha256: " +
           core::HexEncode(core::Sha256(kGatewayKey)) +
           ", tenant: t1, app: a1, role: dev, purpose: treatment, models: [gpt-4o-mini, clinical, "
-          "text-embedding-3-small, eu-model, claude-fallback, eu-deid] }\n";
+          "text-embedding-3-small, eu-model, claude-fallback, eu-deid, claude-bedrock, azure-gpt] "
+          "}\n";
   std::string tenant = opts.tenant_yaml.empty() ? std::string(kDefaultTenant) : opts.tenant_yaml;
   for (auto at = tenant.find("{NOW}"); at != std::string::npos; at = tenant.find("{NOW}")) {
     tenant.replace(at, 5, NowRfc3339());

@@ -30,6 +30,8 @@ using tcp = net::ip::tcp;
 
 inline constexpr char kGatewayKey[] = "bg-integration-test-key";
 inline constexpr char kVendorKey[] = "sk-vendor-secret-0001";
+inline constexpr char kAwsAccessKeyId[] = "AKIDFAKEBEDROCK0001";
+inline constexpr char kAwsSecretKey[] = "fake/bedrock+secret-0001";
 
 struct RawResponse {
   unsigned status = 0;
