@@ -1,0 +1,122 @@
+#include "audit/jcs.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cstdint>
+#include <vector>
+
+namespace baagate::audit {
+
+namespace {
+
+constexpr std::int64_t kMaxSafeInteger = (std::int64_t{1} << 53);
+
+void AppendString(std::string_view s, std::string& out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (u < 0x20) {
+          out += "\\u00";
+          out.push_back(kHex[u >> 4]);
+          out.push_back(kHex[u & 0xf]);
+        } else {
+          out.push_back(c);  // RFC 8785 3.2.2.2: everything else, including non-ASCII, verbatim
+        }
+    }
+  }
+  out.push_back('"');
+}
+
+template <typename T>
+void AppendInteger(T n, std::string& out) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, n);
+  out.append(buf, end);
+}
+
+}  // namespace
+
+core::Status AppendCanonicalJson(const boost::json::value& v, std::string& out) {
+  switch (v.kind()) {
+    case boost::json::kind::null: out += "null"; return {};
+    case boost::json::kind::bool_: out += v.get_bool() ? "true" : "false"; return {};
+    case boost::json::kind::int64: {
+      std::int64_t n = v.get_int64();
+      if (n > kMaxSafeInteger || n < -kMaxSafeInteger) {
+        return core::InvalidArgumentError("jcs: integer outside the I-JSON range");
+      }
+      AppendInteger(n, out);
+      return {};
+    }
+    case boost::json::kind::uint64: {
+      std::uint64_t n = v.get_uint64();
+      if (n > static_cast<std::uint64_t>(kMaxSafeInteger)) {
+        return core::InvalidArgumentError("jcs: integer outside the I-JSON range");
+      }
+      AppendInteger(n, out);
+      return {};
+    }
+    case boost::json::kind::double_:
+      return core::InvalidArgumentError("jcs: floating-point numbers are not used by the schema");
+    case boost::json::kind::string: AppendString(v.get_string(), out); return {};
+    case boost::json::kind::array: {
+      out.push_back('[');
+      bool first = true;
+      for (const auto& e : v.get_array()) {
+        if (!first) out.push_back(',');
+        first = false;
+        if (auto s = AppendCanonicalJson(e, out); !s.ok()) return s;
+      }
+      out.push_back(']');
+      return {};
+    }
+    case boost::json::kind::object: {
+      const auto& obj = v.get_object();
+      std::vector<const boost::json::key_value_pair*> members;
+      members.reserve(obj.size());
+      for (const auto& kv : obj) {
+        for (char c : kv.key()) {
+          if (static_cast<unsigned char>(c) >= 0x80) {
+            return core::InvalidArgumentError("jcs: non-ASCII object key");
+          }
+        }
+        members.push_back(&kv);
+      }
+      std::sort(members.begin(), members.end(),
+                [](auto* a, auto* b) { return a->key() < b->key(); });
+      out.push_back('{');
+      for (std::size_t i = 0; i < members.size(); ++i) {
+        if (i > 0) {
+          if (members[i]->key() == members[i - 1]->key()) {
+            return core::InvalidArgumentError("jcs: duplicate object key");
+          }
+          out.push_back(',');
+        }
+        AppendString(members[i]->key(), out);
+        out.push_back(':');
+        if (auto s = AppendCanonicalJson(members[i]->value(), out); !s.ok()) return s;
+      }
+      out.push_back('}');
+      return {};
+    }
+  }
+  return core::InternalError("jcs: unknown JSON kind");
+}
+
+core::Result<std::string> CanonicalJson(const boost::json::value& v) {
+  std::string out;
+  if (auto s = AppendCanonicalJson(v, out); !s.ok()) return s;
+  return out;
+}
+
+}  // namespace baagate::audit
