@@ -195,7 +195,7 @@ core::Result<SigningKey> SigningKey::LoadOrCreate(const std::string& path, std::
   auto p2 = p1 == std::string_view::npos ? p1 : t.find('+', p1 + 1);
   if (p2 == std::string_view::npos) return core::InvalidArgumentError("audit key: malformed");
   auto raw = Base64Decode(t.substr(p2 + 1));
-  std::string name(t.substr(0, p1));
+  std::string key_name(t.substr(0, p1));
   std::string hash_hex(t.substr(p1 + 1, p2 - p1 - 1));
   sodium_memzero(text.data(), text.size());
   if (!raw || raw->size() != 33 || static_cast<std::uint8_t>((*raw)[0]) != kAlgEd25519) {
@@ -205,7 +205,7 @@ core::Result<SigningKey> SigningKey::LoadOrCreate(const std::string& path, std::
   crypto_sign_seed_keypair(k.pub_.pk_.data(), k.sk_.data(),
                            reinterpret_cast<const unsigned char*>(raw->data() + 1));
   sodium_memzero(raw->data(), raw->size());
-  k.pub_.name_ = name;
+  k.pub_.name_ = key_name;
   k.pub_.key_hash_ = KeyHash(k.pub_.name_, k.pub_.pk_);
   if (Hex8(k.pub_.key_hash_) != hash_hex) {
     return core::InvalidArgumentError("audit key: key hash does not match the key");
