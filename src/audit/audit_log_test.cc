@@ -16,6 +16,8 @@
 
 #include "audit/chain.h"
 #include "audit/postgres_store.h"
+#include "audit/proof.h"
+#include "audit/report.h"
 #include "audit/sqlite_store.h"
 #include "audit/verify.h"
 #include "core/uuid.h"
@@ -368,6 +370,57 @@ TEST_P(AuditLogTest, PhiNeverReachesTheStore) {
   }).ok());
   EXPECT_EQ(rows, 1);
   EXPECT_TRUE(Verify().ok);
+}
+
+TEST_P(AuditLogTest, InclusionProofChecksOnItsOwnAndRejectsTampering) {
+  WriteGoldenLog();
+  auto store = backend_->Open();
+  std::string event;
+  ASSERT_TRUE((*store)->Scan(log_id_, 5, [&](const StoredRecord& r) {
+    event = r.event_id;
+    return false;
+  }).ok());
+  auto proof = BuildProof(**store, event);
+  ASSERT_TRUE(proof.ok()) << proof.status().ToString();
+  EXPECT_EQ((*proof)["tree_size"].to_number<std::uint64_t>(), 20u);
+  auto key = PublicKey::Load((dir_ / "audit.key.pub").string());
+  ASSERT_TRUE(key.ok());
+  EXPECT_TRUE(CheckProof(*proof, &*key).ok());
+  auto other = SigningKey::Generate(key->name());
+  EXPECT_FALSE(CheckProof(*proof, &other->public_key()).ok());
+  auto altered = *proof;
+  std::string body(altered["record"].as_string());
+  auto at = body.find("\"http_status\":200");
+  ASSERT_NE(at, std::string::npos);
+  body.replace(at, 17, "\"http_status\":201");
+  altered["record"] = body;
+  EXPECT_FALSE(CheckProof(altered, &*key).ok());
+  auto moved = *proof;
+  moved["leaf_index"] = 6;
+  EXPECT_FALSE(CheckProof(moved, &*key).ok());
+}
+
+TEST_P(AuditLogTest, ReportCountsTheRecordsAndVerifiesTheChain) {
+  if (GetParam() != "sqlite") GTEST_SKIP() << "counts need a store of its own";
+  WriteGoldenLog();
+  auto store = backend_->Open();
+  auto key = PublicKey::Load((dir_ / "audit.key.pub").string());
+  auto r = BuildReport(**store, 1790000000000, 1790000000001, &*key);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->decisions, 10u);
+  EXPECT_EQ(r->outcomes, 10u);
+  EXPECT_EQ(r->by_decision["allow"], 10u);
+  EXPECT_EQ(r->by_status["success"], 10u);
+  EXPECT_EQ(r->deid_by_class["NAME"], 13u);  // sum of i % 4 for i < 10
+  ASSERT_EQ(r->verification.size(), 1u);
+  EXPECT_TRUE(r->verification[0].ok);
+  std::string html = ReportHtml(*r);
+  EXPECT_NE(html.find("<svg"), std::string::npos);
+  EXPECT_EQ(html.find("<script"), std::string::npos);
+  EXPECT_EQ(html.find("http://"), html.find("http://www.w3.org/2000/svg"));
+  auto empty = BuildReport(**store, 0, 1000, nullptr);
+  ASSERT_TRUE(empty.ok());
+  EXPECT_EQ(empty->records, 0u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, AuditLogTest, ::testing::Values("sqlite", "postgres"),
