@@ -202,41 +202,36 @@ void AuditLog::WriteBatch(std::deque<Pending>& batch) {
       results.emplace_back(Appended{});
       continue;
     }
-    core::Result<boost::json::object> obj = core::InternalError("unset");
+    core::Result<CanonicalObject> obj = core::InternalError("unset");
     std::string event_id;
     Phase phase = Phase::kDecision;
     if (auto* d = std::get_if<DecisionRecord>(&p.record)) {
       if (d->event_id.empty()) d->event_id = core::NewUuidV7();
       event_id = d->event_id;
-      obj = ToJson(*d);
+      obj = ToCanonical(*d);
     } else {
       auto& o = std::get<OutcomeRecord>(p.record);
       if (o.event_id.empty()) o.event_id = core::NewUuidV7();
       event_id = o.event_id;
       phase = Phase::kOutcome;
-      obj = ToJson(o);
+      obj = ToCanonical(o);
     }
     if (!obj.ok()) {
       results.emplace_back(obj.status());
       continue;
     }
-    (*obj)["log_id"] = options_.log_id;
-    (*obj)["seq"] = seq;
-    (*obj)["ts"] = ts;
-    (*obj)["prev_hash"] = core::HexEncode(prev);
+    obj->Str("log_id", options_.log_id);
+    obj->Uint("seq", seq);
+    obj->Str("ts", ts);
+    obj->Str("prev_hash", core::HexEncode(prev));
     StoredRecord row;
-    auto body = CanonicalJson(boost::json::value(std::move(*obj)));
-    if (!body.ok()) {
-      results.emplace_back(body.status());
-      continue;
-    }
+    row.body = std::move(*obj).Finish();
     row.log_id = options_.log_id;
     row.seq = seq;
     row.event_id = event_id;
     row.phase = std::string(Name(phase));
     row.ts_ms = now;
     row.prev_hash = prev;
-    row.body = std::move(body).value();
     row.record_hash = RecordHash(prev, row.body);
     results.emplace_back(Appended{seq, event_id, row.record_hash});
     prev = row.record_hash;

@@ -11,32 +11,6 @@ namespace {
 
 constexpr std::int64_t kMaxSafeInteger = (std::int64_t{1} << 53);
 
-void AppendString(std::string_view s, std::string& out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out.push_back('"');
-  for (char c : s) {
-    auto u = static_cast<unsigned char>(c);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (u < 0x20) {
-          out += "\\u00";
-          out.push_back(kHex[u >> 4]);
-          out.push_back(kHex[u & 0xf]);
-        } else {
-          out.push_back(c);  // RFC 8785 3.2.2.2: everything else, including non-ASCII, verbatim
-        }
-    }
-  }
-  out.push_back('"');
-}
-
 template <typename T>
 void AppendInteger(T n, std::string& out) {
   char buf[24];
@@ -45,6 +19,97 @@ void AppendInteger(T n, std::string& out) {
 }
 
 }  // namespace
+
+void AppendJcsString(std::string_view s, std::string& out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  std::size_t run = 0;  // start of the pending run of characters copied verbatim
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    auto u = static_cast<unsigned char>(s[i]);
+    if (u >= 0x20 && u != '"' && u != '\\') continue;  // RFC 8785 3.2.2.2: verbatim
+    out.append(s.data() + run, i - run);
+    run = i + 1;
+    switch (u) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        out += "\\u00";
+        out.push_back(kHex[u >> 4]);
+        out.push_back(kHex[u & 0xf]);
+    }
+  }
+  out.append(s.data() + run, s.size() - run);
+  out.push_back('"');
+}
+
+void CanonicalObject::Str(std::string_view key, std::string_view value) {
+  std::string v;
+  v.reserve(value.size() + 2);
+  AppendJcsString(value, v);
+  members_.emplace_back(key, std::move(v));
+}
+
+void CanonicalObject::Uint(std::string_view key, std::uint64_t value) {
+  if (value > static_cast<std::uint64_t>(kMaxSafeInteger)) value = kMaxSafeInteger;
+  std::string v;
+  AppendInteger(value, v);
+  members_.emplace_back(key, std::move(v));
+}
+
+void CanonicalObject::Int(std::string_view key, std::int64_t value) {
+  value = std::clamp(value, -kMaxSafeInteger, kMaxSafeInteger);
+  std::string v;
+  AppendInteger(value, v);
+  members_.emplace_back(key, std::move(v));
+}
+
+void CanonicalObject::Bool(std::string_view key, bool value) {
+  members_.emplace_back(key, value ? "true" : "false");
+}
+
+void CanonicalObject::Raw(std::string_view key, std::string json) {
+  members_.emplace_back(key, std::move(json));
+}
+
+bool CanonicalObject::Has(std::string_view key) const {
+  for (const auto& m : members_) {
+    if (m.first == key) return true;
+  }
+  return false;
+}
+
+std::string CanonicalObject::Finish() && {
+  std::sort(members_.begin(), members_.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::size_t size = 2;
+  for (const auto& m : members_) size += m.first.size() + m.second.size() + 4;
+  std::string out;
+  out.reserve(size);
+  out.push_back('{');
+  for (std::size_t i = 0; i < members_.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    AppendJcsString(members_[i].first, out);
+    out.push_back(':');
+    out += members_[i].second;
+  }
+  out.push_back('}');
+  return out;
+}
+
+std::string CanonicalStringArray(const std::vector<std::string_view>& items) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    AppendJcsString(items[i], out);
+  }
+  out.push_back(']');
+  return out;
+}
 
 core::Status AppendCanonicalJson(const boost::json::value& v, std::string& out) {
   switch (v.kind()) {
@@ -68,7 +133,7 @@ core::Status AppendCanonicalJson(const boost::json::value& v, std::string& out) 
     }
     case boost::json::kind::double_:
       return core::InvalidArgumentError("jcs: floating-point numbers are not used by the schema");
-    case boost::json::kind::string: AppendString(v.get_string(), out); return {};
+    case boost::json::kind::string: AppendJcsString(v.get_string(), out); return {};
     case boost::json::kind::array: {
       out.push_back('[');
       bool first = true;
@@ -102,7 +167,7 @@ core::Status AppendCanonicalJson(const boost::json::value& v, std::string& out) 
           }
           out.push_back(',');
         }
-        AppendString(members[i]->key(), out);
+        AppendJcsString(members[i]->key(), out);
         out.push_back(':');
         if (auto s = AppendCanonicalJson(members[i]->value(), out); !s.ok()) return s;
       }

@@ -1,7 +1,5 @@
 #include "audit/record.h"
 
-#include <boost/json/array.hpp>
-
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -31,6 +29,9 @@ bool ContainsShape(std::string_view s, std::string_view shape) {
 }
 
 bool LooksLikePhi(std::string_view s) {
+  int digits = 0;
+  for (char c : s) digits += IsDigit(c);
+  if (digits < 6) return false;  // every shape below has at least six digits
   static constexpr std::string_view kShapes[] = {
       "999-99-9999",  // SSN
       "999-999-9999", "999.999.9999",  // phone
@@ -200,118 +201,121 @@ std::optional<std::int64_t> ParseTimestampMs(std::string_view s) {
 
 namespace {
 
-void PutId(boost::json::object& o, std::string_view key, const Id& v) {
-  if (!v.empty()) o[key] = v.str();
+void PutId(CanonicalObject& o, std::string_view key, const Id& v) {
+  if (!v.empty()) o.Str(key, v.str());
 }
-void PutCode(boost::json::object& o, std::string_view key, const Code& v) {
-  if (!v.empty()) o[key] = v.str();
+void PutCode(CanonicalObject& o, std::string_view key, const Code& v) {
+  if (!v.empty()) o.Str(key, v.str());
 }
-void PutDigest(boost::json::object& o, std::string_view key,
+void PutDigest(CanonicalObject& o, std::string_view key,
                const std::optional<core::Sha256Digest>& v) {
-  if (v) o[key] = core::HexEncode(*v);
+  if (v) o.Str(key, core::HexEncode(*v));
 }
 template <typename T>
-boost::json::array Strings(const std::vector<T>& v) {
-  boost::json::array a;
-  for (const auto& e : v) a.emplace_back(e.str());
-  return a;
+std::string Strings(const std::vector<T>& v) {
+  std::vector<std::string_view> items;
+  items.reserve(v.size());
+  for (const auto& e : v) items.push_back(e.str());
+  return CanonicalStringArray(items);
 }
-boost::json::array Modalities(const std::vector<Modality>& v) {
-  boost::json::array a;
-  for (auto m : v) a.emplace_back(Name(m));
-  return a;
+std::string Modalities(const std::vector<Modality>& v) {
+  std::vector<std::string_view> items;
+  for (auto m : v) items.push_back(Name(m));
+  return CanonicalStringArray(items);
 }
 
 }  // namespace
 
-core::Result<boost::json::object> ToJson(const DecisionRecord& r) {
+core::Result<CanonicalObject> ToCanonical(const DecisionRecord& r) {
   if (!IsUuid(r.event_id)) return core::InvalidArgumentError("audit: event_id is not a UUID");
-  boost::json::object o;
-  o["schema_version"] = kSchemaVersion;
-  o["phase"] = Name(Phase::kDecision);
-  o["event_id"] = r.event_id;
+  CanonicalObject o;
+  o.Str("schema_version", kSchemaVersion);
+  o.Str("phase", Name(Phase::kDecision));
+  o.Str("event_id", r.event_id);
   PutId(o, "request_id", r.request_id);
   PutId(o, "tenant_id", r.tenant_id);
   PutId(o, "app_id", r.app_id);
   PutId(o, "purpose_id", r.purpose_id);
   PutId(o, "actor_ref", r.actor_ref);
   PutCode(o, "actor_role", r.actor_role);
-  o["actor_type"] = Name(r.actor_type);
+  o.Str("actor_type", Name(r.actor_type));
   PutId(o, "client_net", r.client_net);
-  o["auth_method"] = Name(r.auth_method);
+  o.Str("auth_method", Name(r.auth_method));
   PutId(o, "credential_ref", r.credential_ref);
   PutId(o, "provider", r.provider);
   PutCode(o, "api_surface", r.api_surface);
   if (!r.endpoint_path.empty()) {
-    o["endpoint"] = std::string(Name(r.endpoint_method)) + " " + r.endpoint_path.str();
+    o.Str("endpoint", std::string(Name(r.endpoint_method)) + " " + r.endpoint_path.str());
   }
   PutId(o, "model_requested", r.model_requested);
   PutId(o, "upstream_host", r.upstream_host);
   PutId(o, "region", r.region);
   PutCode(o, "deployment_type", r.deployment_type);
-  o["stream"] = r.stream;
-  o["features"] = Strings(r.features);
-  o["modalities_in"] = Modalities(r.modalities_in);
-  o["modalities_out"] = Modalities(r.modalities_out);
+  o.Bool("stream", r.stream);
+  o.Raw("features", Strings(r.features));
+  o.Raw("modalities_in", Modalities(r.modalities_in));
+  o.Raw("modalities_out", Modalities(r.modalities_out));
   PutId(o, "baa_contract_id", r.baa_contract_id);
   if (r.baa_effective_date > 0) {
     char buf[48];
     std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", r.baa_effective_date / 10000 % 10000,
                   r.baa_effective_date / 100 % 100, r.baa_effective_date % 100);
-    o["baa_effective_date"] = buf;
+    o.Str("baa_effective_date", buf);
   }
   PutDigest(o, "registry_version", r.registry_version);
   PutCode(o, "registry_rule_id", r.registry_rule_id);
-  o["baa_in_scope"] = Name(r.baa_in_scope);
-  o["scope_reasons"] = Strings(r.scope_reasons);
-  o["subprocessor_chain"] = Strings(r.subprocessor_chain);
+  o.Str("baa_in_scope", Name(r.baa_in_scope));
+  o.Raw("scope_reasons", Strings(r.scope_reasons));
+  o.Raw("subprocessor_chain", Strings(r.subprocessor_chain));
   PutCode(o, "config_retention", r.config_retention);
-  if (r.config_checked_at_ms > 0) o["config_checked_at"] = FormatTimestampMs(r.config_checked_at_ms);
-  boost::json::object flags;
-  for (const auto& [k, v] : r.config_flags) flags[k.str()] = v;
-  o["config_flags"] = std::move(flags);
-  o["enforcement_actions"] = Strings(r.enforcement_actions);
+  if (r.config_checked_at_ms > 0) o.Str("config_checked_at", FormatTimestampMs(r.config_checked_at_ms));
+  CanonicalObject flags;
+  for (const auto& [k, v] : r.config_flags) flags.Bool(k.str(), v);
+  o.Raw("config_flags", std::move(flags).Finish());
+  o.Raw("enforcement_actions", Strings(r.enforcement_actions));
   PutCode(o, "deid_method", r.deid_method);
   PutId(o, "deid_ruleset_version", r.deid_ruleset_version);
-  boost::json::object findings;
-  for (const auto& [k, v] : r.phi_findings) findings[k.str()] = v;
-  o["phi_findings"] = std::move(findings);
-  o["residual_risk_flags"] = Strings(r.residual_risk_flags);
+  CanonicalObject findings;
+  for (const auto& [k, v] : r.phi_findings) findings.Uint(k.str(), v);
+  o.Raw("phi_findings", std::move(findings).Finish());
+  o.Raw("residual_risk_flags", Strings(r.residual_risk_flags));
   PutDigest(o, "policy_version", r.policy_version);
   PutDigest(o, "config_hash", r.config_hash);
-  o["decision"] = Name(r.decision);
+  o.Str("decision", Name(r.decision));
   return o;
 }
 
-core::Result<boost::json::object> ToJson(const OutcomeRecord& r) {
+core::Result<CanonicalObject> ToCanonical(const OutcomeRecord& r) {
   if (!IsUuid(r.event_id) || !IsUuid(r.decision_event_id)) {
     return core::InvalidArgumentError("audit: event_id or decision_event_id is not a UUID");
   }
-  boost::json::object o;
-  o["schema_version"] = kSchemaVersion;
-  o["phase"] = Name(Phase::kOutcome);
-  o["event_id"] = r.event_id;
-  o["decision_event_id"] = r.decision_event_id;
+  CanonicalObject o;
+  o.Str("schema_version", kSchemaVersion);
+  o.Str("phase", Name(Phase::kOutcome));
+  o.Str("event_id", r.event_id);
+  o.Str("decision_event_id", r.decision_event_id);
   PutId(o, "request_id", r.request_id);
   PutId(o, "tenant_id", r.tenant_id);
   PutId(o, "app_id", r.app_id);
   PutId(o, "provider", r.provider);
   PutId(o, "model_served", r.model_served);
-  o["status"] = Name(r.status);
-  o["http_status"] = r.http_status;
-  o["upstream_status"] = r.upstream_status;
-  o["error_class"] = r.error_class.empty() ? std::string("none") : r.error_class.str();
+  o.Str("status", Name(r.status));
+  o.Int("http_status", r.http_status);
+  o.Int("upstream_status", r.upstream_status);
+  o.Str("error_class", r.error_class.empty() ? std::string_view("none") : r.error_class.str());
   PutCode(o, "finish_reason", r.finish_reason);
-  o["usage"] = {{"in", r.usage.in},
-                {"out", r.usage.out},
-                {"cached", r.usage.cached},
-                {"reasoning", r.usage.reasoning},
-                {"source", Name(r.usage.source)}};
-  o["bytes_in"] = r.bytes_in;
-  o["bytes_out"] = r.bytes_out;
-  o["stream_events"] = r.stream_events;
-  o["latency_ms"] = r.latency_ms;
-  o["ttfb_ms"] = r.ttfb_ms;
+  CanonicalObject usage;
+  usage.Uint("in", r.usage.in);
+  usage.Uint("out", r.usage.out);
+  usage.Uint("cached", r.usage.cached);
+  usage.Uint("reasoning", r.usage.reasoning);
+  usage.Str("source", Name(r.usage.source));
+  o.Raw("usage", std::move(usage).Finish());
+  o.Uint("bytes_in", r.bytes_in);
+  o.Uint("bytes_out", r.bytes_out);
+  o.Uint("stream_events", r.stream_events);
+  o.Uint("latency_ms", r.latency_ms);
+  o.Uint("ttfb_ms", r.ttfb_ms);
   PutId(o, "upstream_request_id", r.upstream_request_id);
   return o;
 }

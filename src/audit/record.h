@@ -10,8 +10,6 @@
 // record_hash when it appends them.
 #pragma once
 
-#include <boost/json/object.hpp>
-
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -19,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "audit/jcs.h"
 #include "core/crypto.h"
 #include "core/status.h"
 
@@ -150,10 +149,10 @@ struct OutcomeRecord {
 // True for the 8-4-4-4-12 lower-case hex form NewUuidV7 produces.
 bool IsUuid(std::string_view s);
 
-// The record's fields as JSON, without the chain fields (log_id, seq, ts, prev_hash,
-// record_hash) the log adds. Fails only on a malformed event id.
-core::Result<boost::json::object> ToJson(const DecisionRecord& r);
-core::Result<boost::json::object> ToJson(const OutcomeRecord& r);
+// The record's fields, canonically encoded, without the chain fields (log_id, seq, ts,
+// prev_hash, record_hash) the log adds before Finish(). Fails only on a malformed event id.
+core::Result<CanonicalObject> ToCanonical(const DecisionRecord& r);
+core::Result<CanonicalObject> ToCanonical(const OutcomeRecord& r);
 
 // "2026-09-30T12:00:00.123Z"
 std::string FormatTimestampMs(std::int64_t unix_ms);

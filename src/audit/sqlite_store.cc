@@ -19,7 +19,7 @@ CREATE TABLE IF NOT EXISTS audit_records (
   record_hash BLOB NOT NULL,
   body TEXT NOT NULL,
   PRIMARY KEY (log_id, seq)
-) WITHOUT ROWID;
+);
 CREATE INDEX IF NOT EXISTS audit_records_event ON audit_records(event_id);
 CREATE INDEX IF NOT EXISTS audit_records_ts ON audit_records(ts_ms);
 CREATE TABLE IF NOT EXISTS audit_checkpoints (
@@ -51,6 +51,12 @@ class SqliteStore final : public Store {
   core::Status Init() {
     if (auto s = Exec("PRAGMA journal_mode=WAL"); !s.ok()) return s;
     if (auto s = Exec("PRAGMA synchronous=NORMAL"); !s.ok()) return s;
+    // A whole group-commit batch (up to a few MB) stays in the page cache instead of spilling
+    // to the WAL page by page, and the WAL is folded into the database less often.
+    if (auto s = Exec("PRAGMA cache_size=-65536"); !s.ok()) return s;
+    if (auto s = Exec("PRAGMA wal_autocheckpoint=16384"); !s.ok()) return s;
+    // Scans (verify, report) read through a memory map instead of one pread(2) per page.
+    if (auto s = Exec("PRAGMA mmap_size=1073741824"); !s.ok()) return s;
     sqlite3_busy_timeout(db_, 5000);
     if (auto s = Exec(kSchema); !s.ok()) return s;
     if (auto s = Prepare("INSERT INTO audit_records(log_id,seq,event_id,phase,ts_ms,prev_hash,"
