@@ -5,7 +5,8 @@
 #   1b. the PostgreSQL audit store tests against a real, throw-away server (tests/pg/)
 #   2. end-to-end tests: the official openai npm SDK against `baagate serve` + `fake-vendor`
 #   3. the same unit + integration tests under AddressSanitizer + UBSan
-#   4. a short libFuzzer run of the SSE parser (clang), seeded from fuzz/corpus
+#   4. short libFuzzer runs (clang) of the SSE parser and of feature extraction + policy
+#      evaluation, seeded from fuzz/corpus
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -74,24 +75,35 @@ else
   failed=$((failed + 1))
 fi
 
-echo "== fuzz: SSE parser for ${FUZZ_SECONDS}s"
-mkdir -p build-fuzz
-if clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -I src \
-     fuzz/sse_parser_fuzzer.cc src/http/sse.cc src/core/status.cc -o build-fuzz/sse_parser_fuzzer; then
-  rm -rf build-fuzz/corpus && cp -r fuzz/corpus/sse_parser build-fuzz/corpus
-  if build-fuzz/sse_parser_fuzzer -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 \
-       -artifact_prefix=build-fuzz/ build-fuzz/corpus >build-fuzz/fuzz.log 2>&1; then
-    passed=$((passed + 1))
-    tail -2 build-fuzz/fuzz.log
+# run_fuzzer NAME SOURCES...: builds a libFuzzer target with clang and runs it from its seeds.
+run_fuzzer() {
+  local name=$1
+  shift
+  echo "== fuzz: ${name} for ${FUZZ_SECONDS}s"
+  mkdir -p build-fuzz
+  if clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -I src -I "$BUILD_DIR/generated" \
+       "$@" -o "build-fuzz/${name}_fuzzer"; then
+    rm -rf "build-fuzz/corpus-${name}" && cp -r "fuzz/corpus/${name}" "build-fuzz/corpus-${name}"
+    if "build-fuzz/${name}_fuzzer" -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 \
+         -artifact_prefix="build-fuzz/${name}-" "build-fuzz/corpus-${name}" >"build-fuzz/${name}.log" 2>&1; then
+      passed=$((passed + 1))
+      tail -2 "build-fuzz/${name}.log"
+    else
+      tail -30 "build-fuzz/${name}.log"
+      stage_failed+=("fuzz-${name}")
+      failed=$((failed + 1))
+    fi
   else
-    tail -30 build-fuzz/fuzz.log
-    stage_failed+=("fuzz")
+    stage_failed+=("fuzz-build-${name}")
     failed=$((failed + 1))
   fi
-else
-  stage_failed+=("fuzz-build")
-  failed=$((failed + 1))
-fi
+}
+
+run_fuzzer sse_parser fuzz/sse_parser_fuzzer.cc src/http/sse.cc src/core/status.cc
+run_fuzzer feature_extract fuzz/feature_extract_fuzzer.cc src/policy/facts.cc src/policy/policy.cc \
+  src/policy/enforce.cc src/policy/config_hash.cc src/config/config.cc src/config/yaml_reader.cc \
+  src/config/registry.cc "$BUILD_DIR/generated/registry_embed.cc" src/core/crypto.cc src/core/log.cc \
+  src/core/status.cc -lboost_json -lyaml-cpp -lcrypto
 
 echo
 if ((${#stage_failed[@]})); then

@@ -72,6 +72,21 @@ void Metrics::RecordTokens(std::string_view route, std::int64_t prompt, std::int
   if (completion > 0) Slot(tokens_, route, "completion") += static_cast<std::uint64_t>(completion);
 }
 
+void Metrics::RecordDecision(std::string_view decision) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = decisions_.find(decision);
+  if (it == decisions_.end()) it = decisions_.emplace(std::string(decision), 0).first;
+  ++it->second;
+}
+
+void Metrics::SetConfigInfo(std::string_view config_hash, std::string_view registry_version,
+                            bool drift) {
+  std::lock_guard<std::mutex> lock(mu_);
+  config_hash_ = config_hash;
+  registry_version_ = registry_version;
+  drift_ = drift;
+}
+
 std::string Metrics::RenderPrometheus() const {
   std::string out;
   std::lock_guard<std::mutex> lock(mu_);
@@ -115,6 +130,21 @@ std::string Metrics::RenderPrometheus() const {
     const auto& [route, kind] = key;
     out += "baagate_tokens_total{route=\"" + Escape(route) + "\",kind=\"" + Escape(kind) +
            "\"} " + std::to_string(n) + "\n";
+  }
+  out += "# HELP baagate_policy_decisions_total Policy decisions, by outcome.\n";
+  out += "# TYPE baagate_policy_decisions_total counter\n";
+  for (const auto& [decision, n] : decisions_) {
+    out += "baagate_policy_decisions_total{decision=\"" + Escape(decision) + "\"} " +
+           std::to_string(n) + "\n";
+  }
+  if (!config_hash_.empty()) {
+    out += "# HELP baagate_config_info The effective configuration in force (hash and registry version).\n";
+    out += "# TYPE baagate_config_info gauge\n";
+    out += "baagate_config_info{config_hash=\"" + Escape(config_hash_) + "\",registry_version=\"" +
+           Escape(registry_version_) + "\"} 1\n";
+    out += "# HELP baagate_config_drift 1 when the configuration differs from the pinned baseline.\n";
+    out += "# TYPE baagate_config_drift gauge\n";
+    out += std::string("baagate_config_drift ") + (drift_ ? "1" : "0") + "\n";
   }
   return out;
 }

@@ -25,6 +25,10 @@ class Metrics {
                      double seconds);
   void RecordUpstreamError(std::string_view upstream, std::string_view kind);
   void RecordTokens(std::string_view route, std::int64_t prompt, std::int64_t completion);
+  void RecordDecision(std::string_view decision);
+  // The effective configuration in force: its hash, the registry version, and whether it
+  // differs from a pinned baseline. Set at start and on every reload.
+  void SetConfigInfo(std::string_view config_hash, std::string_view registry_version, bool drift);
 
   // Counts requests being handled; use InFlightGuard.
   void AddInFlight(int delta) { in_flight_.fetch_add(delta, std::memory_order_relaxed); }
@@ -49,6 +53,10 @@ class Metrics {
   std::map<Labels2, Histogram, std::less<>> latency_;             // mu_
   std::map<Labels2, std::uint64_t, std::less<>> upstream_errors_;  // mu_
   std::map<Labels2, std::uint64_t, std::less<>> tokens_;           // mu_
+  std::map<std::string, std::uint64_t, std::less<>> decisions_;    // mu_
+  std::string config_hash_;                                        // mu_
+  std::string registry_version_;                                   // mu_
+  bool drift_ = false;                                             // mu_
   std::atomic<std::int64_t> in_flight_{0};
 };
 

@@ -19,6 +19,7 @@ Command RegisterServe(CLI::App& app);
 Command RegisterFakeVendor(CLI::App& app);
 Command RegisterKey(CLI::App& app);
 Command RegisterConfig(CLI::App& app);
+Command RegisterScope(CLI::App& app);
 Command RegisterAudit(CLI::App& app);
 
 // Blocks SIGINT, SIGTERM and SIGHUP in the calling thread (and the threads it starts later) so

@@ -80,6 +80,7 @@ int main(int argc, char** argv) {
       {"fake-vendor", baagate::cli::RegisterFakeVendor(app)},
       {"key", baagate::cli::RegisterKey(app)},
       {"config", baagate::cli::RegisterConfig(app)},
+      {"scope", baagate::cli::RegisterScope(app)},
       {"audit", baagate::cli::RegisterAudit(app)},
   };
   CLI11_PARSE(app, argc, argv);

@@ -49,6 +49,23 @@ core::Result<config::Config> Load(const ServeFlags& f) {
   return cfg;
 }
 
+// Records the effective configuration (hash, registry version, drift) in the log and metrics.
+void AnnounceConfig(const pipeline::Snapshot& snap, admin::Metrics& metrics, const char* event) {
+  const policy::PolicySet& p = snap.policy();
+  metrics.SetConfigInfo(p.config_hash(), p.registry().sha256, snap.drift());
+  LogLine line(snap.drift() ? LogLevel::kWarn : LogLevel::kInfo, event);
+  line.Str("config_hash", p.config_hash())
+      .Str("registry_version", p.registry().sha256)
+      .Str("registry_label", p.registry().version_label)
+      .Bool("drift", snap.drift());
+  if (snap.drift()) {
+    line.Str("baseline_hash", snap.config().policy.baseline_hash)
+        .Str("detail", "the effective configuration differs from the approved baseline; see "
+                       "`baagate config diff`");
+  }
+  line.Emit();
+}
+
 void WarnAboutSnapshot(const pipeline::Snapshot& snap) {
   if (!snap.has_keys()) {
     LogLine(LogLevel::kWarn, "no_gateway_keys")
@@ -105,6 +122,7 @@ int RunServe(const ServeFlags& flags) {
   admin::Metrics metrics;
   admin::AdminState admin_state;
   pipeline::Gateway gateway(*snap, metrics);
+  AnnounceConfig(**snap, metrics, "config_effective");
   http::Server server(gopts, [&](http::Worker& w) { return gateway.MakeHandler(w); });
   if (auto st = server.Start(); !st.ok()) {
     std::cerr << "baagate serve: " << st.message() << "\n";
@@ -179,6 +197,7 @@ int RunServe(const ServeFlags& flags) {
       }
       WarnAboutSnapshot(*next_snap);
       gateway.Swap(next_snap);
+      AnnounceConfig(*next_snap, metrics, "config_effective");
       LogLine(LogLevel::kInfo, "config_reloaded")
           .Uint("routes", next_snap->routes().size())
           .Emit();

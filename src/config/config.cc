@@ -1,6 +1,6 @@
 #include "config/config.h"
 
-#include <yaml-cpp/yaml.h>
+#include "config/yaml_reader.h"
 
 #include <fstream>
 #include <initializer_list>
@@ -12,65 +12,9 @@ namespace baagate::config {
 
 namespace {
 
-// Thrown inside this file only; ParseConfig turns it into a Status.
-struct ConfigError {
-  std::string message;
-};
-
-class Parser {
+class Parser : public YamlReader {
  public:
-  explicit Parser(std::string_view source) : source_(source) {}
-
-  [[noreturn]] void Fail(const YAML::Node& node, const std::string& path,
-                         const std::string& what) const {
-    std::ostringstream os;
-    os << source_;
-    if (node.IsDefined() && node.Mark().line >= 0) {
-      os << ':' << node.Mark().line + 1 << ':' << node.Mark().column + 1;
-    }
-    os << ": " << path << ": " << what;
-    throw ConfigError{os.str()};
-  }
-
-  void CheckKeys(const YAML::Node& map, const std::string& path,
-                 std::initializer_list<std::string_view> allowed) const {
-    if (!map.IsMap()) Fail(map, path, "must be a mapping");
-    for (const auto& kv : map) {
-      std::string key = kv.first.as<std::string>();
-      bool ok = false;
-      for (auto a : allowed) ok = ok || key == a;
-      if (!ok) Fail(kv.first, path.empty() ? key : path + "." + key, "unknown key");
-    }
-  }
-
-  std::string Str(const YAML::Node& n, const std::string& path) const {
-    if (!n.IsScalar()) Fail(n, path, "must be a string");
-    return n.as<std::string>();
-  }
-
-  std::int64_t Int(const YAML::Node& n, const std::string& path, std::int64_t min,
-                   std::int64_t max) const {
-    if (!n.IsScalar()) Fail(n, path, "must be a number");
-    std::int64_t v;
-    try {
-      v = n.as<std::int64_t>();
-    } catch (const YAML::Exception&) {
-      Fail(n, path, "must be a whole number");
-    }
-    if (v < min || v > max) {
-      Fail(n, path, "must be between " + std::to_string(min) + " and " + std::to_string(max));
-    }
-    return v;
-  }
-
-  bool Bool(const YAML::Node& n, const std::string& path) const {
-    if (!n.IsScalar()) Fail(n, path, "must be true or false");
-    try {
-      return n.as<bool>();
-    } catch (const YAML::Exception&) {
-      Fail(n, path, "must be true or false");
-    }
-  }
+  using YamlReader::YamlReader;
 
   Millis Ms(const YAML::Node& n, const std::string& path, std::int64_t min = 1,
             std::int64_t max = 86'400'000) const {
@@ -158,13 +102,19 @@ class Parser {
       const std::string p = "upstreams." + u.name;
       const YAML::Node& v = kv.second;
       CheckKeys(v, p,
-                {"provider", "base_url", "ca_file", "credential", "connect_timeout_ms",
+                {"provider", "region", "private_connectivity", "base_url", "ca_file", "credential",
+                 "connect_timeout_ms",
                  "first_byte_timeout_ms", "idle_timeout_ms", "pool_idle_timeout_ms",
                  "max_idle_connections", "max_response_bytes"});
       if (v["provider"]) u.provider = Str(v["provider"], p + ".provider");
-      if (u.provider != "openai") {
-        Fail(v["provider"], p + ".provider", "unsupported provider (supported: openai)");
+      if (!IsKnownProvider(u.provider)) {
+        Fail(v["provider"], p + ".provider",
+             "unknown provider (known: openai, anthropic, azure_openai, bedrock, vertex_google, "
+             "vertex_anthropic)");
       }
+      if (v["region"]) u.region = NonEmptyStr(v["region"], p + ".region");
+      if (v["private_connectivity"])
+        u.private_connectivity = Bool(v["private_connectivity"], p + ".private_connectivity");
       if (!v["base_url"]) Fail(v, p, "needs base_url");
       u.base_url = Str(v["base_url"], p + ".base_url");
       if (u.base_url.rfind("http://", 0) != 0 && u.base_url.rfind("https://", 0) != 0) {
@@ -193,7 +143,7 @@ class Parser {
     for (std::size_t i = 0; i < n.size(); ++i) {
       const YAML::Node& r = n[i];
       const std::string p = "routes[" + std::to_string(i) + "]";
-      CheckKeys(r, p, {"model", "upstream", "upstream_model"});
+      CheckKeys(r, p, {"name", "model", "upstream", "upstream_model", "deidentified_fallback"});
       RouteConfig rc;
       rc.line = r.Mark().line + 1;
       if (!r["model"]) Fail(r, p, "needs model");
@@ -202,6 +152,12 @@ class Parser {
         Fail(r["model"], p + ".model", "must be a name, optionally ending in '*'");
       }
       if (!seen.insert(rc.model).second) Fail(r["model"], p + ".model", "duplicate route");
+      rc.name = r["name"] ? NonEmptyStr(r["name"], p + ".name") : rc.model;
+      if (rc.name != rc.model && !seen.insert(rc.name).second) {
+        Fail(r["name"], p + ".name", "duplicate route name");
+      }
+      if (r["deidentified_fallback"])
+        rc.deidentified_fallback = Bool(r["deidentified_fallback"], p + ".deidentified_fallback");
       if (!r["upstream"]) Fail(r, p, "needs upstream");
       rc.upstream = Str(r["upstream"], p + ".upstream");
       if (!cfg.upstreams.count(rc.upstream)) {
@@ -250,32 +206,169 @@ class Parser {
     }
   }
 
-  Config Parse(std::string_view yaml) const {
-    YAML::Node root;
-    try {
-      root = YAML::Load(std::string(yaml));
-    } catch (const YAML::ParserException& e) {
-      std::ostringstream os;
-      os << source_ << ':' << e.mark.line + 1 << ':' << e.mark.column + 1 << ": " << e.msg;
-      throw ConfigError{os.str()};
+  void ParseTenant(const YAML::Node& n, TenantConfig& t) const {
+    CheckKeys(n, "tenant",
+              {"id", "contracts", "attestations", "subprocessors", "allowed_regions",
+               "require_private_connectivity", "require_customer_managed_keys",
+               "attestation_max_age_hours", "pseudonym_key"});
+    if (!n["id"]) Fail(n, "tenant", "needs id");
+    t.id = NonEmptyStr(n["id"], "tenant.id");
+    if (n["contracts"]) {
+      const YAML::Node& cs = n["contracts"];
+      if (!cs.IsSequence()) Fail(cs, "tenant.contracts", "must be a list");
+      std::set<std::string> ids;
+      for (std::size_t i = 0; i < cs.size(); ++i) {
+        const YAML::Node& c = cs[i];
+        const std::string p = "tenant.contracts[" + std::to_string(i) + "]";
+        CheckKeys(c, p,
+                  {"id", "vendor", "effective_date", "eligibility", "scope_reference",
+                   "include_features", "exclude_features"});
+        ContractConfig cc;
+        cc.line = c.Mark().line + 1;
+        for (const char* req : {"id", "vendor", "effective_date"}) {
+          if (!c[req]) Fail(c, p, std::string("needs ") + req);
+        }
+        cc.id = NonEmptyStr(c["id"], p + ".id");
+        if (!ids.insert(cc.id).second) Fail(c["id"], p + ".id", "duplicate contract id");
+        cc.vendor = NonEmptyStr(c["vendor"], p + ".vendor");
+        cc.effective_date = Date(c["effective_date"], p + ".effective_date");
+        if (c["eligibility"]) {
+          std::string e = Str(c["eligibility"], p + ".eligibility");
+          if (e != "static" && e != "dynamic") Fail(c["eligibility"], p + ".eligibility", "must be static or dynamic");
+          cc.dynamic_eligibility = e == "dynamic";
+        }
+        if (c["scope_reference"]) cc.scope_reference = Str(c["scope_reference"], p + ".scope_reference");
+        if (c["include_features"]) cc.include_features = StrList(c["include_features"], p + ".include_features");
+        if (c["exclude_features"]) cc.exclude_features = StrList(c["exclude_features"], p + ".exclude_features");
+        for (const auto& other : t.contracts) {
+          if (other.vendor == cc.vendor) Fail(c["vendor"], p + ".vendor", "a second contract with the same vendor");
+        }
+        t.contracts.push_back(std::move(cc));
+      }
     }
+    if (n["attestations"]) {
+      const YAML::Node& as = n["attestations"];
+      if (!as.IsSequence()) Fail(as, "tenant.attestations", "must be a list");
+      for (std::size_t i = 0; i < as.size(); ++i) {
+        const YAML::Node& a = as[i];
+        const std::string p = "tenant.attestations[" + std::to_string(i) + "]";
+        CheckKeys(a, p, {"vendor", "retention", "source", "customer_managed_keys", "verified_at"});
+        AttestationConfig ac;
+        ac.line = a.Mark().line + 1;
+        for (const char* req : {"vendor", "retention", "source", "verified_at"}) {
+          if (!a[req]) Fail(a, p, std::string("needs ") + req);
+        }
+        ac.vendor = NonEmptyStr(a["vendor"], p + ".vendor");
+        ac.retention = NonEmptyStr(a["retention"], p + ".retention");
+        std::string src = Str(a["source"], p + ".source");
+        if (src != "verified" && src != "asserted") Fail(a["source"], p + ".source", "must be verified or asserted");
+        ac.verified = src == "verified";
+        if (a["customer_managed_keys"])
+          ac.customer_managed_keys = Bool(a["customer_managed_keys"], p + ".customer_managed_keys");
+        ac.verified_at = Timestamp(a["verified_at"], p + ".verified_at");
+        for (const auto& other : t.attestations) {
+          if (other.vendor == ac.vendor) Fail(a["vendor"], p + ".vendor", "a second attestation for the same vendor");
+        }
+        t.attestations.push_back(std::move(ac));
+      }
+    }
+    if (n["subprocessors"]) {
+      const YAML::Node& ss = n["subprocessors"];
+      if (!ss.IsSequence()) Fail(ss, "tenant.subprocessors", "must be a list");
+      for (std::size_t i = 0; i < ss.size(); ++i) {
+        const YAML::Node& x = ss[i];
+        const std::string p = "tenant.subprocessors[" + std::to_string(i) + "]";
+        CheckKeys(x, p, {"id", "baa", "contract"});
+        SubprocessorConfig sc;
+        sc.line = x.Mark().line + 1;
+        if (!x["id"] || !x["baa"]) Fail(x, p, "needs id and baa");
+        sc.id = NonEmptyStr(x["id"], p + ".id");
+        sc.baa = Bool(x["baa"], p + ".baa");
+        if (x["contract"]) sc.contract = Str(x["contract"], p + ".contract");
+        t.subprocessors.push_back(std::move(sc));
+      }
+    }
+    if (n["allowed_regions"]) t.allowed_regions = StrList(n["allowed_regions"], "tenant.allowed_regions");
+    if (n["require_private_connectivity"])
+      t.require_private_connectivity = Bool(n["require_private_connectivity"], "tenant.require_private_connectivity");
+    if (n["require_customer_managed_keys"])
+      t.require_customer_managed_keys = Bool(n["require_customer_managed_keys"], "tenant.require_customer_managed_keys");
+    if (n["attestation_max_age_hours"])
+      t.attestation_max_age_s = 3600 * Int(n["attestation_max_age_hours"], "tenant.attestation_max_age_hours", 1, 24 * 366 * 10);
+    if (n["pseudonym_key"]) t.pseudonym_key = ParseCredential(n["pseudonym_key"], "tenant.pseudonym_key");
+  }
+
+  void ParseApps(const YAML::Node& n, Config& cfg) const {
+    if (!n.IsSequence()) Fail(n, "apps", "must be a list");
+    std::set<std::string> ids;
+    for (std::size_t i = 0; i < n.size(); ++i) {
+      const YAML::Node& a = n[i];
+      const std::string p = "apps[" + std::to_string(i) + "]";
+      CheckKeys(a, p, {"id", "purpose", "deidentified_fallback", "tool_targets"});
+      AppConfig ac;
+      ac.line = a.Mark().line + 1;
+      if (!a["id"]) Fail(a, p, "needs id");
+      ac.id = NonEmptyStr(a["id"], p + ".id");
+      if (!ids.insert(ac.id).second) Fail(a["id"], p + ".id", "duplicate app");
+      if (a["purpose"]) ac.purpose = Str(a["purpose"], p + ".purpose");
+      if (a["deidentified_fallback"])
+        ac.deidentified_fallback = Bool(a["deidentified_fallback"], p + ".deidentified_fallback");
+      if (a["tool_targets"]) ac.tool_targets = StrList(a["tool_targets"], p + ".tool_targets");
+      cfg.apps.push_back(std::move(ac));
+    }
+  }
+
+  void ParsePolicy(const YAML::Node& n, PolicyConfig& pc) const {
+    CheckKeys(n, "policy", {"registry_file", "baseline_hash", "on_drift"});
+    if (n["registry_file"]) pc.registry_file = NonEmptyStr(n["registry_file"], "policy.registry_file");
+    if (n["baseline_hash"]) {
+      pc.baseline_hash = Str(n["baseline_hash"], "policy.baseline_hash");
+      core::Sha256Digest d;
+      if (!core::ParseSha256Hex(pc.baseline_hash, &d)) Fail(n["baseline_hash"], "policy.baseline_hash", "must be 64 hex digits");
+    }
+    if (n["on_drift"]) {
+      std::string v = Str(n["on_drift"], "policy.on_drift");
+      if (v != "warn" && v != "refuse") Fail(n["on_drift"], "policy.on_drift", "must be warn or refuse");
+      pc.refuse_on_drift = v == "refuse";
+    }
+  }
+
+  Config Parse(std::string_view yaml) const {
+    YAML::Node root = Load(yaml);
     Config cfg;
-    cfg.source = std::string(source_);
+    cfg.source = std::string(source());
     if (root.IsNull()) return cfg;
-    CheckKeys(root, "", {"server", "log", "upstreams", "routes", "keys"});
+    CheckKeys(root, "", {"server", "log", "upstreams", "routes", "keys", "tenant", "apps", "policy"});
     if (root["server"]) ParseServer(root["server"], cfg.server);
     if (root["log"]) ParseLog(root["log"], cfg.log);
     if (root["upstreams"]) ParseUpstreams(root["upstreams"], cfg);
     if (root["routes"]) ParseRoutes(root["routes"], cfg);
     if (root["keys"]) ParseKeys(root["keys"], cfg);
+    if (root["tenant"]) ParseTenant(root["tenant"], cfg.tenant);
+    if (root["apps"]) ParseApps(root["apps"], cfg);
+    if (root["policy"]) ParsePolicy(root["policy"], cfg.policy);
+    if (!cfg.tenant.id.empty()) {
+      for (std::size_t i = 0; i < cfg.keys.size(); ++i) {
+        if (cfg.keys[i].tenant != cfg.tenant.id) {
+          Fail(root["keys"][i]["tenant"], "keys[" + std::to_string(i) + "].tenant",
+               "must be the configured tenant '" + cfg.tenant.id + "'");
+        }
+      }
+    }
     return cfg;
   }
 
- private:
-  std::string_view source_;
 };
 
 }  // namespace
+
+bool IsKnownProvider(std::string_view p) {
+  for (std::string_view k : {"openai", "anthropic", "azure_openai", "bedrock", "vertex_google",
+                             "vertex_anthropic"}) {
+    if (p == k) return true;
+  }
+  return false;
+}
 
 std::string HostPort::ToString() const {
   if (host.find(':') != std::string::npos) return "[" + host + "]:" + std::to_string(port);
@@ -304,7 +397,7 @@ core::Result<HostPort> ParseHostPort(std::string_view s) {
 core::Result<Config> ParseConfig(std::string_view yaml, std::string_view source) {
   try {
     return Parser(source).Parse(yaml);
-  } catch (const ConfigError& e) {
+  } catch (const YamlError& e) {
     return core::InvalidArgumentError(e.message);
   } catch (const YAML::Exception& e) {
     return core::InvalidArgumentError(std::string(source) + ": " + e.what());

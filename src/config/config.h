@@ -63,7 +63,14 @@ struct CredentialConfig {
 
 struct UpstreamConfig {
   std::string name;
+  // A provider id of the coverage registry: openai, anthropic, azure_openai, bedrock,
+  // vertex_google, vertex_anthropic.
   std::string provider = "openai";
+  // Where the vendor processes requests sent here (us, us-east-1, eastus2, …); empty: unknown,
+  // which fails the region condition (C-REGION) wherever it applies.
+  std::string region;
+  // The path to this upstream is private (PrivateLink, Private Service Connect, VPN): C-NET.
+  bool private_connectivity = false;
   std::string base_url;
   std::string ca_file;
   CredentialConfig credential;
@@ -77,9 +84,13 @@ struct UpstreamConfig {
 };
 
 struct RouteConfig {
+  std::string name;            // for `scope check --route` and the matrix; default: model
   std::string model;           // what clients send; a trailing '*' matches any suffix
   std::string upstream;        // a key of Config::upstreams
   std::string upstream_model;  // what the vendor receives; empty: the client's model
+  // When the call is not in BAA scope, this route may still take it de-identified (Safe Harbor)
+  // for apps that allow a de-identified fallback.
+  bool deidentified_fallback = false;
   int line = 0;
 };
 
@@ -94,6 +105,67 @@ struct KeyConfig {
   int line = 0;
 };
 
+// A Business Associate Agreement the tenant holds with a vendor.
+struct ContractConfig {
+  std::string id;              // the contract's reference, recorded with every decision
+  std::string vendor;          // openai, anthropic, microsoft, aws, google
+  std::string effective_date;  // YYYY-MM-DD
+  // static: the vendor's eligibility list as of effective_date; dynamic: the list in force at
+  // the time of each call.
+  bool dynamic_eligibility = false;
+  std::string scope_reference;                 // where the signed scope document lives
+  std::vector<std::string> include_features;   // named in the contract (C-LIST; loosens N)
+  std::vector<std::string> exclude_features;   // carved out by the contract (tightens)
+  int line = 0;
+};
+
+// Configuration the tenant has set on the vendor's side and verified (or merely declared).
+struct AttestationConfig {
+  std::string vendor;
+  std::string retention;     // zero_data_retention, hipaa_enabled_org, none, default, …
+  bool verified = false;     // true: checked against the vendor's admin API; false: asserted
+  bool customer_managed_keys = false;
+  std::int64_t verified_at = 0;  // seconds since the epoch; older than the limit: stale
+  int line = 0;
+};
+
+// A party that receives content besides the model vendor (tool target, MCP server, vector
+// store, search provider) and whether a BAA or subcontractor BAA covers it.
+struct SubprocessorConfig {
+  std::string id;  // e.g. "mcp:ehr.example.org", "acme-ehr"
+  bool baa = false;
+  std::string contract;
+  int line = 0;
+};
+
+struct TenantConfig {
+  std::string id;
+  std::vector<ContractConfig> contracts;
+  std::vector<AttestationConfig> attestations;
+  std::vector<SubprocessorConfig> subprocessors;
+  // Region names or prefixes ("us" matches us, us-east-1 and us.anthropic…; "eastus*" a prefix).
+  std::vector<std::string> allowed_regions = {"us"};
+  bool require_private_connectivity = false;
+  bool require_customer_managed_keys = false;
+  std::int64_t attestation_max_age_s = 24 * 3600;
+  // Key for pseudonymising end-user ids (HMAC-SHA256). Without it, user ids are stripped.
+  CredentialConfig pseudonym_key;
+};
+
+struct AppConfig {
+  std::string id;
+  std::string purpose;
+  bool deidentified_fallback = false;        // may use de-identified fallback routes
+  std::vector<std::string> tool_targets;     // systems its client-executed tools send data to
+  int line = 0;
+};
+
+struct PolicyConfig {
+  std::string registry_file;  // empty: the registry built into the binary
+  std::string baseline_hash;  // approved effective-configuration hash; empty: none pinned
+  bool refuse_on_drift = false;  // false: warn
+};
+
 struct Config {
   std::string source;  // file name, or "<embedded defaults>"
   ServerConfig server;
@@ -101,6 +173,9 @@ struct Config {
   std::map<std::string, UpstreamConfig> upstreams;
   std::vector<RouteConfig> routes;
   std::vector<KeyConfig> keys;
+  TenantConfig tenant;
+  std::vector<AppConfig> apps;
+  PolicyConfig policy;
 };
 
 core::Result<Config> ParseConfig(std::string_view yaml, std::string_view source);
@@ -112,6 +187,9 @@ core::Result<Config> LoadConfigFile(const std::string& path);
 // API with OPENAI_API_KEY, and no gateway keys (so every request is refused until keys are
 // configured: fail closed).
 std::string_view EmbeddedDefaultYaml();
+
+// The upstream provider ids the gateway knows (the coverage registry's provider ids).
+bool IsKnownProvider(std::string_view provider);
 
 // Matches a route or key-allowlist pattern: exact, or prefix when it ends with '*'.
 bool ModelPatternMatches(std::string_view pattern, std::string_view model);

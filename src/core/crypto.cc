@@ -2,6 +2,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include <cstdio>
@@ -62,6 +63,41 @@ void SecureRandomBytes(std::uint8_t* out, std::size_t size) {
     std::fputs("fatal: the CSPRNG failed\n", stderr);
     std::abort();
   }
+}
+
+Sha256Digest HmacSha256(std::string_view key, std::string_view data) {
+  Sha256Digest out{};
+  unsigned int len = 0;
+  if (!HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+            reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data(), &len) ||
+      len != out.size()) {
+    std::fprintf(stderr, "baagate: OpenSSL HMAC-SHA256 failed\n");
+    std::abort();
+  }
+  return out;
+}
+
+std::string Base64UrlEncode(const std::uint8_t* data, std::size_t size) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string out;
+  out.reserve((size * 4 + 2) / 3);
+  std::size_t i = 0;
+  for (; i + 2 < size; i += 3) {
+    std::uint32_t v = (data[i] << 16) | (data[i + 1] << 8) | data[i + 2];
+    out += kAlphabet[(v >> 18) & 63];
+    out += kAlphabet[(v >> 12) & 63];
+    out += kAlphabet[(v >> 6) & 63];
+    out += kAlphabet[v & 63];
+  }
+  if (i < size) {
+    std::uint32_t v = data[i] << 16;
+    if (i + 1 < size) v |= data[i + 1] << 8;
+    out += kAlphabet[(v >> 18) & 63];
+    out += kAlphabet[(v >> 12) & 63];
+    if (i + 1 < size) out += kAlphabet[(v >> 6) & 63];
+  }
+  return out;
 }
 
 }  // namespace baagate::core

@@ -8,6 +8,8 @@
 #include "core/uuid.h"
 #include "http/sse.h"
 #include "http/upstream.h"
+#include "pipeline/decide.h"
+#include "policy/block.h"
 #include "providers/openai/openai.h"
 
 namespace baagate::pipeline {
@@ -33,6 +35,8 @@ struct RequestContext {
   const RouteRuntime* route = nullptr;
   oa::ParsedRequest parsed;
   std::string upstream_body;
+  bool decided = false;
+  policy::Decision decision;
 
   // Outcome, for the log line and metrics.
   unsigned status = 0;
@@ -106,6 +110,8 @@ class GatewayHandler final : public Handler {
                                  std::string_view param = {}, std::string_view type = {},
                                  std::string_view retry_after = {});
   net::awaitable<void> FailUpstream(Connection& conn, RequestContext& ctx, UpstreamFailure f);
+  net::awaitable<void> SendBlocked(Connection& conn, RequestContext& ctx);
+  void Decide(RequestContext& ctx, const std::string& upstream_model);
   void Record(const RequestContext& ctx);
 
   UpstreamPool pool_;
@@ -213,6 +219,24 @@ net::awaitable<void> GatewayHandler::Run(Request& req, Connection& conn, Request
 
   const std::string& upstream_model =
       ctx.route->upstream_model.empty() ? ctx.parsed.model : ctx.route->upstream_model;
+
+  // decide and enforce: the five questions, on the body as it will leave
+  Decide(ctx, upstream_model);
+  if (ctx.decision.decision == policy::DecisionKind::kAllowDeidentified) {
+    // No de-identifier is wired into this build: fail closed rather than send PHI.
+    ctx.decision.decision = policy::DecisionKind::kBlock;
+    ctx.decision.reasons.push_back("DEID_UNAVAILABLE");
+  }
+  if (ctx.decision.decision == policy::DecisionKind::kBlock) {
+    co_await SendBlocked(conn, ctx);
+    co_return;
+  }
+  if (ctx.route->upstream->provider != "openai") {
+    co_await SendError(conn, ctx, 502, "upstream_protocol_unsupported",
+                       "This model's upstream speaks a protocol this gateway build cannot "
+                       "forward to; an operator must change the route.");
+    co_return;
+  }
   ctx.upstream_body = oa::EncodeUpstreamBody(ctx.parsed, upstream_model);
 
   // forward and relay; a client that goes away cancels the upstream exchange: closing the
@@ -224,6 +248,32 @@ net::awaitable<void> GatewayHandler::Run(Request& req, Connection& conn, Request
   co_await Forward(conn, ctx);
   conn.DisarmDisconnectWatch();
   if (ctx.client_gone && ctx.status == 0) ctx.status = 499;
+}
+
+void GatewayHandler::Decide(RequestContext& ctx, const std::string& upstream_model) {
+  DecideInput in;
+  in.route = ctx.route;
+  in.app = ctx.principal->app;
+  in.surface = ctx.endpoint == oa::Endpoint::kEmbeddings ? policy::Surface::kOpenAIEmbeddings
+                                                         : policy::Surface::kOpenAIChat;
+  in.upstream_model = upstream_model;
+  in.now = NowSeconds();
+  DecideOutput out;
+  DecideAndEnforce(*ctx.snapshot, in, ctx.parsed.body, &out);
+  ctx.decision = std::move(out.decision);
+  ctx.decided = true;
+  metrics_.RecordDecision(policy::DecisionName(ctx.decision.decision));
+}
+
+net::awaitable<void> GatewayHandler::SendBlocked(Connection& conn, RequestContext& ctx) {
+  ctx.status = 403;
+  ctx.error_code = "baa_scope_violation";
+  Response res{bhttp::status::forbidden, 11};
+  res.set(bhttp::field::content_type, "application/json");
+  res.set("x-request-id", ctx.request_id);
+  res.body() = policy::BlockBody(policy::Dialect::kOpenAI, ctx.decision, ctx.request_id);
+  ctx.bytes_out += res.body().size();
+  co_await conn.Send(res);
 }
 
 net::awaitable<void> GatewayHandler::FailUpstream(Connection& conn, RequestContext& ctx,
@@ -562,6 +612,17 @@ void GatewayHandler::Record(const RequestContext& ctx) {
     line.Str("upstream_failure", UpstreamFailureName(ctx.upstream_failure));
   }
   if (!ctx.error_code.empty()) line.Str("error_code", ctx.error_code);
+  if (ctx.decided) {
+    // Reason codes are registry ids and identifier-shaped field names: no request content.
+    std::string reasons;
+    for (const auto& r : ctx.decision.reasons) {
+      if (!reasons.empty()) reasons += ',';
+      reasons += r;
+    }
+    line.Str("decision", policy::DecisionName(ctx.decision.decision))
+        .Str("baa_in_scope", policy::ScopeName(ctx.decision.scope));
+    if (!reasons.empty()) line.Str("scope_reasons", reasons);
+  }
   if (ctx.usage.prompt_tokens >= 0) line.Int("prompt_tokens", ctx.usage.prompt_tokens);
   if (ctx.usage.completion_tokens >= 0) line.Int("completion_tokens", ctx.usage.completion_tokens);
   if (ctx.parsed.stream) {

@@ -85,12 +85,17 @@ core::Result<std::shared_ptr<const Snapshot>> Snapshot::Build(const config::Conf
     if (problem.empty() && !key.empty()) rt->authorization = core::SecretString("Bearer " + key);
     rt->credential_problem = problem;
     rt->max_response_bytes = u.max_response_bytes;
+    rt->provider = u.provider;
+    rt->region = u.region;
+    rt->private_connectivity = u.private_connectivity;
     by_name[name] = rt.get();
     snap->upstreams_.push_back(std::move(rt));
   }
   for (const auto& r : cfg.routes) {
     RouteRuntime rr;
+    rr.name = r.name;
     rr.pattern = r.model;
+    rr.deidentified_fallback = r.deidentified_fallback;
     rr.upstream = by_name.at(r.upstream);
     rr.upstream_model = r.upstream_model;
     snap->routes_.push_back(std::move(rr));
@@ -99,7 +104,41 @@ core::Result<std::shared_ptr<const Snapshot>> Snapshot::Build(const config::Conf
     Principal p{k.name, k.tenant, k.app, k.role, k.purpose, k.models};
     snap->keys_.emplace_back(k.sha256, std::move(p));
   }
+  auto registry = LoadRegistryFor(cfg);
+  if (!registry.ok()) return registry.status();
+  auto policy = policy::PolicySet::Build(std::move(*registry), cfg);
+  if (!policy.ok()) return policy.status();
+  snap->policy_ = *policy;
+  if (!cfg.policy.baseline_hash.empty() && cfg.policy.baseline_hash != snap->policy_->config_hash()) {
+    if (cfg.policy.refuse_on_drift) {
+      return core::FailedPreconditionError(
+          cfg.source + ": the effective configuration hash " + snap->policy_->config_hash() +
+          " differs from the approved baseline " + cfg.policy.baseline_hash +
+          " (policy.on_drift: refuse); see `baagate config diff`");
+    }
+    snap->drift_ = true;
+  }
+  if (cfg.tenant.pseudonym_key.kind != config::CredentialConfig::Kind::kNone) {
+    std::string problem;
+    std::string key = LoadCredential(cfg.tenant.pseudonym_key, &problem);
+    if (!problem.empty()) {
+      return core::InvalidArgumentError(cfg.source + ": tenant.pseudonym_key: " + problem);
+    }
+    snap->pseudonym_key_ = core::SecretString(std::move(key));
+  }
   return std::shared_ptr<const Snapshot>(std::move(snap));
+}
+
+core::Result<config::RegistryDoc> LoadRegistryFor(const config::Config& cfg) {
+  if (!cfg.policy.registry_file.empty()) return config::LoadRegistryFile(cfg.policy.registry_file);
+  return config::ParseRegistry(config::EmbeddedRegistryYaml(), "<built-in registry>");
+}
+
+const RouteRuntime* Snapshot::FindRouteByName(std::string_view name) const {
+  for (const auto& r : routes_) {
+    if (r.name == name) return &r;
+  }
+  return nullptr;
 }
 
 const RouteRuntime* Snapshot::FindRoute(std::string_view model) const {

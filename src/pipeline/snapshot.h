@@ -13,11 +13,15 @@
 #include "core/secret.h"
 #include "core/status.h"
 #include "http/upstream.h"
+#include "policy/policy.h"
 
 namespace baagate::pipeline {
 
 struct UpstreamRuntime {
   http::UpstreamTarget target;
+  std::string provider;  // registry provider id
+  std::string region;
+  bool private_connectivity = false;
   // "Bearer <vendor key>", or empty for credential: none.
   core::SecretString authorization;
   // Non-empty when the credential could not be loaded: requests on this upstream are refused
@@ -27,7 +31,9 @@ struct UpstreamRuntime {
 };
 
 struct RouteRuntime {
+  std::string name;
   std::string pattern;  // the configured model pattern; also the metrics label
+  bool deidentified_fallback = false;
   const UpstreamRuntime* upstream = nullptr;
   std::string upstream_model;  // empty: pass the client's model through
 };
@@ -56,6 +62,13 @@ class Snapshot {
   bool Allows(const Principal& p, const RouteRuntime& route) const;
 
   bool has_keys() const { return !keys_.empty(); }
+  // Route by configured name (for `scope check --route`), or null.
+  const RouteRuntime* FindRouteByName(std::string_view name) const;
+  const policy::PolicySet& policy() const { return *policy_; }
+  // The HMAC key for end-user pseudonyms; empty if none is configured or it could not be read.
+  std::string_view pseudonym_key() const { return pseudonym_key_.Expose(); }
+  // True when a baseline hash is pinned and the effective configuration differs from it.
+  bool drift() const { return drift_; }
   const std::vector<RouteRuntime>& routes() const { return routes_; }
   const std::vector<std::unique_ptr<UpstreamRuntime>>& upstreams() const { return upstreams_; }
   const config::Config& config() const { return config_; }
@@ -65,6 +78,12 @@ class Snapshot {
   std::vector<std::unique_ptr<UpstreamRuntime>> upstreams_;
   std::vector<RouteRuntime> routes_;
   std::vector<std::pair<core::Sha256Digest, Principal>> keys_;
+  std::shared_ptr<const policy::PolicySet> policy_;
+  core::SecretString pseudonym_key_;
+  bool drift_ = false;
 };
+
+// The coverage registry a configuration selects: policy.registry_file, or the built-in one.
+core::Result<config::RegistryDoc> LoadRegistryFor(const config::Config& cfg);
 
 }  // namespace baagate::pipeline

@@ -42,6 +42,7 @@ log:
   access: true
 upstreams:
   fake:
+    region: us
     base_url: http://${fakeAddr}/v1
     credential: { env: E2E_VENDOR_KEY }
     first_byte_timeout_ms: 1000
@@ -50,6 +51,15 @@ routes:
   - { model: text-embedding-3-small, upstream: fake }
 keys:
   - { name: e2e, sha256: ${sha}, tenant: t, app: e2e, role: dev, purpose: treatment }
+tenant:
+  id: t
+  contracts:
+    - { id: BAA-OPENAI-E2E, vendor: openai, effective_date: "2025-01-01" }
+  attestations:
+    - { vendor: openai, retention: zero_data_retention, source: verified,
+        verified_at: "${new Date().toISOString()}" }
+apps:
+  - { id: e2e, purpose: treatment }
 `);
   const gw = spawn(BIN, ['serve', '--config', join(dir, 'gateway.yaml'), '--ready-file',
     join(dir, 'gateway.json')], { env });

@@ -130,3 +130,39 @@ test('abandoning a stream cancels the vendor request', async () => {
   }
   assert.ok(stats.streams_aborted >= 1, JSON.stringify(stats));
 });
+
+test('a call outside the BAA scope is a PermissionDeniedError with reason codes', async () => {
+  await assert.rejects(
+    client.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: [
+        { type: 'text', text: 'Describe this wound photo for patient Jane Canary-Doe' },
+        { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } },
+      ] }],
+    }),
+    (err) => {
+      assert.ok(err instanceof OpenAI.PermissionDeniedError, `got ${err?.constructor?.name}`);
+      assert.equal(err.status, 403);
+      assert.equal(err.code, 'baa_scope_violation');
+      assert.deepEqual(err.error.reasons, ['FEATURE_NOT_COVERED:vision.image_input']);
+      assert.ok(!JSON.stringify(err.error).includes('Canary'));
+      return true;
+    },
+  );
+});
+
+test('store, metadata and user ids are enforced before the vendor sees them', async () => {
+  await client.chat.completions.create({
+    model: 'gpt-4o-mini',
+    messages: [{ role: 'user', content: 'enforce me' }],
+    store: true,
+    metadata: { note: 'MRN 55501 CANARY' },
+    user: 'jane.canary@example.org',
+  });
+  const recorded = await (await fetch(`${stack.fakeURL}/_fake/requests`)).json();
+  const body = JSON.parse(recorded.requests.at(-1).body);
+  assert.equal(body.store, false);
+  assert.equal(body.metadata, undefined);
+  assert.equal(body.user, undefined);  // no pseudonym key configured: stripped
+  assert.ok(!recorded.requests.at(-1).body.includes('CANARY'));
+});

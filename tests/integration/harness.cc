@@ -1,6 +1,7 @@
 #include "harness.h"
 
 #include <cstdio>
+#include <ctime>
 
 #include "http/tls.h"
 #include "providers/openai/openai.h"
@@ -38,7 +39,32 @@ std::shared_ptr<net::ssl::context> ServerTls() {
 }
 }  // namespace
 
+namespace {
+
+constexpr std::string_view kDefaultTenant = R"(tenant:
+  id: t1
+  contracts:
+    - { id: BAA-OPENAI-TEST, vendor: openai, effective_date: "2025-01-01" }
+  attestations:
+    - { vendor: openai, retention: zero_data_retention, source: verified, verified_at: "{NOW}" }
+  pseudonym_key: { env: BAAGATE_TEST_PSEUDONYM_KEY }
+apps:
+  - { id: a1, purpose: treatment, deidentified_fallback: true }
+)";
+
+}  // namespace
+
+std::string Harness::NowRfc3339(long offset_seconds) {
+  std::time_t t = std::time(nullptr) + offset_seconds;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
 Harness::Harness(Options opts) {
+  setenv("BAAGATE_TEST_PSEUDONYM_KEY", "test-pseudonym-key-0123456789abcdef", 1);
   setenv("BAAGATE_TEST_VENDOR_KEY", kVendorKey, 1);
   fake_vendor::Options fo;
   fo.api_key = kVendorKey;
@@ -59,21 +85,34 @@ Harness::Harness(Options opts) {
           "    timer_resolution_ms: 10\n" +
           opts.extra_server_yaml +
           "log:\n  level: error\n  access: false\n"
-          "upstreams:\n  fake:\n    base_url: " +
+          "upstreams:\n  fake:\n    region: us\n    base_url: " +
           scheme + "://" + host + ":" + std::to_string(fake().port()) +
           "/v1\n    credential: { env: BAAGATE_TEST_VENDOR_KEY }\n" +
           (opts.fake_tls && opts.trust_fake_ca ? "    ca_file: " + CertDir() + "/ca.pem\n" : "") +
           opts.extra_upstream_yaml +
+          // The same fake, declared as processing in the EU and as Anthropic (no BAA below).
+          "  fake-eu:\n    region: eu-west-1\n    base_url: http://127.0.0.1:" +
+          std::to_string(fake().port()) + "/v1\n    credential: { env: BAAGATE_TEST_VENDOR_KEY }\n"
+          "  fake-anthropic:\n    provider: anthropic\n    region: us\n    base_url: "
+          "http://127.0.0.1:" + std::to_string(fake().port()) +
+          "/v1\n    credential: { env: BAAGATE_TEST_VENDOR_KEY }\n"
           "routes:\n"
           "  - { model: gpt-4o-mini, upstream: fake }\n"
           "  - { model: clinical, upstream: fake, upstream_model: gpt-4o }\n"
           "  - { model: text-embedding-3-small, upstream: fake }\n"
           "  - { model: restricted, upstream: fake }\n"
+          "  - { model: eu-model, upstream: fake-eu }\n"
+          "  - { model: claude-fallback, upstream: fake-anthropic, deidentified_fallback: true }\n"
           "keys:\n"
           "  - { name: test, sha256: " +
           core::HexEncode(core::Sha256(kGatewayKey)) +
           ", tenant: t1, app: a1, role: dev, purpose: treatment, models: [gpt-4o-mini, clinical, "
-          "text-embedding-3-small] }\n";
+          "text-embedding-3-small, eu-model, claude-fallback] }\n";
+  std::string tenant = opts.tenant_yaml.empty() ? std::string(kDefaultTenant) : opts.tenant_yaml;
+  for (auto at = tenant.find("{NOW}"); at != std::string::npos; at = tenant.find("{NOW}")) {
+    tenant.replace(at, 5, NowRfc3339());
+  }
+  yaml_ += tenant;
   auto cfg = config::ParseConfig(yaml_, "harness.yaml");
   EXPECT_TRUE(cfg.ok()) << cfg.status().message();
   auto snap = pipeline::Snapshot::Build(*cfg);

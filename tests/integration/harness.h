@@ -107,6 +107,9 @@ class Harness {
     bool trust_fake_ca = true;
     std::string extra_server_yaml;    // appended under server.limits
     std::string extra_upstream_yaml;  // appended under the upstream
+    // Replaces the default tenant (a BAA with OpenAI, zero data retention verified now, US
+    // regions) and apps sections; {NOW} is replaced by the current time.
+    std::string tenant_yaml;
     int workers = 2;
   };
 
@@ -123,6 +126,8 @@ class Harness {
   admin::Metrics& metrics() { return metrics_; }
   const std::string& yaml() const { return yaml_; }
   static std::string CertDir();
+  // The current time as RFC 3339 UTC, for attestations.
+  static std::string NowRfc3339(long offset_seconds = 0);
 
   // The last request the fake vendor received, as JSON.
   boost::json::object LastVendorRequest();
