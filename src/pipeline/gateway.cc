@@ -8,6 +8,7 @@
 #include "core/uuid.h"
 #include "http/sse.h"
 #include "http/upstream.h"
+#include "pipeline/audit_stage.h"
 #include "pipeline/decide.h"
 #include "policy/block.h"
 #include "providers/openai/openai.h"
@@ -37,6 +38,8 @@ struct RequestContext {
   std::string upstream_body;
   bool decided = false;
   policy::Decision decision;
+  std::string audit_event_id;  // the decision record's event_id once it is durable
+
 
   // Outcome, for the log line and metrics.
   unsigned status = 0;
@@ -50,6 +53,9 @@ struct RequestContext {
   bool client_gone = false;
   Clock::time_point upstream_start{};
   Clock::time_point first_byte{};
+  std::size_t bytes_in = 0;
+  std::string finish_reason;        // the vendor's, for the audit record (validated there)
+  std::string upstream_request_id;  // the vendor's x-request-id (validated there)
 
   UpstreamConnection* upstream = nullptr;  // while an exchange is in progress
 };
@@ -79,8 +85,9 @@ bool IsJsonContentType(std::string_view ct) {
 class GatewayHandler final : public Handler {
  public:
   GatewayHandler(Worker& worker, std::shared_ptr<const Snapshot> snapshot,
-                 admin::Metrics& metrics)
-      : pool_(worker.executor()), snapshot_(std::move(snapshot)), metrics_(metrics) {}
+                 admin::Metrics& metrics, audit::AuditLog* audit)
+      : pool_(worker.executor()), snapshot_(std::move(snapshot)), metrics_(metrics),
+        audit_(audit) {}
 
   void SetSnapshot(std::shared_ptr<const Snapshot> s) { snapshot_ = std::move(s); }
 
@@ -90,6 +97,7 @@ class GatewayHandler final : public Handler {
     ctx.snapshot = snapshot_;
     co_await Run(req, conn, ctx);
     Record(ctx);
+    RecordOutcome(ctx);
   }
 
  private:
@@ -113,11 +121,27 @@ class GatewayHandler final : public Handler {
   net::awaitable<void> SendBlocked(Connection& conn, RequestContext& ctx);
   void Decide(RequestContext& ctx, const std::string& upstream_model);
   void Record(const RequestContext& ctx);
+  void RecordOutcome(const RequestContext& ctx);
 
   UpstreamPool pool_;
   std::shared_ptr<const Snapshot> snapshot_;  // worker thread only
   admin::Metrics& metrics_;
+  audit::AuditLog* audit_;  // null: audit disabled; else outlives the handler
 };
+
+namespace {
+
+// choices[0].finish_reason, when the vendor set one.
+void ReadFinishReason(const json::object& obj, std::string* out) {
+  const json::value* choices = obj.if_contains("choices");
+  if (!choices || !choices->is_array() || choices->as_array().empty()) return;
+  const json::value& c0 = choices->as_array()[0];
+  if (!c0.is_object()) return;
+  const json::value* fr = c0.as_object().if_contains("finish_reason");
+  if (fr && fr->is_string()) *out = std::string(fr->as_string());
+}
+
+}  // namespace
 
 net::awaitable<void> GatewayHandler::SendError(Connection& conn, RequestContext& ctx,
                                                unsigned status, std::string_view code,
@@ -192,6 +216,7 @@ net::awaitable<void> GatewayHandler::Run(Request& req, Connection& conn, Request
                        "Content-Type must be application/json.");
     co_return;
   }
+  ctx.bytes_in = req.body().size();
   oa::RequestError perr;
   if (!oa::ParseRequest(ctx.endpoint, req.body(), &ctx.parsed, &perr)) {
     co_await SendError(conn, ctx, 400, "invalid_request", perr.message, perr.param);
@@ -226,6 +251,30 @@ net::awaitable<void> GatewayHandler::Run(Request& req, Connection& conn, Request
     // No de-identifier is wired into this build: fail closed rather than send PHI.
     ctx.decision.decision = policy::DecisionKind::kBlock;
     ctx.decision.reasons.push_back("DEID_UNAVAILABLE");
+  }
+  // audit: the decision record is durable before anything is forwarded (or refused), and a
+  // gateway that cannot write it refuses the call (fail closed)
+  if (audit_) {
+    DecisionFacts facts;
+    facts.request_id = ctx.request_id;
+    facts.principal = ctx.principal;
+    facts.route = ctx.route;
+    facts.endpoint_path = PathOf(req.target());
+    facts.api_surface = ctx.endpoint == oa::Endpoint::kEmbeddings ? "openai.embeddings"
+                                                                  : "openai.chat_completions";
+    facts.model_requested = ctx.parsed.model;
+    facts.stream = ctx.parsed.stream;
+    facts.decision = &ctx.decision;
+    auto [audit_status, appended] = co_await AppendDecision(*audit_, MakeDecisionRecord(facts));
+    if (!audit_status.ok()) {
+      metrics_.RecordUpstreamError(ctx.route->upstream->target.name, "audit_unavailable");
+      co_await SendError(conn, ctx, 503, "audit_unavailable",
+                         "The gateway could not record this request in its audit log, so it was "
+                         "not sent. Retry later; an operator must check the audit store.",
+                         {}, "api_error", "5");
+      co_return;
+    }
+    ctx.audit_event_id = std::move(appended.event_id);
   }
   if (ctx.decision.decision == policy::DecisionKind::kBlock) {
     co_await SendBlocked(conn, ctx);
@@ -348,6 +397,7 @@ net::awaitable<void> GatewayHandler::Forward(Connection& conn, RequestContext& c
   }
   ctx.first_byte = Clock::now();
   ctx.upstream_status = parser.get().result_int();
+  ctx.upstream_request_id = std::string(parser.get()["x-request-id"].substr(0, 128));
 
   if (ctx.upstream_status != 200) {
     co_await RelayUpstreamError(conn, ctx, *uc, parser);
@@ -437,6 +487,7 @@ net::awaitable<void> GatewayHandler::RelayJson(Connection& conn, RequestContext&
     co_return;
   }
   oa::ReadUsage(v.as_object(), &ctx.usage);
+  ReadFinishReason(v.as_object(), &ctx.finish_reason);
   Response res{bhttp::status::ok, 11};
   res.set(bhttp::field::content_type, "application/json");
   res.set("x-request-id", ctx.request_id);
@@ -501,6 +552,7 @@ net::awaitable<void> GatewayHandler::RelayStream(
           return;
         }
         ++ctx.events;
+        ReadFinishReason(obj, &ctx.finish_reason);
         bool usage_only = false;
         if (oa::ReadUsage(obj, &ctx.usage)) {
           const json::value* choices = obj.if_contains("choices");
@@ -633,6 +685,52 @@ void GatewayHandler::Record(const RequestContext& ctx) {
   line.Emit();
 }
 
+void GatewayHandler::RecordOutcome(const RequestContext& ctx) {
+  if (!audit_ || ctx.audit_event_id.empty()) return;
+  auto ms = [](Clock::duration d) {
+    return static_cast<std::uint64_t>(
+        std::max<std::int64_t>(0, std::chrono::duration_cast<std::chrono::milliseconds>(d).count()));
+  };
+  OutcomeFacts f;
+  f.decision_event_id = ctx.audit_event_id;
+  f.request_id = ctx.request_id;
+  f.principal = ctx.principal;
+  f.route = ctx.route;
+  const bool stream_broken = ctx.parsed.stream && ctx.status == 200 && !ctx.stream_completed;
+  if (ctx.decision.decision == policy::DecisionKind::kBlock) {
+    f.status = audit::OutcomeStatus::kBlocked;
+  } else if (ctx.client_gone) {
+    f.status = audit::OutcomeStatus::kClientDisconnected;
+  } else if (ctx.upstream_failure == UpstreamFailure::kFirstByteTimeout ||
+             ctx.error_code == "upstream_timeout") {
+    f.status = audit::OutcomeStatus::kUpstreamTimeout;
+  } else if (ctx.status == 200 && !stream_broken && ctx.finish_reason == "content_filter") {
+    f.status = audit::OutcomeStatus::kContentFilterTriggered;
+  } else if (ctx.status == 200 && !stream_broken) {
+    f.status = audit::OutcomeStatus::kSuccess;
+  } else {
+    f.status = audit::OutcomeStatus::kError;
+  }
+  f.http_status = ctx.status;
+  f.upstream_status = ctx.upstream_status;
+  f.error_class = ctx.error_code;
+  f.finish_reason = ctx.finish_reason;
+  f.prompt_tokens = ctx.usage.prompt_tokens;
+  f.completion_tokens = ctx.usage.completion_tokens;
+  f.bytes_in = ctx.bytes_in;
+  f.bytes_out = ctx.bytes_out;
+  f.stream_events = ctx.events;
+  f.latency_ms = ms(Clock::now() - ctx.start);
+  if (ctx.first_byte != Clock::time_point{}) f.ttfb_ms = ms(ctx.first_byte - ctx.start);
+  f.upstream_request_id = ctx.upstream_request_id;
+  // Fire and forget: the response is already out; a failure is logged (never content).
+  audit_->AppendOutcomeAsync(MakeOutcomeRecord(f), [](core::Result<audit::Appended> r) {
+    if (!r.ok()) {
+      LogLine(LogLevel::kError, "audit_outcome_failed").Str("error", r.status().ToString()).Emit();
+    }
+  });
+}
+
 http::ServerLimits ServerLimitsFromConfig(const config::LimitsConfig& l) {
   http::ServerLimits s;
   s.max_body_bytes = l.max_body_bytes;
@@ -647,12 +745,13 @@ http::ServerLimits ServerLimitsFromConfig(const config::LimitsConfig& l) {
   return s;
 }
 
-Gateway::Gateway(std::shared_ptr<const Snapshot> snapshot, admin::Metrics& metrics)
-    : metrics_(metrics), snapshot_(std::move(snapshot)) {}
+Gateway::Gateway(std::shared_ptr<const Snapshot> snapshot, admin::Metrics& metrics,
+                 audit::AuditLog* audit)
+    : metrics_(metrics), audit_(audit), snapshot_(std::move(snapshot)) {}
 
 std::unique_ptr<Handler> Gateway::MakeHandler(Worker& worker) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto h = std::make_unique<GatewayHandler>(worker, snapshot_, metrics_);
+  auto h = std::make_unique<GatewayHandler>(worker, snapshot_, metrics_, audit_);
   handlers_.emplace_back(&worker, h.get());
   return h;
 }
