@@ -2,6 +2,7 @@
 // §5.5). Every subcommand reads a store given as --store sqlite:PATH or --store postgres:CONNINFO.
 #include <boost/json.hpp>
 
+#include <chrono>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
@@ -55,7 +56,10 @@ void AddRange(CLI::App* cmd, AuditArgs& a) {
 
 bool Range(const AuditArgs& a, std::int64_t* from, std::int64_t* to) {
   *from = 0;
-  *to = std::int64_t{1} << 53;
+  *to = std::chrono::duration_cast<std::chrono::milliseconds>(
+            std::chrono::system_clock::now().time_since_epoch())
+            .count() +
+        1000;
   if (!a.from.empty()) {
     auto t = audit::ParseTimestampMs(a.from);
     if (!t) {

@@ -83,8 +83,8 @@ audit::DecisionRecord MakeDecisionRecord(const DecisionFacts& f) {
   r.endpoint_path = OptId(f.endpoint_path);
   r.model_requested = OptId(f.model_requested);
   r.stream = f.stream;
-  r.modalities_in = {audit::Modality::kText};
-  r.modalities_out = {audit::Modality::kText};
+  // Modalities stay empty (unknown) until the policy facts expose them: a wrong "text" would be
+  // worse than none.
   if (const policy::Decision* d = f.decision) {
     r.decision = MapDecision(d->decision);
     r.baa_in_scope = MapScope(d->scope);
