@@ -2,6 +2,8 @@
 // and a small blocking HTTP client. Everything runs on real sockets.
 #pragma once
 
+#include "audit/audit_log.h"
+
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
@@ -111,6 +113,7 @@ class Harness {
     // regions) and apps sections; {NOW} is replaced by the current time.
     std::string tenant_yaml;
     int workers = 2;
+    audit::AuditLog* audit = nullptr;  // must outlive the harness; null: no audit log
   };
 
   explicit Harness(Options opts);
