@@ -3,6 +3,7 @@
 # summed, and the exit code is non-zero if any stage failed.
 #   1. unit + integration tests (GoogleTest via ctest) on the release build
 #   1b. the PostgreSQL audit store tests against a real, throw-away server (tests/pg/)
+#   1c. the audit crash test: SIGKILL under load, then verify + every response has its record
 #   2. end-to-end tests: the official openai npm SDK against `baagate serve` + `fake-vendor`
 #   3. the same unit + integration tests under AddressSanitizer + UBSan
 #   4. short libFuzzer runs (clang) of the SSE parser and of feature extraction + policy
@@ -51,6 +52,16 @@ else
   stage_failed+=("postgres-start")
   failed=$((failed + 1))
 fi
+
+echo "== audit crash test (SIGKILL under load, both durability modes)"
+for mode in default strict; do
+  if DURABILITY=$mode tests/audit/crash_test.sh "$ROOT/$BUILD_DIR/baagate"; then
+    passed=$((passed + 1))
+  else
+    stage_failed+=("audit-crash-$mode")
+    failed=$((failed + 1))
+  fi
+done
 
 echo "== end-to-end tests (openai SDK)"
 log=$(mktemp)
