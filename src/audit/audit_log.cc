@@ -109,12 +109,29 @@ void AuditLog::Enqueue(Pending p) {
   p.done(core::UnavailableError("audit: log is closed"));
 }
 
+template <typename R>
+void AuditLog::EncodeAndEnqueue(R record, Phase phase, Callback done) {
+  if (record.event_id.empty()) record.event_id = core::NewUuidV7();
+  auto encoded = ToCanonical(record);
+  if (!encoded.ok()) {
+    done(encoded.status());
+    return;
+  }
+  encoded->Sort();
+  Pending p;
+  p.record = std::move(encoded).value();
+  p.event_id = std::move(record.event_id);
+  p.phase = phase;
+  p.done = std::move(done);
+  Enqueue(std::move(p));
+}
+
 void AuditLog::AppendDecisionAsync(DecisionRecord record, Callback done) {
-  Enqueue({std::move(record), std::move(done)});
+  EncodeAndEnqueue(std::move(record), Phase::kDecision, std::move(done));
 }
 
 void AuditLog::AppendOutcomeAsync(OutcomeRecord record, Callback done) {
-  Enqueue({std::move(record), std::move(done)});
+  EncodeAndEnqueue(std::move(record), Phase::kOutcome, std::move(done));
 }
 
 namespace {
@@ -138,7 +155,11 @@ core::Result<Appended> AuditLog::AppendOutcome(OutcomeRecord record) {
 }
 
 core::Status AuditLog::Checkpoint() {
-  auto r = Wait([&](Callback cb) { Enqueue({std::monostate{}, std::move(cb)}); });
+  auto r = Wait([&](Callback cb) {
+    Pending p;
+    p.done = std::move(cb);
+    Enqueue(std::move(p));
+  });
   return r.ok() ? core::Status() : r.status();
 }
 
@@ -197,35 +218,20 @@ void AuditLog::WriteBatch(std::deque<Pending>& batch) {
   std::string ts = FormatTimestampMs(now);
   bool want_checkpoint = false;
   for (auto& p : batch) {
-    if (std::holds_alternative<std::monostate>(p.record)) {
+    if (!p.record) {
       want_checkpoint = true;
       results.emplace_back(Appended{});
       continue;
     }
-    core::Result<CanonicalObject> obj = core::InternalError("unset");
-    std::string event_id;
-    Phase phase = Phase::kDecision;
-    if (auto* d = std::get_if<DecisionRecord>(&p.record)) {
-      if (d->event_id.empty()) d->event_id = core::NewUuidV7();
-      event_id = d->event_id;
-      obj = ToCanonical(*d);
-    } else {
-      auto& o = std::get<OutcomeRecord>(p.record);
-      if (o.event_id.empty()) o.event_id = core::NewUuidV7();
-      event_id = o.event_id;
-      phase = Phase::kOutcome;
-      obj = ToCanonical(o);
-    }
-    if (!obj.ok()) {
-      results.emplace_back(obj.status());
-      continue;
-    }
-    obj->Str("log_id", options_.log_id);
-    obj->Uint("seq", seq);
-    obj->Str("ts", ts);
-    obj->Str("prev_hash", core::HexEncode(prev));
+    CanonicalObject& obj = *p.record;
+    obj.InsertStr("log_id", options_.log_id);
+    obj.InsertStr("prev_hash", core::HexEncode(prev));
+    obj.InsertStr("ts", ts);
+    obj.InsertUint("seq", seq);
     StoredRecord row;
-    row.body = std::move(*obj).Finish();
+    row.body = std::move(obj).Finish();
+    const std::string& event_id = p.event_id;
+    const Phase phase = p.phase;
     row.log_id = options_.log_id;
     row.seq = seq;
     row.event_id = event_id;

@@ -12,8 +12,9 @@
 // also written as `<mirror_dir>/<log_id with '/' as '_'>/<tree_size>.note` (a stand-in for
 // write-once storage).
 //
-// Thread-safe: any thread may append. Completion callbacks run on the writer thread and must
-// not block; post to your own executor from them.
+// Thread-safe: any thread may append. Completion callbacks run on the writer thread (or, for a
+// record that fails validation, on the caller's thread before the append returns) and must not
+// block; post to your own executor from them.
 #pragma once
 
 #include <chrono>
@@ -25,7 +26,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
-#include <variant>
+#include <optional>
 
 #include "audit/checkpoint.h"
 #include "audit/merkle.h"
@@ -83,10 +84,16 @@ class AuditLog {
   const std::string& log_id() const { return options_.log_id; }
 
  private:
+  // A record already encoded (and sorted) on the caller's thread, so the writer thread only
+  // adds the chain fields, hashes and commits. No record: a checkpoint request.
   struct Pending {
-    std::variant<DecisionRecord, OutcomeRecord, std::monostate> record;  // monostate: checkpoint
+    std::optional<CanonicalObject> record;
+    std::string event_id;
+    Phase phase = Phase::kDecision;
     Callback done;
   };
+  template <typename R>
+  void EncodeAndEnqueue(R record, Phase phase, Callback done);
 
   AuditLog(std::unique_ptr<Store> store, AuditLogOptions options, SigningKey key);
   void Enqueue(Pending p);

@@ -83,9 +83,34 @@ bool CanonicalObject::Has(std::string_view key) const {
   return false;
 }
 
-std::string CanonicalObject::Finish() && {
+void CanonicalObject::Sort() {
   std::sort(members_.begin(), members_.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
+}
+
+void CanonicalObject::InsertStr(std::string_view key, std::string_view value) {
+  std::string v;
+  v.reserve(value.size() + 2);
+  AppendJcsString(value, v);
+  auto at = std::lower_bound(members_.begin(), members_.end(), key,
+                             [](const auto& m, std::string_view k) { return m.first < k; });
+  members_.emplace(at, key, std::move(v));
+}
+
+void CanonicalObject::InsertUint(std::string_view key, std::uint64_t value) {
+  if (value > static_cast<std::uint64_t>(kMaxSafeInteger)) value = kMaxSafeInteger;
+  std::string v;
+  AppendInteger(value, v);
+  auto at = std::lower_bound(members_.begin(), members_.end(), key,
+                             [](const auto& m, std::string_view k) { return m.first < k; });
+  members_.emplace(at, key, std::move(v));
+}
+
+std::string CanonicalObject::Finish() && {
+  auto by_key = [](const auto& a, const auto& b) { return a.first < b.first; };
+  if (!std::is_sorted(members_.begin(), members_.end(), by_key)) {
+    std::sort(members_.begin(), members_.end(), by_key);
+  }
   std::size_t size = 2;
   for (const auto& m : members_) size += m.first.size() + m.second.size() + 4;
   std::string out;

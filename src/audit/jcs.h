@@ -38,6 +38,11 @@ class CanonicalObject {
   // `json` must already be canonical (an array or object built with this class or CanonicalJson).
   void Raw(std::string_view key, std::string json);
   bool Has(std::string_view key) const;
+  // Sorts the members now (e.g. on a caller's thread); later Insert keeps the order.
+  void Sort();
+  // Adds a string member at its sorted position (after Sort).
+  void InsertStr(std::string_view key, std::string_view value);
+  void InsertUint(std::string_view key, std::uint64_t value);  // must be <= 2^53
   std::string Finish() &&;
 
  private:
