@@ -101,8 +101,11 @@ void AuditLog::Enqueue(Pending p) {
   {
     std::lock_guard lock(mu_);
     if (!closing_) {
+      // Only an empty queue can have a sleeping writer; a busy one takes the new item when it
+      // comes back for the next batch, so most appends under load make no futex call.
+      bool was_empty = queue_.empty();
       queue_.push_back(std::move(p));
-      cv_.notify_one();
+      if (was_empty) cv_.notify_one();
       return;
     }
   }
