@@ -74,6 +74,12 @@ routes:
   - { model: gpt-4o-mini, upstream: up }
 keys:
   - { name: bench, sha256: $KEYSHA, tenant: t, app: bench, role: r, purpose: treatment }
+# AUDIT=off|default|strict measures the audit log's share of the overhead (default: default).
+audit:
+  enabled: $([[ "${AUDIT:-default}" == off ]] && echo false || echo true)
+  durability: $([[ "${AUDIT:-default}" == strict ]] && echo strict || echo default)
+  store: sqlite:$WORK/audit.db
+  key_file: $WORK/audit.key
 CONF
 
 cat > "$WORK/post.lua" <<LUA
