@@ -169,9 +169,6 @@ core::Status AuditLog::Checkpoint() {
 void AuditLog::Close() {
   {
     std::lock_guard lock(mu_);
-    if (closing_) {
-      // Already closing; fall through to join if we own the thread.
-    }
     closing_ = true;
     cv_.notify_one();
   }

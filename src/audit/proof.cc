@@ -80,12 +80,10 @@ core::Status CheckProof(const boost::json::object& proof, const PublicKey* pinne
       path.push_back(p);
     }
     std::string note(proof.at("checkpoint").as_string());
-    core::Result<Checkpoint> cp = core::InternalError("unset");
-    if (pinned) {
-      cp = OpenCheckpoint(note, *pinned);
-    } else {
+    if (!pinned) {
       return core::InvalidArgumentError("proof: a pinned public key is required (--pubkey)");
     }
+    core::Result<Checkpoint> cp = OpenCheckpoint(note, *pinned);
     if (!cp.ok()) return cp.status();
     if (cp->tree_size != size) return bad("tree_size differs from the checkpoint");
     if (!VerifyInclusion(index, size, HashLeaf(AsView(h)), path, cp->root)) {
