@@ -14,6 +14,9 @@ APT_PACKAGES=(
   libcli11-dev
   # audit log: Ed25519 checkpoint signatures, the embedded SQLite store, the PostgreSQL store
   libsodium-dev libsqlite3-dev libpq-dev
+  # PHI detector: Hyperscan multi-pattern scanning; wamerican is the English word list that
+  # suppresses false positives (compiled into the binary at build time)
+  libhyperscan-dev wamerican
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   curl openssl wrk nginx-light procps iproute2
@@ -46,6 +49,14 @@ fi
 # nginx on loopback ports, so the system one is not needed.
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet nginx 2>/dev/null; then
   systemctl stop nginx || true
+fi
+
+# npm packages the PHI dictionaries are compiled from at build time (Census first names and
+# surnames, US ZIP/city/state table, USPS street suffixes), installed from the lock file.
+if [[ ! -d "$ROOT/third_party/phi-dicts/node_modules/zipcodes" ||
+      "$ROOT/third_party/phi-dicts/package-lock.json" -nt "$ROOT/third_party/phi-dicts/node_modules/.package-lock.json" ]]; then
+  echo "setup: installing npm packages for the PHI dictionaries"
+  (cd "$ROOT/third_party/phi-dicts" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
 # npm packages for the end-to-end tests (official SDKs), installed from the lock file.

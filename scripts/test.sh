@@ -8,6 +8,7 @@
 #   3. the same unit + integration tests under AddressSanitizer + UBSan
 #   4. short libFuzzer runs (clang) of the SSE parser and of feature extraction + policy
 #      evaluation, seeded from fuzz/corpus
+#   5. short libFuzzer runs of the PHI detector and the streaming re-identifier
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -15,6 +16,7 @@ BUILD_DIR="${BUILD_DIR:-build}"
 ASAN_DIR="${ASAN_DIR:-build-asan}"
 JOBS="${JOBS:-$(nproc)}"
 FUZZ_SECONDS="${FUZZ_SECONDS:-30}"
+PHI_FUZZ_SECONDS="${PHI_FUZZ_SECONDS:-20}"
 passed=0
 failed=0
 stage_failed=()
@@ -115,6 +117,43 @@ run_fuzzer feature_extract fuzz/feature_extract_fuzzer.cc src/policy/facts.cc sr
   src/policy/enforce.cc src/policy/config_hash.cc src/config/config.cc src/config/yaml_reader.cc \
   src/config/registry.cc "$BUILD_DIR/generated/registry_embed.cc" src/core/crypto.cc src/core/log.cc \
   src/core/status.cc -lboost_json -lyaml-cpp -lcrypto
+
+echo "== fuzz: PHI detector and re-identifier for ${PHI_FUZZ_SECONDS}s each"
+# The PHI sources are compiled once with fuzzer instrumentation, then linked into each target.
+phi_srcs=(src/phi/types.cc src/phi/dictionaries.cc src/phi/validators.cc src/phi/utf8.cc
+          src/phi/token_rules.cc src/phi/detector.cc src/phi/session.cc src/core/status.cc)
+phi_flags=(-std=c++20 -O1 -g -fsanitize=fuzzer-no-link,address,undefined -I src)
+phi_objs=()
+phi_build_ok=1
+mkdir -p build-fuzz/phi
+node tools/phi/gen_dicts.js third_party/phi-dicts/node_modules /usr/share/dict/american-english \
+  build-fuzz/phi/phi_dicts.cc >/dev/null || phi_build_ok=0
+for src in "${phi_srcs[@]}" build-fuzz/phi/phi_dicts.cc; do
+  obj="build-fuzz/phi/$(basename "${src%.cc}").o"
+  ((phi_build_ok)) || break
+  clang++ "${phi_flags[@]}" -c "$src" -o "$obj" || phi_build_ok=0
+  phi_objs+=("$obj")
+done
+for target in phi_detector phi_reidentify; do
+  if ((phi_build_ok)) &&
+     clang++ "${phi_flags[@]}" -fsanitize=fuzzer "fuzz/${target}_fuzzer.cc" "${phi_objs[@]}" \
+       -lhs -lboost_json -lcrypto -o "build-fuzz/${target}_fuzzer"; then
+    rm -rf "build-fuzz/corpus-${target}" && cp -r "fuzz/corpus/${target}" "build-fuzz/corpus-${target}"
+    if "build-fuzz/${target}_fuzzer" -max_total_time="$PHI_FUZZ_SECONDS" -rss_limit_mb=2048 \
+         -max_len=65536 -artifact_prefix="build-fuzz/${target}-" "build-fuzz/corpus-${target}" \
+         >"build-fuzz/${target}.log" 2>&1; then
+      passed=$((passed + 1))
+      tail -2 "build-fuzz/${target}.log"
+    else
+      tail -30 "build-fuzz/${target}.log"
+      stage_failed+=("fuzz-${target}")
+      failed=$((failed + 1))
+    fi
+  else
+    stage_failed+=("fuzz-${target}-build")
+    failed=$((failed + 1))
+  fi
+done
 
 echo
 if ((${#stage_failed[@]})); then

@@ -68,12 +68,22 @@ server:
 log: { level: info, access: ${ACCESS_LOG:-true} }
 upstreams:
   up:
+    region: us
     base_url: http://127.0.0.1:$UP/v1
     credential: none
 routes:
   - { model: gpt-4o-mini, upstream: up }
 keys:
   - { name: bench, sha256: $KEYSHA, tenant: t, app: bench, role: r, purpose: treatment }
+# The policy engine decides every call (a BAA with OpenAI, ZDR verified now).
+tenant:
+  id: t
+  contracts:
+    - { id: BAA-BENCH, vendor: openai, effective_date: "2025-01-01" }
+  attestations:
+    - { vendor: openai, retention: zero_data_retention, source: verified, verified_at: "$(date -u +%Y-%m-%dT%H:%M:%SZ)" }
+apps:
+  - { id: bench, purpose: treatment }
 # AUDIT=off|default|strict measures the audit log's share of the overhead (default: default).
 audit:
   enabled: $([[ "${AUDIT:-default}" == off ]] && echo false || echo true)

@@ -21,6 +21,8 @@ Command RegisterKey(CLI::App& app);
 Command RegisterConfig(CLI::App& app);
 Command RegisterScope(CLI::App& app);
 Command RegisterAudit(CLI::App& app);
+// `scan`, `deid` and `eval` (one registration: they share input handling).
+Command RegisterPhi(CLI::App& app);
 
 // Blocks SIGINT, SIGTERM and SIGHUP in the calling thread (and the threads it starts later) so
 // that only WaitForSignal sees them.

@@ -82,9 +82,16 @@ int main(int argc, char** argv) {
       {"config", baagate::cli::RegisterConfig(app)},
       {"scope", baagate::cli::RegisterScope(app)},
       {"audit", baagate::cli::RegisterAudit(app)},
+      {"phi", baagate::cli::RegisterPhi(app)},
   };
   CLI11_PARSE(app, argc, argv);
   for (const auto& [name, cmd] : commands) {
+    if (name == "phi") {
+      if (app.got_subcommand("scan") || app.got_subcommand("deid") || app.got_subcommand("eval")) {
+        return cmd();
+      }
+      continue;
+    }
     if (app.got_subcommand(name)) return cmd();
   }
   return 2;

@@ -72,6 +72,8 @@ apps:
     adminURL: `http://${ready.admin_listen}`,
     fakeURL: `http://${fakeAddr}`,
     logs,
+    configPath: join(dir, 'gateway.yaml'),
+    signal(sig) { gw.kill(sig); },
     async stop() {
       gw.kill('SIGTERM');
       const code = await exited;

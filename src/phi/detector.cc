@@ -1,0 +1,661 @@
+#include "phi/detector.h"
+
+#include <hs/hs.h>
+
+#include <algorithm>
+#include <arpa/inet.h>
+#include <cctype>
+#include <cstring>
+#include <string>
+#include <unordered_set>
+
+#include "phi/token_rules.h"
+#include "phi/validators.h"
+
+namespace baagate::phi {
+
+// What to do with a Hyperscan match before it becomes a candidate.
+enum class Check : std::uint8_t {
+  kPlain,        // boundary check only
+  kEmail,
+  kUrl,
+  kIpv4,
+  kIpv6,
+  kSsn,
+  kPhone,
+  kDateNumeric,  // m/d/y or d/m/y
+  kDateIso,      // y-m-d
+  kDateMonth,    // month-name forms: the month must be capitalised
+  kAge,          // "92-year-old": the number must be > 89
+  kAgePrefix,    // "aged 92"
+  kBirthYear,    // "born in 1931": the year must imply an age > 89
+  kCue,          // a cue word: the identifier that follows becomes the finding
+  kMbi,
+  kNpi,
+  kDea,
+  kVin,
+  kIdDigits,     // generic long numbers and dashed digit groups
+  kIdAlpha,      // letter prefix + digits ("CC-456789")
+  kCustom,
+  kAddressCue,   // "address:", "lives at": the rest of the line, if it holds a number
+};
+
+struct Detector::RuleSpec {
+  std::string id;
+  std::string regex;
+  unsigned flags;
+  PhiClass cls;
+  float conf;
+  Check check;
+};
+
+namespace {
+
+using Rule = Detector::RuleSpec;
+constexpr unsigned kCi = HS_FLAG_CASELESS;
+
+#define MONTH                                                                             \
+  "(jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|sep(t(ember)?)?|" \
+  "oct(ober)?|nov(ember)?|dec(ember)?)\\.?"
+#define ORD "(st|nd|rd|th)?"
+#define ID_SEP "[ \\t]*(#|no\\.?|num(ber)?|id|is|:|=|-)?[ \\t]*(#|no\\.?|number|is|:)?[ \\t]*"
+
+std::vector<Rule> BuiltinRules() {
+  using C = PhiClass;
+  return {
+      {"email", "[A-Za-z0-9._%+\\-]+@[A-Za-z0-9\\-]+(\\.[A-Za-z0-9\\-]+)*\\.[A-Za-z]{2,24}", 0,
+       C::kEmail, 0.99F, Check::kEmail},
+      {"url.scheme", "(https?|ftp|sftp)://[^\\s<>\"'\\]\\)]+", kCi, C::kUrl, 0.97F, Check::kUrl},
+      {"url.www", "www\\.[A-Za-z0-9\\-]+(\\.[A-Za-z0-9\\-]+)+[^\\s<>\"'\\]\\)]*", kCi, C::kUrl,
+       0.95F, Check::kUrl},
+      {"url.domain",
+       "[A-Za-z0-9\\-]+(\\.[A-Za-z0-9\\-]+)*\\.(com|org|net|edu|gov|io|info|biz|us|health)"
+       "(/[^\\s<>\"'\\]\\)]*)?",
+       0, C::kUrl, 0.8F, Check::kUrl},
+      {"ip.v4", "\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}", 0, C::kIp, 0.92F, Check::kIpv4},
+      {"ip.v6", "[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:.]{0,40}", 0, C::kIp, 0.92F,
+       Check::kIpv6},
+      {"ssn.dashed", "\\d{3}-\\d{2}-\\d{4}", 0, C::kSsn, 0.9F, Check::kSsn},
+      {"ssn.spaced", "\\d{3} \\d{2} \\d{4}", 0, C::kSsn, 0.75F, Check::kSsn},
+      {"phone.us",
+       "(\\+?1[ .\\-]?)?(\\(\\d{3}\\)[ .\\-]?|\\d{3}[ .\\-])\\d{3}[ .\\-]\\d{4}"
+       "([ ]?(x|ext\\.?|extension)[ ]?\\d{1,5})?",
+       kCi, C::kPhone, 0.9F, Check::kPhone},
+      {"phone.intl", "\\+\\d{1,3}[ \\-]?\\(?\\d{1,4}\\)?([ \\-]?\\d{2,4}){2,4}", 0, C::kPhone,
+       0.85F, Check::kPhone},
+      {"phone.intl_area", "\\(\\d{2,4}\\)[ ]?\\d{3,4}[ \\-]\\d{3,4}", 0, C::kPhone, 0.8F,
+       Check::kPhone},
+      {"phone.dotted", "0\\d([ .]\\d{2}){4}", 0, C::kPhone, 0.8F, Check::kPhone},
+      {"phone.compact", "\\(\\d{3}\\)\\d{7}", 0, C::kPhone, 0.85F, Check::kPhone},
+      {"date.numeric", "\\d{1,2}[/\\-.]\\d{1,2}[/\\-.](\\d{4}|\\d{2})", 0, C::kDate, 0.9F,
+       Check::kDateNumeric},
+      {"date.iso",
+       "\\d{4}[\\-/]\\d{1,2}[\\-/]\\d{1,2}([T ]\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?(Z|[+\\-]\\d{2}:?"
+       "\\d{2})?)?",
+       0, C::kDate, 0.92F, Check::kDateIso},
+      {"date.month_year", "\\d{1,2}/\\d{4}", 0, C::kDate, 0.7F, Check::kDateNumeric},
+      {"date.month_day_year",
+       MONTH "[ \\t]+\\d{1,2}" ORD "(,?[ \\t]+(\\d{4}|'\\d{2}))?"
+             "([ ,]+(at[ ]+)?\\d{1,2}(:\\d{2})+[ ]?([ap]\\.?m\\.?)?)?",
+       kCi, C::kDate, 0.92F, Check::kDateMonth},
+      {"date.day_month_year",
+       "\\d{1,2}" ORD "([ \\t]+of)?[ \\t]+" MONTH "(,?[ \\t]+\\d{4})?", kCi, C::kDate, 0.92F,
+       Check::kDateMonth},
+      {"date.month_year_words", MONTH ",?[ \\t]+(of[ \\t]+)?\\d{4}", kCi, C::kDate, 0.85F,
+       Check::kDateMonth},
+      {"age.over89",
+       "\\d{2,3}[ \\-]?(years?|yrs?|y/?o|y\\.o\\.?|yo)([ \\-]old)?", kCi, C::kAge, 0.9F,
+       Check::kAge},
+      {"age.prefix", "(aged?|age:)[ \\t]*\\d{2,3}", kCi, C::kAge, 0.9F, Check::kAgePrefix},
+      {"age.decade", "(in (his|her|their) )?(90|100|110)'?s", kCi, C::kAge, 0.6F, Check::kAge},
+      {"date.birth_year",
+       "(born([ \\t]+in)?|birth[ \\t]*year:?|year[ \\t]+of[ \\t]+birth:?|yob:?|b\\.)[ \\t]*"
+       "\\d{4}",
+       kCi, C::kDate, 0.9F, Check::kBirthYear},
+      // Cue words: the identifier that follows is the finding.
+      {"cue.mrn",
+       "(mrn|medical[ \\t]+record([ \\t]+(number|no\\.?|#))?|med\\.?[ \\t]*rec(ord)?\\.?|emr|"
+       "ehr|chart[ \\t]+(number|no\\.?|#)|patient[ \\t]+(id|number|#)|pt\\.?[ \\t]+id|"
+       "hospital[ \\t]+(number|#)|record[ \\t]+(number|#))" ID_SEP,
+       kCi, C::kMrn, 0.92F, Check::kCue},
+      {"cue.health_plan",
+       "(insurance|policy|plan|member|subscriber|group|medicaid|medicare|mbi|beneficiary|"
+       "health[ \\t]+id|health[ \\t]+plan|hicn|ins\\.?)([ \\t]+(policy|plan|member|id|number|"
+       "no\\.?|#))*" ID_SEP,
+       kCi, C::kHealthPlan, 0.9F, Check::kCue},
+      {"cue.account",
+       "(account|acct\\.?|billing|invoice|bank)([ \\t]+(number|no\\.?|#|id))?" ID_SEP, kCi,
+       C::kAccount, 0.9F, Check::kCue},
+      {"cue.license",
+       "(licen[sc]e|driver'?s[ \\t]+licen[sc]e|dl|dea|npi|certificate|cert\\.?|registration|"
+       "passport)([ \\t]+(number|no\\.?|#|id))?" ID_SEP,
+       kCi, C::kLicense, 0.9F, Check::kCue},
+      {"cue.vehicle",
+       "(vin|licen[sc]e[ \\t]+plate|plate|tag)([ \\t]+(number|no\\.?|#))?" ID_SEP, kCi,
+       C::kVehicle, 0.9F, Check::kCue},
+      {"cue.device",
+       "(serial|s/n|sn|device([ \\t]+(id|serial))?|udi|imei|implant([ \\t]+(id|serial))?|"
+       "pacemaker|model)([ \\t]+(number|no\\.?|#|id))?" ID_SEP,
+       kCi, C::kDevice, 0.9F, Check::kCue},
+      {"cue.ssn", "(ssn|ss#|social[ \\t]+security([ \\t]+(number|no\\.?|#))?)" ID_SEP, kCi,
+       C::kSsn, 0.95F, Check::kCue},
+      {"cue.fax", "(fax|facsimile)([ \\t]+(number|no\\.?|#))?" ID_SEP, kCi, C::kFax, 0.92F,
+       Check::kCue},
+      {"cue.biometric",
+       "(fingerprint|finger[ \\t]+print|voice[ \\t]*print|retina(l)?[ \\t]+scan|iris[ \\t]+"
+       "scan|face[ \\t]*print|palm[ \\t]*print|biometric)([ \\t]+(id|template|sample|record|"
+       "hash))?" ID_SEP,
+       kCi, C::kBiometric, 0.9F, Check::kCue},
+      {"cue.unique_id",
+       "(site|employee|staff|trial|study|subject|participant|claim|case|badge|encounter|visit|"
+       "order|specimen|accession|requisition|reference|ref|confirmation|booking|enrollment|"
+       "enrolment|registry|customer|client|user|unique)[ \\t]+(id|number|no\\.?|#|code)" ID_SEP,
+       kCi, C::kUniqueId, 0.9F, Check::kCue},
+      {"cue.address",
+       "(address(es)?|addr\\.?|lives[ \t]+at|living[ \t]+at|located[ \t]+at|resides?[ \t]+at|"
+       "send[ \t]+(it|them|this)?[ \t]*to|mail(ed)?[ \t]+to|ship(ped)?[ \t]+to)[ \t]*"
+       "((is|are|was)[ \t]*)?:?[ \t]*(here[ \t]+(it[ \t]+is|they[ \t]+are):?[ \t]*)?",
+       kCi, C::kLocation, 0.8F, Check::kAddressCue},
+      {"location.unit",
+       "(Apt\\.?|Apartment|APT|Suite|SUITE|Ste\\.?|Unit|UNIT|PSC|P\\.?O\\.? Box|PO BOX|Box|BOX)[ \t]*#?"
+       "[ \t]*\\d{1,6}[A-Za-z]?",
+       0, C::kLocation, 0.8F, Check::kPlain},
+      // Structured identifiers with their own check digits.
+      {"mbi",
+       "[1-9][AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9]\\d-?[AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9]\\d-?"
+       "[AC-HJKMNP-RT-Y]{2}\\d{2}",
+       0, C::kHealthPlan, 0.85F, Check::kMbi},
+      {"npi", "\\d{10}", 0, C::kLicense, 0.8F, Check::kNpi},
+      {"dea", "[A-Z][A-Z9]\\d{7}", 0, C::kLicense, 0.9F, Check::kDea},
+      {"vin", "[A-HJ-NPR-Z0-9]{17}", 0, C::kVehicle, 0.9F, Check::kVin},
+      {"udi.gs1", "\\(01\\)\\d{14}(\\(\\d{2,4}\\)[A-Za-z0-9\\-]{1,20}){0,4}", 0, C::kDevice,
+       0.95F, Check::kPlain},
+      // Generic identifiers without a cue: long digit runs and letter-prefixed numbers.
+      {"id.digits", "#?\\d{2,}([\\-/ ]?\\d{2,}){0,3}", 0, C::kUniqueId, 0.65F, Check::kIdDigits},
+      {"id.alpha", "#?[A-Z]{1,5}-?\\d{4,}(-\\d{1,6})?|#?\\d{4,}-?[A-Z]{1,4}", 0, C::kUniqueId,
+       0.65F, Check::kIdAlpha},
+  };
+}
+
+#undef MONTH
+#undef ORD
+#undef ID_SEP
+
+inline bool IsAlnum(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
+inline bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+inline bool IsUpper(char c) { return c >= 'A' && c <= 'Z'; }
+
+// True if [b, e) is not glued to a letter or digit on either side.
+bool AtWordBoundary(std::string_view t, std::size_t b, std::size_t e) {
+  if (b > 0 && IsAlnum(t[b - 1])) return false;
+  if (e < t.size() && IsAlnum(t[e])) return false;
+  return true;
+}
+
+// Numbers inside a decimal or a longer number ("1.73", "3,000") are not identifiers.
+bool NumericBoundary(std::string_view t, std::size_t b, std::size_t e) {
+  if (!AtWordBoundary(t, b, e)) return false;
+  if (b >= 2 && (t[b - 1] == '.' || t[b - 1] == ',' || t[b - 1] == '-' || t[b - 1] == '/') &&
+      IsDigit(t[b - 2])) {
+    return false;
+  }
+  if (e + 1 < t.size() && (t[e] == '.' || t[e] == ',' || t[e] == '/') && IsDigit(t[e + 1])) {
+    return false;
+  }
+  return true;
+}
+
+int ToInt(std::string_view s) {
+  int v = 0;
+  for (char c : s) {
+    if (!IsDigit(c)) break;
+    v = v * 10 + (c - '0');
+    if (v > 100000) break;
+  }
+  return v;
+}
+
+// Splits "12/31/2023" into its digit groups.
+std::vector<std::string_view> DigitGroups(std::string_view s) {
+  std::vector<std::string_view> out;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && !IsDigit(s[i])) ++i;
+    std::size_t b = i;
+    while (i < s.size() && IsDigit(s[i])) ++i;
+    if (i > b) out.push_back(s.substr(b, i - b));
+  }
+  return out;
+}
+
+bool ValidNumericDate(std::string_view s) {
+  auto g = DigitGroups(s);
+  if (g.size() == 2) {  // m/yyyy
+    int m = ToInt(g[0]), y = ToInt(g[1]);
+    return m >= 1 && m <= 12 && y >= 1900 && y <= 2100;
+  }
+  if (g.size() != 3) return false;
+  int a = ToInt(g[0]), b = ToInt(g[1]);
+  if (g[2].size() == 4) {
+    int y = ToInt(g[2]);
+    if (y < 1880 || y > 2100) return false;
+  }
+  // Either month/day or day/month.
+  bool md = a >= 1 && a <= 12 && b >= 1 && b <= 31;
+  bool dm = b >= 1 && b <= 12 && a >= 1 && a <= 31;
+  if (!md && !dm) return false;
+  // "1.2.3"-style version numbers: a dotted form needs a four-digit year.
+  if (s.find('.') != std::string_view::npos && g[2].size() != 4) return false;
+  return true;
+}
+
+bool ValidIsoDate(std::string_view s) {
+  auto g = DigitGroups(s);
+  if (g.size() < 3) return false;
+  int y = ToInt(g[0]), m = ToInt(g[1]), d = ToInt(g[2]);
+  return y >= 1880 && y <= 2100 && m >= 1 && m <= 12 && d >= 1 && d <= 31;
+}
+
+// Hyperscan reports matches in end order; we keep, per rule and start, the longest end.
+struct ScanCtx {
+  std::string_view text;
+  const std::vector<Rule>* rules;
+  std::vector<Detector::RawMatch>* raw;
+  std::vector<std::size_t>* last;  // per rule: index into raw of its latest match, or npos
+};
+
+int OnMatch(unsigned id, unsigned long long from, unsigned long long to, unsigned /*flags*/,
+            void* vctx) {
+  auto* ctx = static_cast<ScanCtx*>(vctx);
+  std::size_t b = static_cast<std::size_t>(from), e = static_cast<std::size_t>(to);
+  // A match that starts inside a word can never pass (all rules need a left boundary), so it
+  // is dropped here and pathological inputs (a long digit run) stay O(1) memory per start.
+  const Rule& rule = (*ctx->rules)[id];
+  if (b > 0 && rule.check != Check::kCustom) {
+    char p = ctx->text[b - 1];
+    if (IsAlnum(p)) return 0;
+    // Nor can one that continues a separated group ("1-1-1-...", ":::..."): only the first
+    // group of a run starts a match, which keeps long runs from storing a match per group.
+    if ((p == '-' || p == '/' || p == '.' || p == ':') && b > 1 && IsAlnum(ctx->text[b - 2]) &&
+        rule.check != Check::kEmail) {
+      return 0;
+    }
+    if (p == ':' && rule.check == Check::kIpv6) return 0;
+  }
+  std::size_t& li = (*ctx->last)[id];
+  if (li != std::string::npos && (*ctx->raw)[li].from == b) {
+    (*ctx->raw)[li].to = std::max((*ctx->raw)[li].to, e);
+    return 0;
+  }
+  li = ctx->raw->size();
+  ctx->raw->push_back({id, b, e});
+  return 0;
+}
+
+// Reads the identifier that follows a cue (after its separators), e.g. "#CC-7654321".
+// Returns [b, e) or b == e if none. An identifier has at least two digits, or is a
+// letters+digits code; it may be split in groups by '-', '/', '.', or single spaces between
+// digit groups.
+std::pair<std::size_t, std::size_t> IdAfter(std::string_view t, std::size_t pos) {
+  std::size_t i = pos;
+  std::size_t limit = std::min(t.size(), pos + 24);
+  while (i < limit && (t[i] == ' ' || t[i] == '\t' || t[i] == ':' || t[i] == '=')) ++i;
+  std::size_t b = i;
+  if (i < t.size() && t[i] == '#') ++i;
+  std::size_t digits = 0, alnum = 0;
+  std::size_t e = i;
+  std::size_t max_end = std::min(t.size(), b + 48);
+  while (i < max_end) {
+    char c = t[i];
+    if (IsAlnum(c)) {
+      if (IsDigit(c)) ++digits;
+      ++alnum;
+      ++i;
+      e = i;
+    } else if ((c == '-' || c == '/' || c == '.' || c == '_') && i + 1 < t.size() &&
+               IsAlnum(t[i + 1])) {
+      ++i;
+    } else if (c == ' ' && digits > 0 && i + 1 < t.size() && IsDigit(t[i + 1]) && e > b &&
+               IsDigit(t[e - 1])) {
+      ++i;  // "123 456 789"
+    } else {
+      break;
+    }
+  }
+  if (digits >= 2 || (digits >= 1 && alnum >= 4)) return {b, e};
+  return {b, b};
+}
+
+}  // namespace
+
+core::Result<std::shared_ptr<const Detector>> Detector::Create(DetectorOptions options) {
+  std::shared_ptr<Detector> d(new Detector());
+  d->dicts_ = Dictionaries::Build(options.extras);
+  d->rules_ = BuiltinRules();
+  for (const CustomPattern& p : options.custom_patterns) {
+    d->rules_.push_back({"custom." + p.name, p.regex, p.caseless ? kCi : 0U, p.cls, 0.95F,
+                         Check::kCustom});
+  }
+  std::vector<const char*> exprs;
+  std::vector<unsigned> flags, ids;
+  for (std::size_t i = 0; i < d->rules_.size(); ++i) {
+    exprs.push_back(d->rules_[i].regex.c_str());
+    flags.push_back(d->rules_[i].flags | HS_FLAG_SOM_LEFTMOST);
+    ids.push_back(static_cast<unsigned>(i));
+  }
+  // Hyperscan's compile time grows faster than linearly with many start-of-match patterns in
+  // one database (seconds for all of them, ~0.2 s in groups), so the rules are compiled in
+  // groups; a scan runs each group's database over the text with one shared scratch.
+  constexpr std::size_t kGroup = 12;
+  for (std::size_t i = 0; i < exprs.size(); i += kGroup) {
+    std::size_t n = std::min(kGroup, exprs.size() - i);
+    hs_database_t* db = nullptr;
+    hs_compile_error_t* err = nullptr;
+    if (hs_compile_multi(exprs.data() + i, flags.data() + i, ids.data() + i,
+                         static_cast<unsigned>(n), HS_MODE_BLOCK, nullptr, &db,
+                         &err) != HS_SUCCESS) {
+      std::string msg = "PHI pattern does not compile";
+      if (err != nullptr) {
+        if (err->expression >= 0) {
+          msg += ": " + d->rules_[i + static_cast<std::size_t>(err->expression)].id;
+        }
+        if (err->message != nullptr) msg += std::string(" (") + err->message + ")";
+        hs_free_compile_error(err);
+      }
+      return core::InvalidArgumentError(msg);
+    }
+    d->dbs_.push_back(db);
+    if (hs_alloc_scratch(db, &d->prototype_) != HS_SUCCESS) {
+      return core::InternalError("hyperscan scratch allocation failed");
+    }
+  }
+  d->options_ = std::move(options);
+  return std::shared_ptr<const Detector>(std::move(d));
+}
+
+Detector::~Detector() {
+  for (hs_scratch* s : free_scratch_) hs_free_scratch(s);
+  if (prototype_ != nullptr) hs_free_scratch(prototype_);
+  for (hs_database* db : dbs_) hs_free_database(db);
+}
+
+hs_scratch* Detector::AcquireScratch() const {
+  {
+    std::lock_guard<std::mutex> lock(scratch_mu_);
+    if (!free_scratch_.empty()) {
+      hs_scratch* s = free_scratch_.back();
+      free_scratch_.pop_back();
+      return s;
+    }
+  }
+  hs_scratch* s = nullptr;
+  if (hs_clone_scratch(prototype_, &s) != HS_SUCCESS) return nullptr;
+  return s;
+}
+
+void Detector::ReleaseScratch(hs_scratch* s) const {
+  std::lock_guard<std::mutex> lock(scratch_mu_);
+  free_scratch_.push_back(s);
+}
+
+namespace {
+
+// Turns a validated raw match into zero or more candidates.
+void Validate(std::string_view t, const Rule& r, const Detector::RawMatch& m,
+              const Dictionaries& dicts, std::vector<Candidate>& out) {
+  std::size_t b = m.from, e = m.to;
+  std::string_view s = t.substr(b, e - b);
+  auto add = [&](std::size_t cb, std::size_t ce, PhiClass cls, float conf) {
+    if (ce > cb) out.push_back({cb, ce, cls, conf, r.id});
+  };
+  switch (r.check) {
+    case Check::kPlain:
+    case Check::kCustom:
+      add(b, e, r.cls, r.conf);
+      return;
+    case Check::kEmail:
+      if (AtWordBoundary(t, b, e)) add(b, e, r.cls, r.conf);
+      return;
+    case Check::kUrl: {
+      while (e > b && std::strchr(".,;:!?'\"", t[e - 1]) != nullptr) --e;
+      if (e > b && AtWordBoundary(t, b, e) && (e < t.size() ? t[e] != '@' : true)) {
+        // A bare domain must not be part of an e-mail address or a file name like "a.py".
+        if (r.id == "url.domain" && b > 0 && t[b - 1] == '@') return;
+        add(b, e, r.cls, r.conf);
+      }
+      return;
+    }
+    case Check::kIpv4: {
+      if (!NumericBoundary(t, b, e)) return;
+      if (b > 0 && t[b - 1] == '.') return;
+      for (std::string_view g : DigitGroups(s)) {
+        if (ToInt(g) > 255 || (g.size() > 1 && g[0] == '0' && g.size() == 3 && ToInt(g) == 0)) return;
+      }
+      add(b, e, r.cls, r.conf);
+      return;
+    }
+    case Check::kIpv6: {
+      while (e > b && (t[e - 1] == '.' || t[e - 1] == ':') && !(e - b >= 2 && t[e - 2] == ':')) --e;
+      if (e - b < 3 || e - b > 45 || !AtWordBoundary(t, b, e)) return;
+      std::string tmp(t.substr(b, e - b));
+      unsigned char buf[16];
+      if (std::count(tmp.begin(), tmp.end(), ':') < 2) return;
+      if (inet_pton(AF_INET6, tmp.c_str(), buf) != 1) return;
+      add(b, e, r.cls, r.conf);
+      return;
+    }
+    case Check::kSsn: {
+      if (!NumericBoundary(t, b, e)) return;
+      auto g = DigitGroups(s);
+      int area = ToInt(g[0]);
+      bool valid = area != 0 && area != 666 && area < 900 && ToInt(g[1]) != 0 && ToInt(g[2]) != 0;
+      add(b, e, r.cls, valid ? r.conf : r.conf - 0.1F);
+      return;
+    }
+    case Check::kPhone: {
+      if (b > 0 && (IsDigit(t[b - 1]) || t[b - 1] == '.' || t[b - 1] == '-')) return;
+      if (e < t.size() && IsAlnum(t[e])) return;
+      add(b, e, r.cls, r.conf);
+      return;
+    }
+    case Check::kDateNumeric:
+      if (NumericBoundary(t, b, e) && ValidNumericDate(s)) add(b, e, r.cls, r.conf);
+      return;
+    case Check::kDateIso:
+      if (NumericBoundary(t, b, e) && ValidIsoDate(s)) add(b, e, r.cls, r.conf);
+      return;
+    case Check::kDateMonth: {
+      if (!AtWordBoundary(t, b, e)) return;
+      // The month word must be capitalised ("May 5", not "may 5 patients").
+      std::size_t mpos = b;
+      while (mpos < e && !std::isalpha(static_cast<unsigned char>(t[mpos]))) ++mpos;
+      // For "5th of May", skip the ordinal and "of".
+      if (IsDigit(t[b])) {
+        mpos = b;
+        while (mpos < e && (IsDigit(t[mpos]) || t[mpos] == ' ' || t[mpos] == '\t')) ++mpos;
+        std::string_view rest = t.substr(mpos, e - mpos);
+        for (std::string_view skip : {"st", "nd", "rd", "th"}) {
+          if (rest.substr(0, 2) == skip) {
+            mpos += 2;
+            break;
+          }
+        }
+        while (mpos < e && t[mpos] == ' ') ++mpos;
+        if (t.substr(mpos, 3) == "of ") mpos += 3;
+        while (mpos < e && t[mpos] == ' ') ++mpos;
+      }
+      if (mpos >= e || !IsUpper(t[mpos])) return;
+      // A day must be a valid day of the month.
+      auto g = DigitGroups(s);
+      if (!g.empty() && g[0].size() <= 2 && (ToInt(g[0]) < 1 || ToInt(g[0]) > 31)) return;
+      if (r.id == "date.month_year_words") {
+        int y = ToInt(g.back());
+        if (y < 1880 || y > 2100) return;
+      }
+      add(b, e, r.cls, r.conf);
+      return;
+    }
+    case Check::kAge: {
+      if (!AtWordBoundary(t, b, e) && !(e < t.size() && t[e] == '-')) return;
+      if (b > 0 && (t[b - 1] == '.' || t[b - 1] == ',')) return;
+      auto g = DigitGroups(s);
+      if (g.empty()) return;
+      int age = ToInt(g[0]);
+      if (age >= 90 && age < 130) add(b, e, r.cls, r.conf);
+      return;
+    }
+    case Check::kAgePrefix: {
+      if (!AtWordBoundary(t, b, e)) return;
+      auto g = DigitGroups(s);
+      int age = g.empty() ? 0 : ToInt(g.back());
+      if (age >= 90 && age < 130) add(b, e, r.cls, r.conf);
+      return;
+    }
+    case Check::kBirthYear: {
+      if (!AtWordBoundary(t, b, e)) return;
+      auto g = DigitGroups(s);
+      int y = g.empty() ? 0 : ToInt(g.back());
+      // Conservative: any birth year that could mean an age over 89 today (2026 - 89).
+      if (y >= 1850 && y <= 1937) {
+        std::size_t yb = e - 4;
+        add(yb, e, r.cls, r.conf);
+      }
+      return;
+    }
+    case Check::kCue: {
+      if (b > 0 && IsAlnum(t[b - 1])) return;
+      // The cue must end at a word boundary (cue "plan" must not match "planned").
+      std::size_t ce = e;
+      while (ce > b && (t[ce - 1] == ' ' || t[ce - 1] == '\t')) --ce;
+      if (ce < t.size() && IsAlnum(t[ce]) && ce > b && IsAlnum(t[ce - 1])) return;
+      auto [ib, ie] = IdAfter(t, e);
+      if (ie <= ib) return;
+      // A number followed by a unit is a quantity ("plan: 500 mg"), not an identifier.
+      {
+        std::size_t k = ie;
+        while (k < t.size() && t[k] == ' ') ++k;
+        std::size_t w = k;
+        while (w < t.size() && std::isalpha(static_cast<unsigned char>(t[w]))) ++w;
+        if (IsUnitWord(t.substr(k, w - k))) return;
+      }
+      // "Medicare #AB-987654" and "Site ID: 98765": the cue names the identifier's issuer,
+      // so it goes with the identifier.
+      if (r.cls == PhiClass::kUniqueId ||
+          (r.cls == PhiClass::kHealthPlan &&
+           (s.substr(0, 8) == "Medicare" || s.substr(0, 8) == "Medicaid") &&
+           (t[ib] == '#' || s.find('#') != std::string_view::npos))) {
+        ib = b;
+      }
+      // Words ("plan is to start") are not identifiers: the id needs a digit.
+      add(ib, ie, r.cls, r.conf);
+      return;
+    }
+    case Check::kAddressCue: {
+      if (b > 0 && IsAlnum(t[b - 1])) return;
+      if (e > b && IsAlnum(t[e - 1]) && e < t.size() && IsAlnum(t[e])) return;
+      // The address runs to the end of the line or sentence (at most 160 bytes).
+      std::size_t limit = std::min(t.size(), e + 160);
+      std::size_t end = e;
+      bool digit = false;
+      for (std::size_t k = e; k < limit; ++k) {
+        char c = t[k];
+        if (c == '\n' || c == '\r' || c == '?' || c == '!' || c == ';' || c == '"') break;
+        if (c == '.' && (k + 1 >= t.size() || t[k + 1] == ' ' || t[k + 1] == '\n') &&
+            !(k > 0 && IsUpper(t[k - 1]) && (k < 2 || !IsAlnum(t[k - 2])))) {
+          break;  // a sentence end (but not "St." or "u.")
+        }
+        if (IsDigit(c)) digit = true;
+        end = k + 1;
+      }
+      while (end > e && (t[end - 1] == ' ' || t[end - 1] == ',' || t[end - 1] == '.')) --end;
+      if (digit && end > e) add(e, end, r.cls, r.conf);
+      return;
+    }
+    case Check::kMbi:
+      if (AtWordBoundary(t, b, e)) add(b, e, r.cls, r.conf);
+      return;
+    case Check::kNpi:
+      if (NumericBoundary(t, b, e) && ValidNpi(s)) add(b, e, r.cls, r.conf);
+      return;
+    case Check::kDea:
+      if (AtWordBoundary(t, b, e) && ValidDea(s)) add(b, e, r.cls, r.conf);
+      return;
+    case Check::kVin:
+      if (AtWordBoundary(t, b, e) && ValidVin(s)) add(b, e, r.cls, r.conf);
+      return;
+    case Check::kIdDigits: {
+      while (e > b && (t[e - 1] == ' ' || t[e - 1] == '-' || t[e - 1] == '/')) --e;
+      s = t.substr(b, e - b);
+      if (!NumericBoundary(t, b, e)) return;
+      std::size_t digits = 0;
+      for (char c : s) digits += IsDigit(c) ? 1 : 0;
+      bool grouped = s.find_first_of("-/ ") != std::string_view::npos;
+      if (digits < (grouped ? 6U : 5U)) return;
+      // A plain 5-digit number is an identifier only next to a state ("IL 60601", a ZIP).
+      if (!grouped && digits == 5) {
+        if (b >= 3 && t[b - 1] == ' ' && IsUpper(t[b - 2]) && IsUpper(t[b - 3]) &&
+            dicts.IsStateAbbr(t.substr(b - 3, 2))) {
+          add(b, e, PhiClass::kLocation, 0.9F);
+        }
+        return;
+      }
+      // "1,000,000" and quantities with units are not identifiers.
+      std::size_t k = e;
+      while (k < t.size() && t[k] == ' ') ++k;
+      std::size_t w = k;
+      while (w < t.size() && std::isalpha(static_cast<unsigned char>(t[w]))) ++w;
+      if (IsUnitWord(t.substr(k, w - k))) return;
+      if (s.find(' ') != std::string_view::npos && s.find('-') == std::string_view::npos &&
+          digits < 7) {
+        return;
+      }
+      add(b, e, r.cls, r.conf);
+      return;
+    }
+    case Check::kIdAlpha:
+      if (AtWordBoundary(t, b, e)) add(b, e, r.cls, r.conf);
+      return;
+  }
+}
+
+}  // namespace
+
+core::Result<std::vector<Finding>> Detector::Scan(std::string_view text) const {
+  std::vector<Candidate> cands;
+  if (!text.empty()) {
+    std::vector<RawMatch> raw;
+    std::vector<std::size_t> last(rules_.size(), std::string::npos);
+    ScanCtx ctx{text, &rules_, &raw, &last};
+    hs_scratch* scratch = AcquireScratch();
+    if (scratch == nullptr) return core::InternalError("hyperscan scratch allocation failed");
+    // Hyperscan takes lengths as unsigned int: scan very large texts in windows that overlap by
+    // more than the longest structured match, so nothing at a window edge is missed.
+    constexpr std::size_t kWindow = std::size_t{1} << 30;
+    constexpr std::size_t kOverlap = 4096;
+    hs_error_t rc = HS_SUCCESS;
+    for (std::size_t off = 0; off < text.size() && rc == HS_SUCCESS; off += kWindow - kOverlap) {
+      std::size_t len = std::min(kWindow, text.size() - off);
+      ScanCtx wctx{text.substr(off), &rules_, &raw, &last};
+      std::size_t before = raw.size();
+      for (hs_database* db : dbs_) {
+        rc = hs_scan(db, text.data() + off, static_cast<unsigned>(len), 0, scratch, OnMatch,
+                     off == 0 ? static_cast<void*>(&ctx) : static_cast<void*>(&wctx));
+        if (rc != HS_SUCCESS) break;
+      }
+      if (off != 0) {
+        for (std::size_t i = before; i < raw.size(); ++i) {
+          raw[i].from += off;
+          raw[i].to += off;
+        }
+      }
+      if (off + len >= text.size()) break;
+    }
+    ReleaseScratch(scratch);
+    if (rc != HS_SUCCESS) return core::InternalError("hyperscan scan failed");
+    for (const RawMatch& m : raw) Validate(text, rules_[m.id], m, *dicts_, cands);
+    RunTokenRules(text, *dicts_, cands);
+  }
+  return Resolve(text, std::move(cands), options_.thresholds, *dicts_);
+}
+
+}  // namespace baagate::phi

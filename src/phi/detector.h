@@ -1,0 +1,92 @@
+// Detector: finds Safe Harbor identifiers in text. Built once (Hyperscan database compiled,
+// dictionaries loaded), immutable and shared across threads; every Scan takes its Hyperscan
+// scratch from an internal pool, so concurrent Scans never share mutable state.
+//
+// How it works (one pass per layer, linear in the input):
+//   1. Hyperscan block-mode scan of all structured patterns at once (dates, phones, e-mail,
+//      SSN, URLs, IPs, MBI, NPI, DEA, VIN, UDI, generic ids, cue words such as "MRN:").
+//      Each match is checked by a validator (calendar, octets, check digits, boundaries) and
+//      cue matches read the identifier that follows them.
+//   2. A token pass for names and places: dictionaries (Census names, US cities, USPS street
+//      suffixes, English words to suppress false positives), capitalisation and cue words
+//      ("Dr.", "named", "seen at", "lives in"), with eponym suppression ("Wilson's disease").
+//   3. Candidates are scored; those at or above their class threshold are kept, and
+//      overlapping ones are merged (union of extents, so nothing leaks at the edges).
+#pragma once
+
+#include <array>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "phi/dictionaries.h"
+#include "phi/types.h"
+
+struct hs_database;
+struct hs_scratch;
+
+namespace baagate::phi {
+
+// A deployment-defined identifier format ("other unique identifying number", class R).
+// `regex` is Hyperscan syntax; matches are taken at confidence 0.95.
+struct CustomPattern {
+  std::string name;
+  std::string regex;
+  PhiClass cls = PhiClass::kUniqueId;
+  bool caseless = false;
+};
+
+struct DetectorOptions {
+  DictionaryExtras extras;
+  std::vector<CustomPattern> custom_patterns;
+  // Minimum confidence per class; a candidate below it is dropped.
+  std::array<float, kPhiClassCount> thresholds = DefaultThresholds();
+
+  static std::array<float, kPhiClassCount> DefaultThresholds() {
+    std::array<float, kPhiClassCount> t;
+    t.fill(0.5F);
+    return t;
+  }
+};
+
+class Detector {
+ public:
+  // Fails (INVALID_ARGUMENT) if a custom pattern does not compile, INTERNAL if Hyperscan fails.
+  static core::Result<std::shared_ptr<const Detector>> Create(DetectorOptions options = {});
+  ~Detector();
+  Detector(const Detector&) = delete;
+  Detector& operator=(const Detector&) = delete;
+
+  // Thread-safe. Findings sorted by begin, non-overlapping, with byte and code-point offsets.
+  // Any byte sequence is accepted (invalid UTF-8 and NUL included); time and memory are linear
+  // in the input. Fails only if Hyperscan fails (the caller must then fail closed).
+  core::Result<std::vector<Finding>> Scan(std::string_view text) const;
+
+  const Dictionaries& dictionaries() const { return *dicts_; }
+
+  // Implementation types, public so the .cc's helpers can name them.
+  struct RuleSpec;
+  struct RawMatch {
+    unsigned id;
+    std::size_t from;
+    std::size_t to;
+  };
+
+ private:
+  Detector() = default;
+  hs_scratch* AcquireScratch() const;
+  void ReleaseScratch(hs_scratch* s) const;
+
+  DetectorOptions options_;
+  std::shared_ptr<const Dictionaries> dicts_;
+  std::vector<RuleSpec> rules_;  // index = Hyperscan pattern id
+  std::vector<hs_database*> dbs_;  // rule groups (see Create)
+  hs_scratch* prototype_ = nullptr;
+  mutable std::mutex scratch_mu_;
+  mutable std::vector<hs_scratch*> free_scratch_;  // GUARDED_BY(scratch_mu_)
+};
+
+}  // namespace baagate::phi

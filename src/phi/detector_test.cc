@@ -1,0 +1,220 @@
+#include "phi/detector.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "phi/utf8.h"
+#include "phi/validators.h"
+
+namespace baagate::phi {
+namespace {
+
+const Detector& Shared() {
+  static const std::shared_ptr<const Detector> d = [] {
+    auto r = Detector::Create();
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return *r;
+  }();
+  return *d;
+}
+
+std::vector<Finding> Scan(std::string_view text) {
+  auto r = Shared().Scan(text);
+  EXPECT_TRUE(r.ok());
+  return r.ok() ? *r : std::vector<Finding>{};
+}
+
+// The single finding covering `value` in `text`, or nullptr.
+const Finding* Covering(const std::vector<Finding>& fs, std::string_view text,
+                        std::string_view value) {
+  std::size_t b = text.find(value);
+  if (b == std::string_view::npos) return nullptr;
+  for (const Finding& f : fs) {
+    if (f.begin <= b && f.end >= b + value.size()) return &f;
+  }
+  return nullptr;
+}
+
+struct Case {
+  std::string text;
+  std::string value;
+  PhiClass cls;
+};
+
+TEST(PhiDetector, FindsEverySafeHarborClassInContext) {
+  const std::vector<Case> cases = {
+      {"Follow-up for Sarah P. next week.", "Sarah P.", PhiClass::kName},
+      {"Seen by Dr. Anna Smith yesterday.", "Dr. Anna Smith", PhiClass::kName},
+      {"Pt. Hernandez reports chest pain.", "Pt. Hernandez", PhiClass::kName},
+      {"His wife Margarethe called.", "Margarethe", PhiClass::kName},
+      {"Lives at 123 Maple Street, Chicago, IL 60601 with family.",
+       "123 Maple Street, Chicago, IL 60601", PhiClass::kLocation},
+      {"Admitted to St. Mary's Hospital in Chicago overnight.", "St. Mary's Hospital in Chicago",
+       PhiClass::kLocation},
+      {"Transferred from Mt. Sinai last night.", "Mt. Sinai", PhiClass::kLocation},
+      {"She lives in Cook County now.", "Cook County", PhiClass::kLocation},
+      {"Visit on March 5th, 2021 went well.", "March 5th, 2021", PhiClass::kDate},
+      {"Visit on 08/18/2023 went well.", "08/18/2023", PhiClass::kDate},
+      {"Visit on 2023-08-18T10:30:00Z went well.", "2023-08-18T10:30:00Z", PhiClass::kDate},
+      {"Seen on the 15th of January 2022.", "15th of January 2022", PhiClass::kDate},
+      {"A 94-year-old woman with CHF.", "94-year-old", PhiClass::kAge},
+      {"Patient born in 1929 with dementia.", "1929", PhiClass::kDate},
+      {"Call (310) 555-1234 after 5pm.", "(310) 555-1234", PhiClass::kPhone},
+      {"Fax: 212-555-1234 for records.", "212-555-1234", PhiClass::kFax},
+      {"Email jane.e@example.com today.", "jane.e@example.com", PhiClass::kEmail},
+      {"SSN 123-45-6789 on file.", "123-45-6789", PhiClass::kSsn},
+      {"Last four of SSN: 6789 verified.", "6789", PhiClass::kSsn},
+      {"(MRN: #CC-7654321) reviewed.", "#CC-7654321", PhiClass::kMrn},
+      {"Member ID: XYZ-987654 is active.", "XYZ-987654", PhiClass::kHealthPlan},
+      {"Medicare MBI 1EG4-TE5-MK73 verified.", "1EG4-TE5-MK73", PhiClass::kHealthPlan},
+      {"Acct#: SH-456789 billed.", "SH-456789", PhiClass::kAccount},
+      {"Prescriber NPI 1234567893 signed.", "1234567893", PhiClass::kLicense},
+      {"DEA AB1234563 on the script.", "AB1234563", PhiClass::kLicense},
+      {"Driver's license number D1234-5678 seen.", "D1234-5678", PhiClass::kLicense},
+      {"Car VIN 1HGCM82633A004352 towed.", "1HGCM82633A004352", PhiClass::kVehicle},
+      {"Licence plate 7ABC123 noted.", "7ABC123", PhiClass::kVehicle},
+      {"Pacemaker serial number PM-88231 interrogated.", "PM-88231", PhiClass::kDevice},
+      {"UDI (01)00844588003288(17)141120 on the implant.", "(01)00844588003288(17)141120",
+       PhiClass::kDevice},
+      {"See https://portal.example.org/p/123 for images.", "https://portal.example.org/p/123",
+       PhiClass::kUrl},
+      {"Login from 192.168.10.24 flagged.", "192.168.10.24", PhiClass::kIp},
+      {"Login from 2001:db8::8a2e:370:7334 flagged.", "2001:db8::8a2e:370:7334", PhiClass::kIp},
+      {"Voiceprint ID VP-22831 enrolled.", "VP-22831", PhiClass::kBiometric},
+      {"Trial ID: 98765 assigned.", "98765", PhiClass::kUniqueId},
+      {"Billing address: Puruntie 82, 53650 LAPPEENRANTA\nThanks", "Puruntie 82, 53650 LAPPEENRANTA",
+       PhiClass::kLocation},
+      {"Mail to PSC 0413, Box 8144 please.", "PSC 0413", PhiClass::kLocation},
+  };
+  for (const Case& c : cases) {
+    auto fs = Scan(c.text);
+    const Finding* f = Covering(fs, c.text, c.value);
+    ASSERT_NE(f, nullptr) << c.text;
+    EXPECT_EQ(f->cls, c.cls) << c.text << " got " << ClassName(f->cls) << " rule " << f->rule;
+    EXPECT_GE(f->confidence, 0.5F) << c.text;
+    EXPECT_FALSE(f->rule.empty());
+  }
+}
+
+TEST(PhiDetector, LeavesClinicalLanguageAlone) {
+  const std::vector<std::string> negatives = {
+      "Management of Wilson's disease in a 42-year-old male diagnosed in 2021?",
+      "Positive Chaddock reflex and a high McIsaac score; Framingham risk score of 12%.",
+      "Atrial fibrillation on warfarin, targeting an INR of 2.0-3.0, GFR of 45 mL/min/1.73m2.",
+      "Start metformin 500 mg twice daily; HbA1c of 10 in a 55yo Hispanic female.",
+      "Guidelines for early detection of Alzheimer's disease in a 65-year-old patient.",
+      "A 58-year-old African American female with a history of asthma, seen last summer.",
+      "Recommended dosage of amoxicillin for a 7-year-old with strep throat.",
+      "The plan is to start insulin; follow up in 3 months per ADA guidelines.",
+      "What is the role of SGLT2 inhibitors with an eGFR of 30 and CHADS2 score of 3?",
+      "We need to address the patient's anxiety before discharge.",
+      "She wrote her first story in English at age 12.",
+  };
+  for (const std::string& text : negatives) {
+    auto fs = Scan(text);
+    for (const Finding& f : fs) {
+      ADD_FAILURE() << text << ": unexpected " << ClassName(f.cls) << " '"
+                    << text.substr(f.begin, f.end - f.begin) << "' rule " << f.rule;
+    }
+  }
+}
+
+TEST(PhiDetector, ValidatorsRejectWrongCheckDigitsAndImpossibleValues) {
+  EXPECT_TRUE(ValidNpi("1234567893"));
+  EXPECT_FALSE(ValidNpi("1234567890"));
+  EXPECT_TRUE(ValidDea("AB1234563"));
+  EXPECT_FALSE(ValidDea("AB1234567"));
+  EXPECT_TRUE(ValidVin("1HGCM82633A004352"));
+  EXPECT_FALSE(ValidVin("1HGCM82633A004353"));
+  EXPECT_TRUE(LuhnValid("79927398713"));
+  EXPECT_TRUE(Scan("Version 999.300.1.7 released.").empty());
+  for (const Finding& f : Scan("Ratio 13/45/2023 noted.")) {
+    EXPECT_NE(f.cls, PhiClass::kDate);  // no month 13 or 45
+  }
+}
+
+TEST(PhiDetector, ReportsByteAndCodePointOffsets) {
+  std::string text = "Café patient José Martinez, MRN: 445566.";
+  auto fs = Scan(text);
+  const Finding* name = Covering(fs, text, "José Martinez");
+  ASSERT_NE(name, nullptr);
+  EXPECT_EQ(name->begin, text.find("José"));
+  EXPECT_EQ(name->cp_begin, 13U);  // "Café patient " is 13 code points, 14 bytes
+  EXPECT_EQ(name->begin, 14U);
+  EXPECT_EQ(name->cp_end - name->cp_begin, 13U);
+  EXPECT_EQ(name->end - name->begin, 14U);
+}
+
+TEST(PhiDetector, SurvivesInvalidUtf8NulAndPathologicalInput) {
+  std::string bad = "Dr. Smith \xff\xfe\x80 MRN: 12\0 34 \xc3";
+  bad.append(std::string("\0\0John P. 555-123-4567", 22));
+  auto fs = Scan(bad);
+  EXPECT_NE(Covering(fs, bad, "555-123-4567"), nullptr);
+  EXPECT_EQ(RepairUtf8("a\xff" "b"), "a\xEF\xBF\xBD" "b");
+  EXPECT_TRUE(IsValidUtf8(RepairUtf8(bad)));
+
+  // Worst cases for the patterns: long digit runs, repeated separators, endless capitals.
+  const std::vector<std::string> nasty = {
+      std::string(2 << 20, '9'),
+      [] {
+        std::string s;
+        for (int i = 0; i < 200000; ++i) s += "1-";
+        return s;
+      }(),
+      [] {
+        std::string s;
+        for (int i = 0; i < 200000; ++i) s += "Dr. ";
+        return s;
+      }(),
+      [] {
+        std::string s;
+        for (int i = 0; i < 100000; ++i) s += "a@b.";
+        return s;
+      }(),
+      std::string(2 << 20, ':'),
+  };
+  for (const std::string& s : nasty) {
+    auto start = std::chrono::steady_clock::now();
+    auto r = Shared().Scan(s);
+    ASSERT_TRUE(r.ok());
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                  std::chrono::steady_clock::now() - start)
+                  .count();
+    EXPECT_LT(ms, 5000) << "input of " << s.size() << " bytes took " << ms << " ms";
+  }
+}
+
+TEST(PhiDetector, AppliesCustomPatternsAndRoster) {
+  DetectorOptions opts;
+  opts.custom_patterns.push_back({"employee", "EMP-[0-9]{5}", PhiClass::kUniqueId, false});
+  opts.extras.roster_names.push_back("Zebulon Quarrington");
+  auto d = Detector::Create(opts);
+  ASSERT_TRUE(d.ok());
+  std::string text = "badge EMP-12345 for zebulon quarrington";
+  auto fs = (*d)->Scan(text);
+  ASSERT_TRUE(fs.ok());
+  const Finding* emp = Covering(*fs, text, "EMP-12345");
+  ASSERT_NE(emp, nullptr);
+  EXPECT_EQ(emp->rule, "custom.employee");
+  ASSERT_NE(Covering(*fs, text, "zebulon quarrington"), nullptr);
+
+  DetectorOptions broken;
+  broken.custom_patterns.push_back({"bad", "([unclosed", PhiClass::kUniqueId, false});
+  auto b = Detector::Create(broken);
+  EXPECT_FALSE(b.ok());
+  EXPECT_EQ(b.status().code(), core::StatusCode::kInvalidArgument);
+}
+
+TEST(PhiDetector, MergesOverlapsIntoSortedDisjointFindings) {
+  std::string text =
+      "John Smith (DOB 01/02/1950, MRN 123456789) at UCLA Medical Center, phone 555-987-6543.";
+  auto fs = Scan(text);
+  ASSERT_GE(fs.size(), 4U);
+  for (std::size_t i = 1; i < fs.size(); ++i) EXPECT_LE(fs[i - 1].end, fs[i].begin);
+}
+
+}  // namespace
+}  // namespace baagate::phi

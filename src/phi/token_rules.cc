@@ -1,0 +1,914 @@
+#include "phi/token_rules.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdint>
+#include <string>
+#include <unordered_set>
+
+namespace baagate::phi {
+
+namespace {
+
+enum class Kind : std::uint8_t { kWord, kNum, kPunct };
+
+struct Token {
+  std::uint32_t b;       // relative to the window
+  std::uint32_t e;
+  std::uint32_t stem_e;  // end without a possessive "'s"
+  Kind kind;
+  bool cap;       // first letter upper case
+  bool all_caps;  // every letter upper case, at least two letters
+  bool poss;      // ends in 's or ’s
+  bool nl_before; // a line break (or start) precedes: a heading or a new record
+};
+
+inline bool IsAsciiLetter(unsigned char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
+inline bool IsLetterByte(unsigned char c) { return IsAsciiLetter(c) || c >= 0x80; }
+inline bool IsDigitByte(unsigned char c) { return c >= '0' && c <= '9'; }
+inline bool IsUpperAscii(char c) { return c >= 'A' && c <= 'Z'; }
+
+// Length of an apostrophe at t[i]: 1 for ', 3 for U+2019, else 0.
+std::size_t ApostropheAt(std::string_view t, std::size_t i) {
+  if (t[i] == '\'') return 1;
+  if (i + 2 < t.size() && static_cast<unsigned char>(t[i]) == 0xE2 &&
+      static_cast<unsigned char>(t[i + 1]) == 0x80 && static_cast<unsigned char>(t[i + 2]) == 0x99) {
+    return 3;
+  }
+  return 0;
+}
+
+// Upper-case letters outside ASCII that names start with: Latin-1 (À–Þ), Latin Extended-A
+// (even code points are the capitals), Greek and Cyrillic capitals.
+bool UpperNonAscii(std::string_view t, std::size_t i) {
+  if (i + 1 >= t.size()) return false;
+  unsigned char a = static_cast<unsigned char>(t[i]), b = static_cast<unsigned char>(t[i + 1]);
+  if ((b & 0xC0) != 0x80) return false;
+  unsigned cp = ((a & 0x1FU) << 6) | (b & 0x3FU);
+  if (a < 0xC3 || a > 0xD0) return false;
+  if (cp >= 0xC0 && cp <= 0xDE) return cp != 0xD7;
+  if (cp >= 0x100 && cp <= 0x17F) return cp % 2 == 0;
+  if (cp >= 0x391 && cp <= 0x3A9) return true;
+  if (cp >= 0x400 && cp <= 0x42F) return true;
+  return false;
+}
+
+void Tokenize(std::string_view t, std::vector<Token>& toks) {
+  toks.clear();
+  std::size_t i = 0, n = t.size();
+  bool nl = true;
+  while (i < n) {
+    unsigned char c = static_cast<unsigned char>(t[i]);
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == 0) {
+      if (c == '\n') nl = true;
+      ++i;
+      continue;
+    }
+    Token tok{};
+    tok.b = static_cast<std::uint32_t>(i);
+    tok.nl_before = nl;
+    nl = false;
+    std::size_t ap = ApostropheAt(t, i);
+    if (ap == 0 && IsLetterByte(c)) {
+      // Multi-byte punctuation such as U+2019 is handled by ApostropheAt; other bytes >= 0x80
+      // are treated as letters (names in any script).
+      tok.kind = Kind::kWord;
+      std::size_t letters = 0, upper = 0;
+      while (i < n) {
+        unsigned char d = static_cast<unsigned char>(t[i]);
+        std::size_t a = ApostropheAt(t, i);
+        if (a > 0) {
+          if (i + a < n && IsAsciiLetter(static_cast<unsigned char>(t[i + a]))) {
+            bool s_end = (t[i + a] == 's' || t[i + a] == 'S') &&
+                         (i + a + 1 >= n || !IsLetterByte(static_cast<unsigned char>(t[i + a + 1])));
+            if (s_end) {
+              tok.poss = true;
+              tok.stem_e = static_cast<std::uint32_t>(i);
+              i += a + 1;
+              break;
+            }
+            i += a;  // O'Brien
+            continue;
+          }
+          break;
+        }
+        if (!IsLetterByte(d) || (d == 0xE2 && ApostropheAt(t, i) == 0 && false)) break;
+        if (d >= 0x80 && d == 0xE2 && i + 2 < n && static_cast<unsigned char>(t[i + 1]) == 0x80) {
+          break;  // U+2000..U+203F: general punctuation (dashes, quotes)
+        }
+        if (IsAsciiLetter(d)) {
+          ++letters;
+          if (d < 'a') ++upper;
+        }
+        ++i;
+      }
+      if (i == tok.b) ++i;  // defensive: always make progress
+      tok.e = static_cast<std::uint32_t>(i);
+      if (!tok.poss) tok.stem_e = tok.e;
+      unsigned char first = static_cast<unsigned char>(t[tok.b]);
+      tok.cap = (first >= 'A' && first <= 'Z') || UpperNonAscii(t, tok.b);
+      tok.all_caps = letters >= 2 && upper == letters;
+    } else if (IsDigitByte(c)) {
+      tok.kind = Kind::kNum;
+      while (i < n && IsDigitByte(static_cast<unsigned char>(t[i]))) ++i;
+      tok.e = tok.stem_e = static_cast<std::uint32_t>(i);
+    } else {
+      tok.kind = Kind::kPunct;
+      std::size_t len = ap > 0 ? ap : 1;
+      if (c >= 0x80 && ap == 0) {
+        len = 1;
+        while (i + len < n && (static_cast<unsigned char>(t[i + len]) & 0xC0) == 0x80) ++len;
+      }
+      i += len;
+      tok.e = tok.stem_e = static_cast<std::uint32_t>(i);
+    }
+    toks.push_back(tok);
+  }
+}
+
+inline char LowerAscii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+
+bool EqualsLower(std::string_view w, std::string_view lower) {
+  if (w.size() != lower.size()) return false;
+  for (std::size_t i = 0; i < w.size(); ++i) {
+    if (LowerAscii(w[i]) != lower[i]) return false;
+  }
+  return true;
+}
+
+// A word list as a hash set, built once per list on first use (thread-safe static init).
+class WordSet {
+ public:
+  template <std::size_t N>
+  explicit WordSet(const std::string_view (&list)[N]) {
+    for (std::string_view w : list) {
+      set_.insert(w);
+      max_len_ = std::max(max_len_, w.size());
+    }
+  }
+  bool Has(std::string_view w) const {
+    if (w.empty() || w.size() > max_len_) return false;
+    char buf[32];
+    for (std::size_t i = 0; i < w.size(); ++i) buf[i] = LowerAscii(w[i]);
+    return set_.count(std::string_view(buf, w.size())) > 0;
+  }
+
+ private:
+  std::unordered_set<std::string_view> set_;
+  std::size_t max_len_ = 0;  // < 32, checked by the lists' contents
+};
+
+template <const auto& kList>
+bool In(std::string_view w) {
+  static const WordSet set(kList);
+  return set.Has(w);
+}
+
+constexpr std::string_view kTitles[] = {"dr", "doctor", "mr", "mrs", "ms", "miss", "mx", "prof",
+                                        "professor", "pt", "nurse", "sister", "father",
+                                        "rev", "judge", "officer", "rn", "np", "pa"};
+// Lower-case words after which a capitalised word is likely a person.
+constexpr std::string_view kPersonCues[] = {
+    "patient", "pt", "named", "name", "wife", "husband", "son", "daughter", "mother", "father",
+    "brother", "sister", "caregiver", "spouse", "partner", "grandson", "granddaughter",
+    "grandmother", "grandfather", "aunt", "uncle", "niece", "nephew", "friend", "neighbor",
+    "neighbour", "employer", "boss", "mom", "dad", "child", "baby", "guardian", "resident",
+    "client", "member", "called", "surgeon", "physician", "provider", "nurse", "doctor",
+    "attending", "pcp", "referred", "by", "contact", "cc", "from", "mrs", "mr", "ms", "dr"};
+constexpr std::string_view kMonths[] = {
+    "jan", "january", "feb", "february", "mar", "march", "apr", "april", "may", "jun", "june",
+    "jul", "july", "aug", "august", "sep", "sept", "september", "oct", "october", "nov",
+    "november", "dec", "december", "monday", "tuesday", "wednesday", "thursday", "friday",
+    "saturday", "sunday", "spring", "summer", "fall", "autumn", "winter", "christmas",
+    "easter", "thanksgiving"};
+// Words that head a facility name ("St. Mary's Hospital", "NYU Langone").
+constexpr std::string_view kFacilityHeads[] = {
+    "hospital", "hospitals", "hosp", "clinic", "clinics", "center", "centre", "ctr",
+    "healthcare", "infirmary", "hospice", "langone", "presbyterian", "permanente", "sinai",
+    "hopkins", "general", "memorial", "med", "health", "institute", "pavilion", "sanatorium",
+    "sanitarium", "practice", "pediatrics", "associates", "rehab", "rehabilitation",
+    "pharmacy", "lab", "laboratory", "laboratories", "urgent", "va", "vamc", "home",
+    "methodist", "baptist", "mercy", "kaiser", "geisinger", "mayo", "ochsner", "cedars",
+    "regional", "university", "healthcenter", "medcenter", "healthsystem"};
+// Heads that need a capitalised modifier ("Chicago General"), and words that, before "Health"
+// or "Center", make an organisation or a topic rather than a place.
+constexpr std::string_view kWeakHeads[] = {"general", "health", "home", "practice", "lab",
+                                           "laboratory", "pharmacy", "university", "regional",
+                                           "associates", "pediatrics", "memorial", "urgent",
+                                           "center", "centre", "institute", "med", "methodist",
+                                           "baptist", "mercy"};
+constexpr std::string_view kNonPlaceModifiers[] = {
+    "mental", "public", "behavioral", "behavioural", "global", "world", "national", "digital",
+    "occupational", "population", "women's", "men's", "community", "the", "a", "an", "this",
+    "that", "our", "your", "their", "his", "her", "my", "data", "disease", "cancer", "heart",
+    "american", "surgeon", "attorney", "secretary", "inspector", "consul", "home", "nursing",
+    "medical", "health", "general", "new", "care", "research", "trauma", "poison", "control"};
+// Medical nouns after which a capitalised word is an eponym, not a person or place.
+constexpr std::string_view kEponymHeads[] = {
+    "disease", "syndrome", "reflex", "sign", "score", "scale", "index", "criteria",
+    "criterion", "test", "rule", "rules", "classification", "lymphoma", "palsy", "phenomenon",
+    "maneuver", "manoeuvre", "procedure", "operation", "fracture", "triad", "tumor", "tumour",
+    "ulcer", "equation", "formula", "method", "technique", "protocol", "staging", "stage",
+    "grade", "body", "bodies", "node", "nodes", "cell", "cells", "catheter", "position", "law",
+    "effect", "dementia", "disorder", "encephalopathy", "anomaly", "repair", "approach",
+    "questionnaire", "inventory", "assessment", "model", "calculator", "wort", "virus",
+    "fever", "infection", "bacteria", "agar", "stain", "solution", "type", "murmur", "nodule",
+    "contracture", "deformity", "cyst", "sarcoma", "ataxia", "chorea", "dystrophy",
+    "neuropathy", "anemia", "anaemia", "thyroiditis", "esophagus", "diverticulum", "space",
+    "pouch", "duct", "canal", "gland", "glands", "point", "line", "lines", "curve", "ratio",
+    "number", "phase", "trial", "study", "risk", "pain", "depression", "loop", "plan",
+    "diet", "tube", "valve", "cycle", "shunt", "block", "angle", "instrument"};
+constexpr std::string_view kLocationCues[] = {"in", "at", "from", "to", "near", "of",
+                                              "visiting", "lives", "resides", "moved"};
+constexpr std::string_view kVisitVerbs[] = {"seen", "treated", "admitted", "transferred",
+                                            "presented", "visited", "discharged", "evaluated",
+                                            "hospitalized", "followed", "works", "employed",
+                                            "lives", "living", "resides", "born"};
+constexpr std::string_view kNotNameWords[] = {
+    "the", "and", "of", "on", "at", "in", "for", "with", "to", "a", "an", "is", "was", "are",
+    "what", "which", "how", "when", "where", "who", "why", "does", "do", "can", "should",
+    "could", "would", "will", "please", "patient", "pt", "hospital", "clinic", "center",
+    "history", "type", "stage", "grade", "class", "level", "day", "week", "month", "year",
+    "i", "ii", "iii", "iv", "md", "do", "phd", "rn", "np", "pa", "dds", "jr", "sr", "st",
+    "saint", "mount", "mt", "fort", "ft", "port", "lake", "north", "south", "east", "west",
+    "new", "san", "los", "las", "santa", "my", "your", "our", "his", "her", "their", "its",
+    "we", "you", "they", "he", "she", "it", "this", "that", "these", "those", "me", "us",
+    "hi", "hello", "dear", "thanks", "thank", "yes", "no", "ok", "not", "all", "any", "some"};
+// Demonyms, languages and groups: capitalised, absent from the lower-case word list, not
+// people or places.
+constexpr std::string_view kGroupWords[] = {
+    "african", "american", "americans", "asian", "hispanic", "latino", "latina", "latinx",
+    "caucasian", "european", "native", "pacific", "islander", "indian", "alaskan", "chinese",
+    "japanese", "korean", "vietnamese", "filipino", "mexican", "english", "spanish", "french",
+    "german", "italian", "arabic", "arab", "jewish", "muslim", "christian", "catholic",
+    "hindu", "buddhist", "russian", "polish", "portuguese", "brazilian", "canadian", "british",
+    "irish", "scottish", "african-american", "puerto", "rican", "cuban", "haitian",
+    "dominican", "somali", "ethiopian", "nigerian", "ashkenazi", "amish", "navajo",
+    "medicare", "medicaid", "covid", "sars", "fda", "cdc", "who", "nih", "aha", "ada", "acc",
+    "uspstf", "nice", "gold", "kdigo", "idsa", "acog", "aap", "asco", "nccn"};
+constexpr std::string_view kSaintWords[] = {"st", "saint", "mt", "mount", "ste", "sainte"};
+constexpr std::string_view kCountyWords[] = {"county", "parish", "borough", "township"};
+constexpr std::string_view kKnownFacilities[] = {
+    "ucsf", "ucla", "nyu", "upmc", "mgh", "ucsd", "ohsu", "musc", "uchealth", "kaiser",
+    "geisinger", "mayo", "ochsner", "cedars-sinai", "intermountain", "sutter", "dignity",
+    "atrium", "advocate", "banner", "beaumont", "spectrum", "providence", "northwell",
+    "montefiore", "brigham", "dartmouth-hitchcock", "vanderbilt", "emory", "duke", "stanford",
+    "usc", "ucd", "uci", "ucsd", "osu", "ohsu", "ummc", "uab", "utsw", "umass"};
+
+class Window {
+ public:
+  Window(std::string_view t, std::size_t base, const Dictionaries& d, std::vector<Candidate>& out)
+      : t_(t), base_(base), d_(d), out_(out) {}
+
+  void Run() {
+    Tokenize(t_, toks_);
+    for (std::size_t i = 0; i < toks_.size(); ++i) {
+      if (toks_[i].kind == Kind::kNum) {
+        Address(i);
+        continue;
+      }
+      if (toks_[i].kind != Kind::kWord) continue;
+      if (!toks_[i].cap) {
+        LowerFacilityHead(i);
+        continue;
+      }
+      Title(i);
+      FacilityHead(i);
+      Saint(i);
+      KnownFacility(i);
+      County(i);
+      FirstName(i);
+      CuedName(i);
+      UnknownName(i);
+      City(i);
+      CuedPlace(i);
+      Roster(i);
+    }
+  }
+
+ private:
+  std::string_view W(std::size_t i) const {
+    return t_.substr(toks_[i].b, toks_[i].e - toks_[i].b);
+  }
+  std::string_view Stem(std::size_t i) const {
+    return t_.substr(toks_[i].b, toks_[i].stem_e - toks_[i].b);
+  }
+  bool IsWord(std::size_t i) const { return i < toks_.size() && toks_[i].kind == Kind::kWord; }
+  bool IsPunct(std::size_t i, char c) const {
+    return i < toks_.size() && toks_[i].kind == Kind::kPunct && t_[toks_[i].b] == c &&
+           toks_[i].e == toks_[i].b + 1;
+  }
+  bool Cap(std::size_t i) const { return IsWord(i) && toks_[i].cap; }
+  // "P" or "P." (returns the index after the initial and its dot).
+  bool Initial(std::size_t i, std::size_t* next) const {
+    if (!IsWord(i) || toks_[i].e - toks_[i].b != 1 || !toks_[i].cap) return false;
+    *next = IsPunct(i + 1, '.') && toks_[i + 1].b == toks_[i].e ? i + 2 : i + 1;
+    return true;
+  }
+  bool Adjacent(std::size_t a, std::size_t b) const {  // b follows a with at most one space
+    return toks_[b].b - toks_[a].e <= 2;
+  }
+  bool IsMonth(std::size_t i) const { return In<kMonths>(Stem(i)); }
+  bool English(std::size_t i) const { return d_.IsEnglishWord(Stem(i)); }
+  // A capitalised word that could be part of a person's name.
+  bool NamePart(std::size_t i) const {
+    if (!Cap(i) || IsMonth(i)) return false;
+    std::string_view s = Stem(i);
+    if (In<kGroupWords>(s)) return false;
+    if (In<kNotNameWords>(s) || In<kFacilityHeads>(s) || In<kTitles>(s)) return false;
+    if (d_.IsStateName(s)) return false;
+    return true;
+  }
+  void Emit(std::size_t b, std::size_t e, PhiClass cls, float conf, std::string_view rule) {
+    if (e > b) out_.push_back({base_ + b, base_ + e, cls, conf, rule});
+  }
+  std::size_t End(std::size_t i) const { return toks_[i].stem_e; }
+  std::size_t LowerIdx(std::size_t i) const { return i; }
+
+  // True if a medical head noun follows token `last` within three tokens ("Wilson's disease",
+  // "Framingham risk score", "McGill Pain Index").
+  bool EponymAfter(std::size_t last) const {
+    for (std::size_t k = last + 1; k < toks_.size() && k <= last + 3; ++k) {
+      if (!IsWord(k)) {
+        if (IsPunct(k, '-')) continue;
+        return false;
+      }
+      if (In<kEponymHeads>(Stem(k))) return true;
+    }
+    return false;
+  }
+  bool EponymBefore(std::size_t first) const {  // "the Chaddock reflex"-style, "Lyme"
+    return first > 0 && IsWord(first - 1) && EqualsLower(Stem(first - 1), "positive");
+  }
+
+  // Collects up to three name parts (words or initials) from token i; returns the end token.
+  std::size_t NameRun(std::size_t i, std::size_t max_parts = 3) const {
+    std::size_t j = i, parts = 0;
+    while (j < toks_.size() && parts < max_parts) {
+      std::size_t next = 0;
+      if (Initial(j, &next)) {
+        j = next;
+        ++parts;
+        continue;
+      }
+      if (NamePart(j) && (j == i || Adjacent(j - 1, j))) {
+        bool poss = toks_[j].poss;
+        ++j;
+        ++parts;
+        if (poss) break;
+        // Hyphenated surnames: "Smith-Jones".
+        if (IsPunct(j, '-') && Cap(j + 1) && toks_[j].b == toks_[j - 1].e) j += 2;
+        continue;
+      }
+      break;
+    }
+    return j;
+  }
+  std::size_t SpanEnd(std::size_t end_tok) const {
+    // The end offset of the run ending before token end_tok.
+    return toks_[end_tok - 1].kind == Kind::kWord ? toks_[end_tok - 1].stem_e
+                                                  : toks_[end_tok - 1].e;
+  }
+
+  void Title(std::size_t i) {
+    if (!In<kTitles>(W(i)) || toks_[i].poss) return;
+    std::string_view w = W(i);
+    bool strong = !EqualsLower(w, "sister") && !EqualsLower(w, "father") &&
+                  !EqualsLower(w, "nurse") && !EqualsLower(w, "judge") &&
+                  !EqualsLower(w, "officer") && !EqualsLower(w, "doctor") &&
+                  !EqualsLower(w, "professor");
+    if (w.size() <= 3 && !toks_[i].cap) return;
+    std::size_t j = i + 1;
+    if (IsPunct(j, '.')) ++j;
+    std::size_t end = NameRun(j);
+    if (end == j) return;
+    // "Dr. Smith" needs a capitalised word (not only an initial) unless the title is strong.
+    Emit(toks_[i].b, SpanEnd(end), PhiClass::kName, strong ? 0.95F : 0.8F, "name.title");
+  }
+
+  void FirstName(std::size_t i) {
+    if (!NamePart(i) || !d_.IsFirstName(Stem(i))) return;
+    if (i > 0 && In<kTitles>(W(i - 1))) return;  // Title() covers it
+    if (i > 0 && (IsPunct(i - 1, '.') && i > 1 && In<kTitles>(W(i - 2)))) return;
+    // A first name that is also a town ("Kevin", "Alma") is a person unless a place cue
+    // comes right before it ("in Alma").
+    bool place_cue = i > 0 && IsWord(i - 1) && !toks_[i - 1].cap && In<kLocationCues>(W(i - 1));
+    bool english = English(i) || (place_cue && d_.IsCity(Stem(i)));
+    std::size_t end = NameRun(i);
+    std::size_t parts_end = end;
+    if (parts_end > i + 1 && !toks_[i].poss) {
+      // First name + initial or surname.
+      std::size_t next = 0;
+      bool initial = Initial(i + 1, &next);
+      bool surname = !initial && (d_.IsSurname(Stem(i + 1)) || !English(i + 1));
+      if (initial || surname) {
+        if (EponymAfter(parts_end - 1)) return;
+        float conf = english ? 0.75F : 0.92F;
+        if (initial && english) conf = 0.8F;
+        // Two common words ("Princess Royal", "Carry Me") after a determiner, a quote or at a
+        // sentence start are more likely a phrase than a person.
+        if (english && !initial && English(i + 1)) {
+          bool phrase_start = toks_[i].nl_before || i == 0 ||
+                              (toks_[i - 1].kind == Kind::kPunct &&
+                               std::string_view(".!?\"“(").find(t_[toks_[i - 1].b]) !=
+                                   std::string_view::npos) ||
+                              (IsWord(i - 1) && (EqualsLower(W(i - 1), "the") ||
+                                                 EqualsLower(W(i - 1), "a") ||
+                                                 EqualsLower(W(i - 1), "an")));
+          conf = phrase_start ? 0.4F : 0.6F;
+        }
+        Emit(toks_[i].b, SpanEnd(parts_end), PhiClass::kName, conf, "name.first_last");
+        return;
+      }
+    }
+    if (toks_[i].all_caps) return;  // "TIA" is an acronym, not Tia
+    // A first name alone ("Anna"): only if it is not also a common word or a place, unless it
+    // stands in apposition (", Anna,").
+    bool appositive = i > 0 && IsPunct(i - 1, ',') && (IsPunct(i + 1, ',') || IsPunct(i + 1, '.'));
+    if ((english && !appositive) || EponymAfter(i) || d_.IsStateName(Stem(i))) return;
+    float conf = 0.6F;
+    if (appositive) conf = 0.8F;
+    Emit(toks_[i].b, toks_[i].stem_e, PhiClass::kName, conf, "name.first");
+  }
+
+  void CuedName(std::size_t i) {
+    if (i == 0 || !NamePart(i)) return;
+    std::size_t c = i - 1;
+    if (IsPunct(c, ':') || IsPunct(c, ',')) {
+      if (c == 0) return;
+      --c;
+    }
+    // "name is X", "last name? X"
+    if (IsWord(c) && (EqualsLower(W(c), "is") || EqualsLower(W(c), "was")) && c > 0 &&
+        IsWord(c - 1) && EqualsLower(W(c - 1), "name")) {
+      --c;
+    } else if (IsPunct(c + 0, '?') && c > 0 && IsWord(c - 1) && EqualsLower(W(c - 1), "name")) {
+      --c;
+    }
+    if (!IsWord(c) || !In<kPersonCues>(W(c))) return;
+    if (In<kTitles>(W(c)) && toks_[c].cap) return;  // Title() covers it
+    bool strong_cue = !EqualsLower(W(c), "by") && !EqualsLower(W(c), "from") &&
+                      !EqualsLower(W(c), "contact") && !EqualsLower(W(c), "cc") &&
+                      !EqualsLower(W(c), "member") && !EqualsLower(W(c), "client");
+    std::size_t end = NameRun(i);
+    if (end == i) return;
+    if (toks_[i].all_caps) return;  // "from ATM", "patient, MRN"
+    bool namey = d_.IsFirstName(Stem(i)) || d_.IsSurname(Stem(i)) || !English(i);
+    if (!namey || EponymAfter(end - 1)) return;
+    if (d_.IsCity(Stem(i)) && !d_.IsFirstName(Stem(i))) return;
+    Emit(toks_[i].b, SpanEnd(end), PhiClass::kName, strong_cue ? 0.85F : 0.6F, "name.cue");
+  }
+
+  // A surname on its own, or two adjacent capitalised words that are neither common words
+  // nor places ("Krisztián Szöllösy"): weaker evidence, kept above threshold only mid-sentence.
+  void UnknownName(std::size_t i) {
+    if (!NamePart(i) || toks_[i].all_caps || IsMonth(i) || English(i) || d_.IsCity(Stem(i)) ||
+        d_.IsFirstName(Stem(i))) {
+      return;
+    }
+    if (i > 0 && (In<kSaintWords>(W(i - 1)) || In<kTitles>(W(i - 1)))) return;
+    if (i > 1 && IsPunct(i - 1, '.') && (In<kSaintWords>(W(i - 2)) || In<kTitles>(W(i - 2)))) return;
+    std::size_t e = i;
+    if (Cap(i + 1) && Adjacent(i, i + 1) && NamePart(i + 1) && !toks_[i + 1].all_caps &&
+        !English(i + 1) && !d_.IsCity(Stem(i + 1)) && !toks_[i].poss) {
+      e = i + 1;
+    }
+    if (EponymAfter(e)) return;
+    if (i > 0 && Cap(i - 1) && Adjacent(i - 1, i)) return;  // inside a longer proper noun
+    if (e + 1 < toks_.size() && Cap(e + 1) && Adjacent(e, e + 1) &&
+        In<kFacilityHeads>(Stem(e + 1))) {
+      return;  // a facility
+    }
+    float conf;
+    if (e > i) {
+      conf = 0.6F;
+    } else if (d_.IsSurname(Stem(i))) {
+      conf = 0.55F;
+    } else {
+      return;
+    }
+    Emit(toks_[i].b, toks_[e].stem_e, PhiClass::kName, conf, "name.unknown");
+  }
+
+  void Roster(std::size_t i) {
+    if (d_.IsRosterToken(Stem(i))) {
+      Emit(toks_[i].b, toks_[i].stem_e, PhiClass::kName, 0.99F, "name.roster");
+    }
+  }
+
+  // Extends a facility name leftwards from its head word.
+  std::size_t FacilityStart(std::size_t head) const {
+    std::size_t s = head;
+    int guard = 0;
+    while (s > 0 && guard++ < 8) {
+      std::size_t p = s - 1;
+      if (Cap(p) && !IsMonth(p) && !In<kTitles>(W(p)) && Adjacent(p, s)) {
+        if (EqualsLower(Stem(p), "the")) break;
+        s = p;
+        continue;
+      }
+      if (IsPunct(p, '.') && p > 0 && Cap(p - 1) && toks_[p - 1].e == toks_[p].b &&
+          toks_[p - 1].e - toks_[p - 1].b <= 4) {
+        s = p - 1;
+        continue;
+      }
+      if ((IsPunct(p, '-') || IsPunct(p, '&') ||
+           (IsWord(p) && (W(p) == "and" || W(p) == "of"))) &&
+          p > 0 && Cap(p - 1) && s != head + 1) {
+        s = p - 1;
+        continue;
+      }
+      break;
+    }
+    return s;
+  }
+
+  void FacilityHead(std::size_t i) {
+    if (!In<kFacilityHeads>(Stem(i))) return;
+    std::size_t s = FacilityStart(i);
+    bool weak = In<kWeakHeads>(Stem(i));
+    if (s == i) {
+      // A bare head word: only proper-noun heads ("Geisinger", "Langone") stand alone.
+      static constexpr std::string_view kProperHeads[] = {
+          "langone", "presbyterian", "permanente", "sinai", "hopkins", "kaiser", "geisinger",
+          "mayo", "ochsner", "cedars"};
+      if (!In<kProperHeads>(Stem(i)) || weak) return;
+    }
+    if (s < i && weak && In<kNonPlaceModifiers>(Stem(i - 1)) && s == i - 1) return;
+    if (s < i && In<kNonPlaceModifiers>(Stem(s)) && s + 1 == i) return;
+    // Extend right over following heads ("Medical Center", "Clinic Hospital").
+    std::size_t e = i;
+    while (e + 1 < toks_.size() && Cap(e + 1) && Adjacent(e, e + 1) &&
+           In<kFacilityHeads>(Stem(e + 1))) {
+      ++e;
+    }
+    // "Methodist Hospital" at a sentence start is still a facility; "The Clinic" is not.
+    Emit(toks_[s].b, toks_[e].e, PhiClass::kLocation, s < i ? 0.88F : 0.7F,
+         "location.facility");
+  }
+
+  // "our Seattle clinic", "UCLA clinic": a lower-case head after a capitalised proper noun.
+  void LowerFacilityHead(std::size_t i) {
+    static constexpr std::string_view kLowerHeads[] = {"clinic", "hospital", "hosp", "center",
+                                                       "centre", "practice", "infirmary"};
+    if (i == 0 || !In<kLowerHeads>(Stem(i)) || !Cap(i - 1) || !Adjacent(i - 1, i)) return;
+    std::size_t s = FacilityStart(i);
+    if (s == i) return;
+    bool proper = false;
+    for (std::size_t k = s; k < i; ++k) {
+      if (!IsWord(k)) continue;
+      if (!English(k) || toks_[k].all_caps || d_.IsCity(Stem(k))) proper = true;
+      if (In<kTitles>(Stem(k)) || IsMonth(k)) return;
+    }
+    if (!proper) return;
+    Emit(toks_[s].b, toks_[i].e, PhiClass::kLocation, 0.75F, "location.facility_lower");
+  }
+
+  void Saint(std::size_t i) {
+    if (!In<kSaintWords>(W(i))) return;
+    std::size_t j = i + 1;
+    if (IsPunct(j, '.')) ++j;
+    if (!Cap(j) || IsMonth(j)) return;
+    if (EponymAfter(j)) return;
+    Emit(toks_[i].b, toks_[j].e, PhiClass::kLocation, 0.75F, "location.saint");
+  }
+
+  void KnownFacility(std::size_t i) {
+    std::size_t e = i;
+    // "Cedars-Sinai" is three tokens.
+    if (IsPunct(i + 1, '-') && Cap(i + 2) && toks_[i + 1].b == toks_[i].e) e = i + 2;
+    std::string_view phrase = t_.substr(toks_[i].b, toks_[e].stem_e - toks_[i].b);
+    if (In<kKnownFacilities>(phrase) || In<kKnownFacilities>(Stem(i))) {
+      if (!In<kKnownFacilities>(phrase)) e = i;
+      if (EponymAfter(e)) return;
+      Emit(toks_[i].b, toks_[e].stem_e, PhiClass::kLocation, 0.8F, "location.known_facility");
+    }
+  }
+
+  void County(std::size_t i) {
+    if (!In<kCountyWords>(Stem(i)) || i == 0 || !Cap(i - 1)) return;
+    std::size_t s = i - 1;
+    while (s > 0 && Cap(s - 1) && Adjacent(s - 1, s) && s + 3 > i) --s;
+    Emit(toks_[s].b, toks_[i].stem_e, PhiClass::kLocation, 0.9F, "location.county");
+  }
+
+  // Longest city phrase starting at token i (capitalised words, "St." allowed); 0 if none.
+  std::size_t CityAt(std::size_t i) const {
+    std::size_t best = 0;
+    std::string phrase;
+    std::size_t j = i, words = 0;
+    while (j < toks_.size() && words < d_.max_city_words() && words < 4) {
+      if (!Cap(j)) break;
+      if (words > 0) {
+        if (!Adjacent(j - 1, j)) break;
+        phrase += ' ';
+      }
+      phrase.append(Stem(j));
+      ++words;
+      std::size_t k = j + 1;
+      if (IsPunct(k, '.') && In<kSaintWords>(Stem(j))) {
+        // "St. Louis" is stored as "saint louis" in some lists and "st louis" in others.
+        ++k;
+      }
+      if (d_.IsCity(phrase)) best = j + 1;
+      if (toks_[j].poss) break;
+      j = k;
+    }
+    return best;
+  }
+
+  void City(std::size_t i) {
+    if (i > 0 && Cap(i - 1) && Adjacent(i - 1, i) && !toks_[i - 1].nl_before) {
+      // Inside a longer capitalised run: only the run's first word starts a city, unless a
+      // cue comes right before ("Jane Doe in Miami" is handled at "Miami" by the cue check).
+    }
+    std::size_t end = CityAt(i);
+    if (end == 0) return;
+    std::size_t last = end - 1;
+    if (Cap(end) && EqualsLower(Stem(end), "city") && Adjacent(last, end)) last = end;
+    std::size_t words = 0;
+    for (std::size_t k = i; k < end; ++k) words += IsWord(k) ? 1 : 0;
+    if (EponymAfter(last) || IsMonth(i) || In<kGroupWords>(Stem(i))) return;
+    std::string_view s = Stem(i);
+    bool ambiguous = English(i) || d_.IsFirstName(s) || d_.IsStateName(s) ||
+                     In<kNotNameWords>(s) || toks_[i].all_caps;
+    // A city followed by ", ST" or ", State".
+    bool state_after = IsPunct(end, ',') && IsWord(end + 1) &&
+                       ((toks_[end + 1].all_caps && d_.IsStateAbbr(W(end + 1))) ||
+                        d_.IsStateName(Stem(end + 1)));
+    bool cue_before = i > 0 && IsWord(i - 1) && In<kLocationCues>(W(i - 1)) &&
+                      !toks_[i - 1].cap;
+    float conf = 0.3F;
+    if (words >= 2 && !ambiguous) conf = 0.85F;
+    else if (words >= 2) conf = 0.6F;
+    else if (!ambiguous) conf = 0.6F;
+    if (state_after) conf = std::max(conf, 0.9F);
+    if (cue_before && !ambiguous) conf = std::max(conf, 0.8F);
+    if (cue_before && ambiguous && !English(i)) conf = std::max(conf, 0.6F);
+    // Sentence-initial capitalised common words are not cities on their own.
+    Emit(toks_[i].b, toks_[last].e, PhiClass::kLocation, conf, "location.city");
+  }
+
+  // "seen at Cedar Crest", "admitted to Lakeside": a capitalised phrase after a visit verb.
+  void CuedPlace(std::size_t i) {
+    if (i < 1 || !IsWord(i - 1)) return;
+    std::string_view prep = W(i - 1);
+    if (!(EqualsLower(prep, "at") || EqualsLower(prep, "to") || EqualsLower(prep, "in"))) return;
+    bool verb = i >= 2 && IsWord(i - 2) && In<kVisitVerbs>(W(i - 2));
+    bool at = EqualsLower(prep, "at");
+    if (!verb && !at) return;
+    if (IsMonth(i) || In<kTitles>(Stem(i)) || In<kNotNameWords>(Stem(i))) return;
+    if (d_.IsStateName(Stem(i)) || (toks_[i].all_caps && d_.IsStateAbbr(W(i)))) return;
+    std::size_t e = i;
+    while (e + 1 < toks_.size() && e < i + 4 && Cap(e + 1) && Adjacent(e, e + 1) &&
+           !IsMonth(e + 1) && !toks_[e].poss) {
+      ++e;
+    }
+    if (EponymAfter(e)) return;
+    std::size_t words = e - i + 1;
+    bool plain_word = words == 1 && English(i) && !toks_[i].all_caps;
+    if (plain_word) return;
+    if (d_.IsFirstName(Stem(i)) && words == 1) return;
+    float conf = verb ? 0.7F : (words >= 2 || toks_[i].all_caps ? 0.6F : 0.55F);
+    Emit(toks_[i].b, toks_[e].stem_e, PhiClass::kLocation, conf, "location.cue");
+  }
+
+  // "123 Maple Street", "4 Elm Ave., Apt 2B".
+  void Address(std::size_t i) {
+    std::size_t digits = toks_[i].e - toks_[i].b;
+    if (digits > 6 || !Cap(i + 1) || !Adjacent(i, i + 1)) return;
+    if (i > 0 && (IsPunct(i - 1, '.') || IsPunct(i - 1, ',')) && i > 1 &&
+        toks_[i - 2].kind == Kind::kNum && toks_[i - 1].e == toks_[i].b) {
+      return;  // "1,234 Main" is unlikely; "1.5 Tesla" is a quantity
+    }
+    std::size_t j = i + 1;
+    std::size_t words = 0;
+    while (j < toks_.size() && words < 5 && IsWord(j) && (toks_[j].cap || words > 0) &&
+           Adjacent(j - 1, j)) {
+      ++words;
+      if (words >= 2 && d_.IsStreetSuffix(Stem(j)) && toks_[j].cap) {
+        std::size_t e = j;
+        if (IsPunct(e + 1, '.')) ++e;
+        // Optional direction and unit: "NW", "Apt 4B", "Suite 200".
+        std::size_t k = e + 1;
+        if (IsPunct(k, ',')) ++k;
+        if (IsWord(k) && (EqualsLower(W(k), "apt") || EqualsLower(W(k), "suite") ||
+                          EqualsLower(W(k), "unit") || EqualsLower(W(k), "ste"))) {
+          std::size_t u = k + 1;
+          if (IsPunct(u, '.')) ++u;
+          if (IsPunct(u, '#')) ++u;
+          if (u < toks_.size() && toks_[u].kind != Kind::kPunct) e = u;
+        }
+        std::size_t end_off = toks_[e].e;
+        // ", City, ST 12345": take the city and state too (the state alone may stay, but a
+        // span that stops short would leave part of the address readable).
+        std::size_t m = e + 1;
+        if (IsPunct(m, ',') && Cap(m + 1)) {
+          std::size_t c = m + 1;
+          while (c + 1 < toks_.size() && Cap(c + 1) && Adjacent(c, c + 1) && c < m + 4) ++c;
+          end_off = toks_[c].e;
+          std::size_t s2 = c + 1;
+          if (IsPunct(s2, ',') && IsWord(s2 + 1) && toks_[s2 + 1].all_caps &&
+              d_.IsStateAbbr(W(s2 + 1))) {
+            end_off = toks_[s2 + 1].e;
+            if (s2 + 2 < toks_.size() && toks_[s2 + 2].kind == Kind::kNum) end_off = toks_[s2 + 2].e;
+          }
+        }
+        Emit(toks_[i].b, end_off, PhiClass::kLocation, 0.9F, "location.street_address");
+        return;
+      }
+      ++j;
+    }
+  }
+
+  std::string_view t_;
+  std::size_t base_;
+  const Dictionaries& d_;
+  std::vector<Candidate>& out_;
+  std::vector<Token> toks_;
+};
+
+}  // namespace
+
+void RunTokenRules(std::string_view text, const Dictionaries& dicts, std::vector<Candidate>& out) {
+  // Windows of about 256 KiB cut at a line break (or a space) bound the token buffer, so a
+  // 100 MB line costs the same memory as a short one.
+  constexpr std::size_t kWindow = 256 * 1024;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t end = std::min(text.size(), pos + kWindow);
+    if (end < text.size()) {
+      // Search only the second half of this window (searching the whole prefix would make a
+      // long line quadratic).
+      std::string_view half = text.substr(pos + kWindow / 2, end - (pos + kWindow / 2));
+      std::size_t cut = half.rfind('\n');
+      if (cut == std::string_view::npos) cut = half.rfind(' ');
+      if (cut != std::string_view::npos) end = pos + kWindow / 2 + cut + 1;
+    }
+    Window w(text.substr(pos, end - pos), pos, dicts, out);
+    w.Run();
+    pos = end;
+  }
+  // Roster phrases (multi-word patient names) are matched verbatim, case-insensitively.
+  for (const std::string& phrase : dicts.roster_phrases()) {
+    if (phrase.empty()) continue;
+    auto it = text.begin();
+    while (true) {
+      it = std::search(it, text.end(), phrase.begin(), phrase.end(), [](char a, char b) {
+        return std::tolower(static_cast<unsigned char>(a)) ==
+               std::tolower(static_cast<unsigned char>(b));
+      });
+      if (it == text.end()) break;
+      std::size_t b = static_cast<std::size_t>(it - text.begin());
+      out.push_back({b, b + phrase.size(), PhiClass::kName, 0.99F, "name.roster"});
+      ++it;
+    }
+  }
+  for (const std::string& phrase : dicts.facility_phrases()) {
+    if (phrase.empty()) continue;
+    for (std::size_t p = text.find(phrase); p != std::string_view::npos;
+         p = text.find(phrase, p + 1)) {
+      out.push_back({p, p + phrase.size(), PhiClass::kLocation, 0.99F, "location.custom"});
+    }
+  }
+}
+
+namespace {
+
+std::size_t SkipSpaces(std::string_view t, std::size_t p) {
+  while (p < t.size() && (t[p] == ' ' || t[p] == '\t')) ++p;
+  return p;
+}
+
+// End of the ASCII word at p (p itself if none).
+std::size_t WordEnd(std::string_view t, std::size_t p) {
+  while (p < t.size() && IsAsciiLetter(static_cast<unsigned char>(t[p]))) ++p;
+  return p;
+}
+
+// If a US state (abbreviation or name of up to three words) starts at p, returns its end.
+std::size_t StateAt(std::string_view t, std::size_t p, const Dictionaries& d) {
+  std::size_t e = WordEnd(t, p);
+  if (e == p || (e < t.size() && IsDigitByte(static_cast<unsigned char>(t[e])))) return 0;
+  if (e - p == 2 && IsUpperAscii(t[p]) && IsUpperAscii(t[p + 1]) && d.IsStateAbbr(t.substr(p, 2))) {
+    return e;
+  }
+  if (!IsUpperAscii(t[p])) return 0;
+  std::size_t best = 0, end = e;
+  for (int words = 1; words <= 3; ++words) {
+    if (d.IsStateName(t.substr(p, end - p))) best = end;
+    std::size_t n = end;
+    if (n >= t.size() || t[n] != ' ') break;
+    std::size_t w = WordEnd(t, n + 1);
+    if (w == n + 1) break;
+    end = w;
+  }
+  return best;
+}
+
+// Joins place names written as one ("St. Mary's Hospital in Chicago", "Fairfield, CT",
+// "Children's Hospital of Atlanta", "in the Bronx"): a span that stops at the connector
+// would leave part of the location readable.
+void ChainLocations(std::string_view t, const Dictionaries& d, std::vector<Finding>& fs) {
+  std::vector<Finding> out;
+  for (std::size_t k = 0; k < fs.size(); ++k) {
+    Finding f = fs[k];
+    if (f.cls == PhiClass::kLocation) {
+      // "in the Bronx": take "the".
+      if (f.begin >= 4 && t.substr(f.begin - 4, 4) == "the ") {
+        std::size_t q = f.begin - 4;
+        if (q >= 3 && (t.substr(q - 3, 3) == "in " || t.substr(q - 3, 3) == "at ")) f.begin = q;
+      }
+      for (int guard = 0; guard < 4; ++guard) {
+        std::size_t p = f.end;
+        bool comma = p < t.size() && t[p] == ',';
+        if (comma) ++p;
+        p = SkipSpaces(t, p);
+        if (p == f.end) break;
+        std::size_t after_conn = p;
+        for (std::string_view conn : {"in ", "of "}) {
+          if (t.substr(p, conn.size()) == conn) after_conn = SkipSpaces(t, p + conn.size());
+        }
+        if (k + 1 < fs.size() && fs[k + 1].cls == PhiClass::kLocation &&
+            (fs[k + 1].begin == after_conn || fs[k + 1].begin == p)) {
+          f.end = fs[k + 1].end;
+          f.confidence = std::max(f.confidence, fs[k + 1].confidence);
+          ++k;
+          continue;
+        }
+        std::size_t st = StateAt(t, after_conn, d);
+        if (st > 0 && (comma || after_conn != p)) {
+          f.end = st;
+          // ", IL 60601"
+          std::size_t z = SkipSpaces(t, st);
+          if (k + 1 < fs.size() && fs[k + 1].begin == z && fs[k + 1].cls == PhiClass::kLocation) {
+            f.end = fs[k + 1].end;
+            ++k;
+          }
+          continue;
+        }
+        break;
+      }
+    }
+    out.push_back(f);
+  }
+  fs.swap(out);
+}
+
+}  // namespace
+
+std::vector<Finding> Resolve(std::string_view text, std::vector<Candidate> cands,
+                             const std::array<float, kPhiClassCount>& thresholds,
+                             const Dictionaries& dicts) {
+  cands.erase(std::remove_if(cands.begin(), cands.end(),
+                             [&](const Candidate& c) {
+                               return c.end <= c.begin || c.end > text.size() ||
+                                      c.conf < thresholds[static_cast<std::size_t>(c.cls)];
+                             }),
+              cands.end());
+  std::sort(cands.begin(), cands.end(), [](const Candidate& a, const Candidate& b) {
+    return a.begin != b.begin ? a.begin < b.begin : a.end > b.end;
+  });
+  std::vector<Finding> out;
+  float best = 0;
+  for (const Candidate& c : cands) {
+    if (!out.empty() && c.begin < out.back().end) {
+      Finding& f = out.back();
+      f.end = std::max(f.end, c.end);
+      // Specific classes beat the generic identifier class at equal footing.
+      bool generic = f.cls == PhiClass::kUniqueId && c.cls != PhiClass::kUniqueId;
+      if (c.conf > best || (generic && c.conf >= best - 0.3F)) {
+        best = std::max(best, c.conf);
+        f.cls = c.cls;
+        f.rule = c.rule;
+        f.confidence = best;
+      }
+      continue;
+    }
+    Finding f;
+    f.cls = c.cls;
+    f.begin = c.begin;
+    f.end = c.end;
+    f.confidence = c.conf;
+    f.rule = c.rule;
+    best = c.conf;
+    out.push_back(f);
+  }
+  ChainLocations(text, dicts, out);
+  // Code-point offsets in one pass: count bytes that are not UTF-8 continuation bytes.
+  std::size_t cp = 0, pos = 0;
+  auto advance = [&](std::size_t to) {
+    for (; pos < to; ++pos) {
+      if ((static_cast<unsigned char>(text[pos]) & 0xC0) != 0x80) ++cp;
+    }
+  };
+  for (Finding& f : out) {
+    advance(f.begin);
+    f.cp_begin = cp;
+    advance(f.end);
+    f.cp_end = cp;
+  }
+  return out;
+}
+
+}  // namespace baagate::phi
