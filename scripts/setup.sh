@@ -12,12 +12,16 @@ APT_PACKAGES=(
   # libraries
   libboost1.81-dev libboost-json1.81-dev libssl-dev libyaml-cpp-dev
   libcli11-dev
+  # audit log: Ed25519 checkpoint signatures, the embedded SQLite store, the PostgreSQL store
+  libsodium-dev libsqlite3-dev libpq-dev
   # PHI detector: Hyperscan multi-pattern scanning; wamerican is the English word list that
   # suppresses false positives (compiled into the binary at build time)
   libhyperscan-dev wamerican
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   curl openssl wrk nginx-light procps iproute2
+  # a real PostgreSQL server for the audit store tests (started per run by tests/pg/start_pg.sh)
+  postgresql-15
 )
 
 # Node.js runs the end-to-end tests. A machine that already has node and npm (for example from

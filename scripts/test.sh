@@ -2,6 +2,8 @@
 # `make test`: every test, in order of cost. Stops at nothing: each stage runs, failures are
 # summed, and the exit code is non-zero if any stage failed.
 #   1. unit + integration tests (GoogleTest via ctest) on the release build
+#   1b. the PostgreSQL audit store tests against a real, throw-away server (tests/pg/)
+#   1c. the audit crash test: SIGKILL under load, then verify + every response has its record
 #   2. end-to-end tests: the official openai npm SDK against `baagate serve` + `fake-vendor`
 #   3. the same unit + integration tests under AddressSanitizer + UBSan
 #   4. short libFuzzer runs (clang) of the SSE parser, feature extraction + policy evaluation,
@@ -35,9 +37,33 @@ count_ctest() {  # $1: ctest log
 
 echo "== unit and integration tests"
 log=$(mktemp)
-ctest --test-dir "$BUILD_DIR" -j "$JOBS" --output-on-failure --timeout 180 2>&1 | tee "$log"
+ctest --test-dir "$BUILD_DIR" -j "$JOBS" --output-on-failure --timeout 180 -E 'AuditLogTest[.].*/postgres' 2>&1 | tee "$log"
 [[ ${PIPESTATUS[0]} -eq 0 ]] || stage_failed+=("ctest")
 count_ctest "$log"
+
+echo "== PostgreSQL audit store tests (real server)"
+if pg_env=$(tests/pg/start_pg.sh); then
+  eval "$pg_env"
+  log=$(mktemp)
+  BAAGATE_TEST_PG_CONNINFO="$BAAGATE_TEST_PG_CONNINFO" \
+    ctest --test-dir "$BUILD_DIR" -j "$JOBS" --output-on-failure --timeout 180 -R 'AuditLogTest[.].*/postgres' 2>&1 | tee "$log"
+  [[ ${PIPESTATUS[0]} -eq 0 ]] || stage_failed+=("postgres")
+  count_ctest "$log"
+  tests/pg/stop_pg.sh "$BAAGATE_TEST_PG_DIR"
+else
+  stage_failed+=("postgres-start")
+  failed=$((failed + 1))
+fi
+
+echo "== audit crash test (SIGKILL under load, both durability modes)"
+for mode in default strict; do
+  if DURABILITY=$mode tests/audit/crash_test.sh "$ROOT/$BUILD_DIR/baagate"; then
+    passed=$((passed + 1))
+  else
+    stage_failed+=("audit-crash-$mode")
+    failed=$((failed + 1))
+  fi
+done
 
 echo "== end-to-end tests (openai SDK)"
 log=$(mktemp)

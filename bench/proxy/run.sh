@@ -84,6 +84,12 @@ tenant:
     - { vendor: openai, retention: zero_data_retention, source: verified, verified_at: "$(date -u +%Y-%m-%dT%H:%M:%SZ)" }
 apps:
   - { id: bench, purpose: treatment }
+# AUDIT=off|default|strict measures the audit log's share of the overhead (default: default).
+audit:
+  enabled: $([[ "${AUDIT:-default}" == off ]] && echo false || echo true)
+  durability: $([[ "${AUDIT:-default}" == strict ]] && echo strict || echo default)
+  store: sqlite:$WORK/audit.db
+  key_file: $WORK/audit.key
 CONF
 
 cat > "$WORK/post.lua" <<LUA

@@ -20,6 +20,7 @@ Command RegisterFakeVendor(CLI::App& app);
 Command RegisterKey(CLI::App& app);
 Command RegisterConfig(CLI::App& app);
 Command RegisterScope(CLI::App& app);
+Command RegisterAudit(CLI::App& app);
 // `scan`, `deid` and `eval` (one registration: they share input handling).
 Command RegisterPhi(CLI::App& app);
 

@@ -81,6 +81,7 @@ int main(int argc, char** argv) {
       {"key", baagate::cli::RegisterKey(app)},
       {"config", baagate::cli::RegisterConfig(app)},
       {"scope", baagate::cli::RegisterScope(app)},
+      {"audit", baagate::cli::RegisterAudit(app)},
       {"phi", baagate::cli::RegisterPhi(app)},
   };
   CLI11_PARSE(app, argc, argv);

@@ -8,6 +8,8 @@
 
 #include "admin/admin_handler.h"
 #include "admin/metrics.h"
+#include "audit/audit_log.h"
+#include "pipeline/audit_stage.h"
 #include "cli/commands.h"
 #include "config/config.h"
 #include "core/log.h"
@@ -121,9 +123,30 @@ int RunServe(const ServeFlags& flags) {
     gopts.tls = *ctx;
   }
 
+  // The audit log opens before the gateway and closes after it (final signed checkpoint).
+  std::unique_ptr<audit::AuditLog> audit_log;
+  if (cfg->audit.enabled) {
+    auto opened = pipeline::OpenAuditLog(cfg->audit);
+    if (!opened.ok()) {
+      std::cerr << "baagate serve: audit: " << opened.status().message()
+                << " (the gateway refuses to run without its audit log; set audit.enabled: false "
+                   "to run without one)\n";
+      return 1;
+    }
+    audit_log = std::move(opened).value();
+    core::LogLine(core::LogLevel::kInfo, "audit_open")
+        .Str("log_id", audit_log->log_id())
+        .Str("store", cfg->audit.store.rfind("sqlite:", 0) == 0 ? cfg->audit.store : "postgres")
+        .Str("public_key", cfg->audit.key_file + ".pub")
+        .Str("durability", cfg->audit.strict ? "strict" : "default")
+        .Emit();
+  } else {
+    core::LogLine(core::LogLevel::kWarn, "audit_disabled").Emit();
+  }
+
   admin::Metrics metrics;
   admin::AdminState admin_state;
-  pipeline::Gateway gateway(*snap, metrics);
+  pipeline::Gateway gateway(*snap, metrics, audit_log.get());
   {
     // The PHI detector for de-identified fallback routes (dictionaries compiled in; ~0.5 s).
     // Without it such calls are refused (fail closed), everything else still works.

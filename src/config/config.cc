@@ -330,6 +330,30 @@ class Parser : public YamlReader {
     }
   }
 
+  void ParseAudit(const YAML::Node& n, AuditConfig& a) const {
+    CheckKeys(n, "audit", {"enabled", "store", "durability", "log_id", "checkpoint_every",
+                           "checkpoint_interval_ms", "key_file", "mirror_dir"});
+    if (n["enabled"]) a.enabled = Bool(n["enabled"], "audit.enabled");
+    if (n["store"]) {
+      a.store = NonEmptyStr(n["store"], "audit.store");
+      if (a.store.rfind("sqlite:", 0) != 0 && a.store.rfind("postgres:", 0) != 0) {
+        Fail(n["store"], "audit.store", "must be sqlite:PATH or postgres:CONNINFO");
+      }
+    }
+    if (n["durability"]) {
+      std::string v = Str(n["durability"], "audit.durability");
+      if (v != "default" && v != "strict") Fail(n["durability"], "audit.durability", "must be default or strict");
+      a.strict = v == "strict";
+    }
+    if (n["log_id"]) a.log_id = NonEmptyStr(n["log_id"], "audit.log_id");
+    if (n["checkpoint_every"]) {
+      a.checkpoint_every = static_cast<std::uint64_t>(Int(n["checkpoint_every"], "audit.checkpoint_every", 1, 1'000'000'000));
+    }
+    if (n["checkpoint_interval_ms"]) a.checkpoint_interval = Ms(n["checkpoint_interval_ms"], "audit.checkpoint_interval_ms", 100, 86'400'000);
+    if (n["key_file"]) a.key_file = NonEmptyStr(n["key_file"], "audit.key_file");
+    if (n["mirror_dir"]) a.mirror_dir = NonEmptyStr(n["mirror_dir"], "audit.mirror_dir");
+  }
+
   void ParsePolicy(const YAML::Node& n, PolicyConfig& pc) const {
     CheckKeys(n, "policy", {"registry_file", "baseline_hash", "on_drift"});
     if (n["registry_file"]) pc.registry_file = NonEmptyStr(n["registry_file"], "policy.registry_file");
@@ -350,7 +374,8 @@ class Parser : public YamlReader {
     Config cfg;
     cfg.source = std::string(source());
     if (root.IsNull()) return cfg;
-    CheckKeys(root, "", {"server", "log", "upstreams", "routes", "keys", "tenant", "apps", "policy"});
+    CheckKeys(root, "", {"server", "log", "upstreams", "routes", "keys", "tenant", "apps", "policy",
+                         "audit"});
     if (root["server"]) ParseServer(root["server"], cfg.server);
     if (root["log"]) ParseLog(root["log"], cfg.log);
     if (root["upstreams"]) ParseUpstreams(root["upstreams"], cfg);
@@ -359,6 +384,7 @@ class Parser : public YamlReader {
     if (root["tenant"]) ParseTenant(root["tenant"], cfg.tenant);
     if (root["apps"]) ParseApps(root["apps"], cfg);
     if (root["policy"]) ParsePolicy(root["policy"], cfg.policy);
+    if (root["audit"]) ParseAudit(root["audit"], cfg.audit);
     if (!cfg.tenant.id.empty()) {
       for (std::size_t i = 0; i < cfg.keys.size(); ++i) {
         if (cfg.keys[i].tenant != cfg.tenant.id) {

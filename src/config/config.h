@@ -171,6 +171,19 @@ struct PolicyConfig {
   bool refuse_on_drift = false;  // false: warn
 };
 
+// The tamper-evident audit log (src/audit/, docs/formats/audit.md). On by default: a gateway
+// that cannot write its decision record refuses the request (fail closed).
+struct AuditConfig {
+  bool enabled = true;
+  std::string store = "sqlite:baagate-data/audit.db";  // or postgres:CONNINFO
+  bool strict = false;           // durability: fsync each batch before forwarding
+  std::string log_id;            // empty: "<host>/<start uuid>", a new chain per process
+  std::uint64_t checkpoint_every = 1000;
+  Millis checkpoint_interval{60000};
+  std::string key_file = "baagate-data/audit.key";  // generated (0600) if missing
+  std::string mirror_dir;        // optional write-once copy of every checkpoint
+};
+
 struct Config {
   std::string source;  // file name, or "<embedded defaults>"
   ServerConfig server;
@@ -181,6 +194,7 @@ struct Config {
   TenantConfig tenant;
   std::vector<AppConfig> apps;
   PolicyConfig policy;
+  AuditConfig audit;
 };
 
 core::Result<Config> ParseConfig(std::string_view yaml, std::string_view source);

@@ -71,3 +71,32 @@ TEST(ModelPatternMatches, MatchesExactAndPrefix) {
 
 }  // namespace
 }  // namespace baagate::config
+
+namespace baagate::config {
+namespace {
+
+TEST(ParseConfig, ReadsTheAuditSection) {
+  auto d = ParseConfig("", "x");
+  ASSERT_TRUE(d.ok());
+  EXPECT_TRUE(d->audit.enabled);
+  EXPECT_EQ(d->audit.store, "sqlite:baagate-data/audit.db");
+  auto c = ParseConfig(
+      "audit:\n  store: postgres:host=/tmp dbname=audit\n  durability: strict\n"
+      "  log_id: prod/gw-1\n  checkpoint_every: 50\n  checkpoint_interval_ms: 5000\n"
+      "  key_file: /etc/baagate/audit.key\n  mirror_dir: /mnt/worm\n",
+      "x");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_TRUE(c->audit.strict);
+  EXPECT_EQ(c->audit.store, "postgres:host=/tmp dbname=audit");
+  EXPECT_EQ(c->audit.log_id, "prod/gw-1");
+  EXPECT_EQ(c->audit.checkpoint_every, 50u);
+  EXPECT_EQ(c->audit.checkpoint_interval, Millis(5000));
+  EXPECT_EQ(c->audit.mirror_dir, "/mnt/worm");
+  EXPECT_FALSE(ParseConfig("audit: { store: mysql:x }", "x").ok());
+  EXPECT_FALSE(ParseConfig("audit: { durability: eventually }", "x").ok());
+  EXPECT_FALSE(ParseConfig("audit: { checkpoint_every: 0 }", "x").ok());
+  EXPECT_FALSE(ParseConfig("audit: { strore: sqlite:x }", "x").ok());
+}
+
+}  // namespace
+}  // namespace baagate::config

@@ -10,6 +10,7 @@
 #include "http/sse.h"
 #include "http/upstream.h"
 #include "phi/session.h"
+#include "pipeline/audit_stage.h"
 #include "pipeline/decide.h"
 #include "policy/block.h"
 #include "providers/anthropic/anthropic.h"
@@ -65,6 +66,10 @@ struct RequestContext {
   // The de-identification session of an allow_deidentified call: its vault maps placeholders
   // back to the originals for this request only and is wiped when the request ends.
   std::unique_ptr<phi::Session> phi;
+  std::string audit_event_id;  // the decision record's event_id once it is durable
+  std::string path;            // the request path, for the audit record (validated there)
+  policy::Surface surface = policy::Surface::kOpenAIChat;  // the body shape the policy read
+
 
   // Outcome, for the log line and metrics.
   unsigned status = 0;
@@ -78,6 +83,9 @@ struct RequestContext {
   bool client_gone = false;
   Clock::time_point upstream_start{};
   Clock::time_point first_byte{};
+  std::size_t bytes_in = 0;
+  std::string finish_reason;        // the vendor's, for the audit record (validated there)
+  std::string upstream_request_id;  // the vendor's x-request-id (validated there)
 
   UpstreamConnection* upstream = nullptr;  // while an exchange is in progress
 };
@@ -114,9 +122,10 @@ void UsageFromOutcome(RequestContext& ctx) {
 class GatewayHandler final : public Handler {
  public:
   GatewayHandler(Worker& worker, std::shared_ptr<const Snapshot> snapshot,
-                 admin::Metrics& metrics, std::shared_ptr<const phi::Detector> detector)
+                 admin::Metrics& metrics, audit::AuditLog* audit,
+                 std::shared_ptr<const phi::Detector> detector)
       : pool_(worker.executor()), snapshot_(std::move(snapshot)), metrics_(metrics),
-        detector_(std::move(detector)) {}
+        audit_(audit), detector_(std::move(detector)) {}
 
   void SetSnapshot(std::shared_ptr<const Snapshot> s) { snapshot_ = std::move(s); }
 
@@ -126,6 +135,7 @@ class GatewayHandler final : public Handler {
     ctx.snapshot = snapshot_;
     co_await Run(req, conn, ctx);
     Record(ctx);
+    RecordOutcome(ctx);
   }
 
  private:
@@ -163,12 +173,28 @@ class GatewayHandler final : public Handler {
   void Decide(RequestContext& ctx, const std::string& upstream_model, policy::Surface surface,
               json::object& body, std::string_view beta_headers);
   void Record(const RequestContext& ctx);
+  void RecordOutcome(const RequestContext& ctx);
 
   UpstreamPool pool_;
   std::shared_ptr<const Snapshot> snapshot_;  // worker thread only
   admin::Metrics& metrics_;
+  audit::AuditLog* audit_;  // null: audit disabled; else outlives the handler
   std::shared_ptr<const phi::Detector> detector_;  // null: no de-identified fallback
 };
+
+namespace {
+
+// choices[0].finish_reason, when the vendor set one.
+void ReadFinishReason(const json::object& obj, std::string* out) {
+  const json::value* choices = obj.if_contains("choices");
+  if (!choices || !choices->is_array() || choices->as_array().empty()) return;
+  const json::value& c0 = choices->as_array()[0];
+  if (!c0.is_object()) return;
+  const json::value* fr = c0.as_object().if_contains("finish_reason");
+  if (fr && fr->is_string()) *out = std::string(fr->as_string());
+}
+
+}  // namespace
 
 net::awaitable<void> GatewayHandler::SendError(Connection& conn, RequestContext& ctx,
                                                unsigned status, std::string_view code,
@@ -198,7 +224,8 @@ net::awaitable<void> GatewayHandler::SendError(Connection& conn, RequestContext&
 
 net::awaitable<void> GatewayHandler::Run(Request& req, Connection& conn, RequestContext& ctx) {
   // classify
-  ctx.endpoint = oa::ClassifyPath(PathOf(req.target()));
+  ctx.path = std::string(PathOf(req.target()).substr(0, 256));
+  ctx.endpoint = oa::ClassifyPath(ctx.path);
   if (ctx.endpoint == oa::Endpoint::kUnknown) {
     ctx.an_endpoint = an::ClassifyPath(PathOf(req.target()));
     if (ctx.an_endpoint != an::Endpoint::kUnknown) {
@@ -257,6 +284,7 @@ net::awaitable<void> GatewayHandler::Run(Request& req, Connection& conn, Request
                        "Content-Type must be application/json.");
     co_return;
   }
+  ctx.bytes_in = req.body().size();
   oa::RequestError perr;
   if (!oa::ParseRequest(ctx.endpoint, req.body(), &ctx.parsed, &perr)) {
     co_await SendError(conn, ctx, 400, "invalid_request", perr.message, perr.param);
@@ -416,11 +444,8 @@ net::awaitable<void> GatewayHandler::RouteAndForward(Connection& conn, RequestCo
     ctx.decision.decision = policy::DecisionKind::kBlock;
     ctx.decision.reasons.push_back("DEID_UNAVAILABLE");
   }
-  if (ctx.decision.decision == policy::DecisionKind::kBlock) {
-    co_await SendBlocked(conn, ctx);
-    co_return;
-  }
-  switch (ctx.mode) {
+  const bool blocked = ctx.decision.decision == policy::DecisionKind::kBlock;
+  if (!blocked) switch (ctx.mode) {
     case Mode::kOpenAIPassthrough:
       ctx.upstream_body = oa::EncodeUpstreamBody(ctx.parsed, upstream_model);
       break;
@@ -454,23 +479,60 @@ net::awaitable<void> GatewayHandler::RouteAndForward(Connection& conn, RequestCo
       break;
     }
   }
-  if (deidentify) {
+  if (deidentify && !blocked) {
     // Safe Harbor: every string the vendor would read gets typed placeholders; the response is
-    // re-identified on the way back (RelayJson, RelayStream).
+    // re-identified on the way back (RelayJson, RelayStream). Before the audit record, so the
+    // record carries the per-class finding counts.
     ctx.phi = std::make_unique<phi::Session>(detector_, phi::TransformMode::kPlaceholder);
     auto deid = ctx.phi->DeidentifyJsonBody(ctx.endpoint == oa::Endpoint::kEmbeddings
                                                 ? phi::Dialect::kOpenAiEmbeddings
                                                 : phi::Dialect::kOpenAiChat,
                                             ctx.upstream_body);
-    if (!deid.ok()) {
+    if (deid.ok()) {
+      ctx.upstream_body = std::move(*deid);
+      ctx.decision.enforcement_actions.push_back("deidentify_safe_harbor");
+    } else {
       ctx.decision.decision = policy::DecisionKind::kBlock;
       ctx.decision.reasons.push_back("DEID_UNAVAILABLE");
       ctx.phi.reset();
-      co_await SendBlocked(conn, ctx);
+    }
+  }
+  // audit: the decision record is durable before anything is forwarded (or refused), and a
+  // gateway that cannot write it refuses the call (fail closed)
+  if (audit_) {
+    DecisionFacts facts;
+    facts.request_id = ctx.request_id;
+    facts.principal = ctx.principal;
+    facts.route = ctx.route;
+    facts.endpoint_path = ctx.path;
+    const std::string api_surface = policy::UpstreamSurface(ctx.route->upstream->provider, ctx.surface);
+    facts.api_surface = api_surface;
+    std::vector<std::pair<std::string, std::uint64_t>> findings;
+    if (ctx.phi) {
+      const phi::FindingCounts& counts = ctx.phi->finding_counts();
+      for (std::size_t i = 0; i < counts.size(); ++i) {
+        if (counts[i]) findings.emplace_back(phi::ClassName(static_cast<phi::PhiClass>(i)), counts[i]);
+      }
+      facts.deidentified = true;
+      facts.phi_findings = &findings;
+    }
+    facts.model_requested = ctx.parsed.model;
+    facts.stream = ctx.parsed.stream;
+    facts.decision = &ctx.decision;
+    auto [audit_status, appended] = co_await AppendDecision(*audit_, MakeDecisionRecord(facts));
+    if (!audit_status.ok()) {
+      metrics_.RecordUpstreamError(ctx.route->upstream->target.name, "audit_unavailable");
+      co_await SendError(conn, ctx, 503, "audit_unavailable",
+                         "The gateway could not record this request in its audit log, so it was "
+                         "not sent. Retry later; an operator must check the audit store.",
+                         {}, "api_error", "5");
       co_return;
     }
-    ctx.upstream_body = std::move(*deid);
-    ctx.decision.enforcement_actions.push_back("deidentify_safe_harbor");
+    ctx.audit_event_id = std::move(appended.event_id);
+  }
+  if (ctx.decision.decision == policy::DecisionKind::kBlock) {
+    co_await SendBlocked(conn, ctx);
+    co_return;
   }
 
   // forward and relay; a client that goes away cancels the upstream exchange: closing the
@@ -491,6 +553,7 @@ void GatewayHandler::Decide(RequestContext& ctx, const std::string& upstream_mod
   in.route = ctx.route;
   in.app = ctx.principal->app;
   in.surface = surface;
+  ctx.surface = surface;
   in.upstream_model = upstream_model;
   in.beta_headers = beta_headers;
   in.now = NowSeconds();
@@ -648,6 +711,7 @@ net::awaitable<void> GatewayHandler::Forward(Connection& conn, RequestContext& c
   }
   ctx.first_byte = Clock::now();
   ctx.upstream_status = parser.get().result_int();
+  ctx.upstream_request_id = std::string(parser.get()["x-request-id"].substr(0, 128));
 
   if (ctx.upstream_status != 200) {
     co_await RelayUpstreamError(conn, ctx, *uc, parser);
@@ -749,6 +813,7 @@ net::awaitable<void> GatewayHandler::RelayJson(Connection& conn, RequestContext&
   switch (ctx.mode) {
     case Mode::kOpenAIPassthrough:
       oa::ReadUsage(v.as_object(), &ctx.usage);
+      ReadFinishReason(v.as_object(), &ctx.finish_reason);
       // finish_reason "content_filter" (OpenAI, Azure) is the audit's content_filter_triggered.
       if (const json::value* ch = v.as_object().if_contains("choices");
           ch && ch->is_array() && !ch->as_array().empty() && ch->as_array()[0].is_object()) {
@@ -875,6 +940,7 @@ net::awaitable<void> GatewayHandler::RelayStream(
           return;
         }
         ++ctx.events;
+        ReadFinishReason(obj, &ctx.finish_reason);
         bool usage_only = false;
         if (oa::ReadUsage(obj, &ctx.usage)) {
           const json::value* choices = obj.if_contains("choices");
@@ -1343,6 +1409,58 @@ void GatewayHandler::Record(const RequestContext& ctx) {
   line.Emit();
 }
 
+void GatewayHandler::RecordOutcome(const RequestContext& ctx) {
+  if (!audit_ || ctx.audit_event_id.empty()) return;
+  auto ms = [](Clock::duration d) {
+    return static_cast<std::uint64_t>(
+        std::max<std::int64_t>(0, std::chrono::duration_cast<std::chrono::milliseconds>(d).count()));
+  };
+  OutcomeFacts f;
+  f.decision_event_id = ctx.audit_event_id;
+  f.request_id = ctx.request_id;
+  f.principal = ctx.principal;
+  f.route = ctx.route;
+  const bool stream_broken = ctx.parsed.stream && ctx.status == 200 && !ctx.stream_completed;
+  if (ctx.decision.decision == policy::DecisionKind::kBlock) {
+    f.status = audit::OutcomeStatus::kBlocked;
+  } else if (ctx.client_gone) {
+    f.status = audit::OutcomeStatus::kClientDisconnected;
+  } else if (ctx.upstream_failure == UpstreamFailure::kFirstByteTimeout ||
+             ctx.error_code == "upstream_timeout") {
+    f.status = audit::OutcomeStatus::kUpstreamTimeout;
+  } else if (ctx.status == 200 && !stream_broken &&
+             (ctx.finish_reason == "content_filter" || ctx.outcome.content_filter)) {
+    f.status = audit::OutcomeStatus::kContentFilterTriggered;
+  } else if (ctx.status == 200 && !stream_broken) {
+    f.status = audit::OutcomeStatus::kSuccess;
+  } else {
+    f.status = audit::OutcomeStatus::kError;
+  }
+  f.http_status = ctx.status;
+  f.upstream_status = ctx.upstream_status;
+  f.error_class = ctx.error_code;
+  // Translated routes report the vendor's stop reason through the canonical outcome.
+  const std::string_view canonical_finish =
+      ctx.outcome.finish == providers::FinishReason::kUnknown
+          ? std::string_view()
+          : providers::FinishReasonName(ctx.outcome.finish);
+  f.finish_reason = ctx.finish_reason.empty() ? canonical_finish : std::string_view(ctx.finish_reason);
+  f.prompt_tokens = ctx.usage.prompt_tokens;
+  f.completion_tokens = ctx.usage.completion_tokens;
+  f.bytes_in = ctx.bytes_in;
+  f.bytes_out = ctx.bytes_out;
+  f.stream_events = ctx.events;
+  f.latency_ms = ms(Clock::now() - ctx.start);
+  if (ctx.first_byte != Clock::time_point{}) f.ttfb_ms = ms(ctx.first_byte - ctx.start);
+  f.upstream_request_id = ctx.upstream_request_id;
+  // Fire and forget: the response is already out; a failure is logged (never content).
+  audit_->AppendOutcomeAsync(MakeOutcomeRecord(f), [](core::Result<audit::Appended> r) {
+    if (!r.ok()) {
+      LogLine(LogLevel::kError, "audit_outcome_failed").Str("error", r.status().ToString()).Emit();
+    }
+  });
+}
+
 http::ServerLimits ServerLimitsFromConfig(const config::LimitsConfig& l) {
   http::ServerLimits s;
   s.max_body_bytes = l.max_body_bytes;
@@ -1357,12 +1475,13 @@ http::ServerLimits ServerLimitsFromConfig(const config::LimitsConfig& l) {
   return s;
 }
 
-Gateway::Gateway(std::shared_ptr<const Snapshot> snapshot, admin::Metrics& metrics)
-    : metrics_(metrics), snapshot_(std::move(snapshot)) {}
+Gateway::Gateway(std::shared_ptr<const Snapshot> snapshot, admin::Metrics& metrics,
+                 audit::AuditLog* audit)
+    : metrics_(metrics), audit_(audit), snapshot_(std::move(snapshot)) {}
 
 std::unique_ptr<Handler> Gateway::MakeHandler(Worker& worker) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto h = std::make_unique<GatewayHandler>(worker, snapshot_, metrics_, detector_);
+  auto h = std::make_unique<GatewayHandler>(worker, snapshot_, metrics_, audit_, detector_);
   handlers_.emplace_back(&worker, h.get());
   return h;
 }

@@ -2,7 +2,8 @@
 //
 // Stages, in fixed order, each a small function over the per-request context:
 //   classify (path, method) → authenticate (gateway key) → parse (content type, JSON, model)
-//   → route (model → upstream) → forward (pooled upstream, vendor credential) → relay (JSON or
+//   → route (model → upstream) → decide (policy) → audit (durable decision record, else 503)
+//   → forward (pooled upstream, vendor credential) → relay (JSON or
 //   SSE, usage extracted, vendor errors replaced) → record (access log line, metrics).
 // A stage that cannot do its job answers with an error in OpenAI's shape and stops the request.
 //
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "admin/metrics.h"
+#include "audit/audit_log.h"
 #include "config/config.h"
 #include "http/server.h"
 #include "phi/detector.h"
@@ -29,7 +31,11 @@ http::ServerLimits ServerLimitsFromConfig(const config::LimitsConfig& l);
 
 class Gateway {
  public:
-  Gateway(std::shared_ptr<const Snapshot> snapshot, admin::Metrics& metrics);
+  // `audit` (nullable: audit disabled) must outlive the gateway. With an audit log, every call
+  // that reaches the policy decision gets a durable decision record before it is forwarded or
+  // refused (a 503 audit_unavailable if that fails) and an outcome record at completion.
+  Gateway(std::shared_ptr<const Snapshot> snapshot, admin::Metrics& metrics,
+          audit::AuditLog* audit = nullptr);
 
   // For Server's HandlerFactory.
   std::unique_ptr<http::Handler> MakeHandler(http::Worker& worker);
@@ -46,6 +52,7 @@ class Gateway {
 
  private:
   admin::Metrics& metrics_;
+  audit::AuditLog* const audit_;
   std::shared_ptr<const phi::Detector> detector_;
   mutable std::mutex mu_;
   std::shared_ptr<const Snapshot> snapshot_;                    // mu_

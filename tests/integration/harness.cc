@@ -133,7 +133,7 @@ Harness::Harness(Options opts) {
   EXPECT_TRUE(cfg.ok()) << cfg.status().message();
   auto snap = pipeline::Snapshot::Build(*cfg);
   EXPECT_TRUE(snap.ok()) << snap.status().message();
-  gateway_state_ = std::make_unique<pipeline::Gateway>(*snap, metrics_);
+  gateway_state_ = std::make_unique<pipeline::Gateway>(*snap, metrics_, opts.audit);
   if (opts.deidentifier) {
     // One detector per test process: loading the dictionaries is the slow part.
     static const std::shared_ptr<const phi::Detector> detector = [] {

@@ -2,6 +2,8 @@
 // and a small blocking HTTP client. Everything runs on real sockets.
 #pragma once
 
+#include "audit/audit_log.h"
+
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
@@ -114,6 +116,7 @@ class Harness {
     std::string tenant_yaml;
     bool deidentifier = true;  // give the gateway the PHI detector
     int workers = 2;
+    audit::AuditLog* audit = nullptr;  // must outlive the harness; null: no audit log
   };
 
   explicit Harness(Options opts);

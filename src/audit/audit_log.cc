@@ -1,0 +1,296 @@
+#include "audit/audit_log.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <fstream>
+#include <future>
+
+#include "audit/chain.h"
+#include "audit/jcs.h"
+#include "core/log.h"
+#include "core/uuid.h"
+
+namespace baagate::audit {
+
+namespace {
+
+core::Status MakeDirs(const std::string& path) {
+  std::string cur;
+  for (std::size_t i = 0; i <= path.size(); ++i) {
+    if (i == path.size() || path[i] == '/') {
+      if (!cur.empty() && ::mkdir(cur.c_str(), 0700) != 0 && errno != EEXIST) {
+        return core::UnavailableError("audit: cannot create directory " + cur);
+      }
+    }
+    if (i < path.size()) cur.push_back(path[i]);
+  }
+  return {};
+}
+
+std::string MirrorName(std::string_view log_id) {
+  std::string s(log_id);
+  for (char& c : s) {
+    if (c == '/') c = '_';
+  }
+  return s;
+}
+
+}  // namespace
+
+core::Result<std::unique_ptr<AuditLog>> AuditLog::Open(std::unique_ptr<Store> store,
+                                                       AuditLogOptions options) {
+  if (!Id::Parse(options.log_id).ok()) {
+    return core::InvalidArgumentError("audit: log_id must be an id ([A-Za-z0-9._:/+=-])");
+  }
+  if (options.origin.empty()) options.origin = "baagate/" + options.log_id;
+  if (options.key_name.empty()) options.key_name = options.origin;
+  if (options.key_file.empty()) return core::InvalidArgumentError("audit: key_file is required");
+  if (options.checkpoint_every == 0) options.checkpoint_every = 1;
+  if (options.max_batch == 0) options.max_batch = 1;
+  auto key = SigningKey::LoadOrCreate(options.key_file, options.key_name, true);
+  if (!key.ok()) return key.status();
+  if (!options.mirror_dir.empty()) {
+    if (auto s = MakeDirs(options.mirror_dir + "/" + MirrorName(options.log_id)); !s.ok()) {
+      return s;
+    }
+  }
+  std::unique_ptr<AuditLog> log(
+      new AuditLog(std::move(store), std::move(options), std::move(key).value()));
+  if (auto s = log->LoadHead(); !s.ok()) return s;
+  log->writer_ = std::thread([l = log.get()] { l->Run(); });
+  return log;
+}
+
+AuditLog::AuditLog(std::unique_ptr<Store> store, AuditLogOptions options, SigningKey key)
+    : store_(std::move(store)), options_(std::move(options)), key_(std::move(key)) {}
+
+AuditLog::~AuditLog() { Close(); }
+
+std::int64_t AuditLog::Now() const {
+  if (options_.now_ms) return options_.now_ms();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+core::Status AuditLog::LoadHead() {
+  range_ = CompactRange();
+  next_seq_ = 0;
+  head_.fill(0);
+  auto s = store_->Scan(options_.log_id, 0, [&](const StoredRecord& r) {
+    range_.AppendLeafHash(HashLeaf(AsView(r.record_hash)));
+    head_ = r.record_hash;
+    next_seq_ = r.seq + 1;
+    return true;
+  });
+  if (!s.ok()) return s;
+  if (next_seq_ != range_.size()) {
+    return core::Status(core::StatusCode::kDataLoss,
+                        "audit: stored chain " + options_.log_id +
+                            " has gaps; run `baagate audit verify`");
+  }
+  auto cps = store_->Checkpoints(options_.log_id);
+  if (!cps.ok()) return cps.status();
+  checkpointed_size_ = cps->empty() ? 0 : cps->back().tree_size;
+  last_checkpoint_ms_ = Now();
+  return {};
+}
+
+void AuditLog::Enqueue(Pending p) {
+  {
+    std::lock_guard lock(mu_);
+    if (!closing_) {
+      // Only an empty queue can have a sleeping writer; a busy one takes the new item when it
+      // comes back for the next batch, so most appends under load make no futex call.
+      bool was_empty = queue_.empty();
+      queue_.push_back(std::move(p));
+      if (was_empty) cv_.notify_one();
+      return;
+    }
+  }
+  p.done(core::UnavailableError("audit: log is closed"));
+}
+
+template <typename R>
+void AuditLog::EncodeAndEnqueue(R record, Phase phase, Callback done) {
+  if (record.event_id.empty()) record.event_id = core::NewUuidV7();
+  auto encoded = ToCanonical(record);
+  if (!encoded.ok()) {
+    done(encoded.status());
+    return;
+  }
+  encoded->Sort();
+  Pending p;
+  p.record = std::move(encoded).value();
+  p.event_id = std::move(record.event_id);
+  p.phase = phase;
+  p.done = std::move(done);
+  Enqueue(std::move(p));
+}
+
+void AuditLog::AppendDecisionAsync(DecisionRecord record, Callback done) {
+  EncodeAndEnqueue(std::move(record), Phase::kDecision, std::move(done));
+}
+
+void AuditLog::AppendOutcomeAsync(OutcomeRecord record, Callback done) {
+  EncodeAndEnqueue(std::move(record), Phase::kOutcome, std::move(done));
+}
+
+namespace {
+
+template <typename F>
+core::Result<Appended> Wait(F&& start) {
+  std::promise<core::Result<Appended>> promise;
+  auto future = promise.get_future();
+  start([&promise](core::Result<Appended> r) { promise.set_value(std::move(r)); });
+  return future.get();
+}
+
+}  // namespace
+
+core::Result<Appended> AuditLog::AppendDecision(DecisionRecord record) {
+  return Wait([&](Callback cb) { AppendDecisionAsync(std::move(record), std::move(cb)); });
+}
+
+core::Result<Appended> AuditLog::AppendOutcome(OutcomeRecord record) {
+  return Wait([&](Callback cb) { AppendOutcomeAsync(std::move(record), std::move(cb)); });
+}
+
+core::Status AuditLog::Checkpoint() {
+  auto r = Wait([&](Callback cb) {
+    Pending p;
+    p.done = std::move(cb);
+    Enqueue(std::move(p));
+  });
+  return r.ok() ? core::Status() : r.status();
+}
+
+void AuditLog::Close() {
+  {
+    std::lock_guard lock(mu_);
+    closing_ = true;
+    cv_.notify_one();
+  }
+  if (writer_.joinable()) writer_.join();
+}
+
+void AuditLog::Run() {
+  std::deque<Pending> batch;
+  for (;;) {
+    bool closing = false;
+    {
+      std::unique_lock lock(mu_);
+      auto wait = std::min(options_.idle_checkpoint, options_.checkpoint_interval);
+      cv_.wait_for(lock, wait, [&] { return closing_ || !queue_.empty(); });
+      closing = closing_;
+      while (!queue_.empty() && batch.size() < options_.max_batch) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    if (!batch.empty()) WriteBatch(batch);
+    std::int64_t now = Now();
+    bool unsigned_tail = range_.size() > checkpointed_size_;
+    bool due = range_.size() - checkpointed_size_ >= options_.checkpoint_every ||
+               now - last_checkpoint_ms_ >= options_.checkpoint_interval.count() ||
+               now - last_append_ms_ >= options_.idle_checkpoint.count();
+    if (unsigned_tail && (due || closing)) {
+      if (auto s = WriteCheckpoint(); !s.ok()) {
+        core::LogLine(core::LogLevel::kError, "audit_checkpoint_failed").Str("error", s.ToString()).Emit();
+      }
+    }
+    if (closing) {
+      std::lock_guard lock(mu_);
+      if (queue_.empty()) break;
+    }
+  }
+}
+
+void AuditLog::WriteBatch(std::deque<Pending>& batch) {
+  std::vector<StoredRecord> rows;
+  rows.reserve(batch.size());
+  std::vector<core::Result<Appended>> results;
+  results.reserve(batch.size());
+  std::uint64_t seq = next_seq_;
+  core::Sha256Digest prev = head_;
+  std::int64_t now = Now();
+  std::string ts = FormatTimestampMs(now);
+  bool want_checkpoint = false;
+  for (auto& p : batch) {
+    if (!p.record) {
+      want_checkpoint = true;
+      results.emplace_back(Appended{});
+      continue;
+    }
+    CanonicalObject& obj = *p.record;
+    obj.InsertStr("log_id", options_.log_id);
+    obj.InsertStr("prev_hash", core::HexEncode(prev));
+    obj.InsertStr("ts", ts);
+    obj.InsertUint("seq", seq);
+    StoredRecord row;
+    row.body = std::move(obj).Finish();
+    const std::string& event_id = p.event_id;
+    const Phase phase = p.phase;
+    row.log_id = options_.log_id;
+    row.seq = seq;
+    row.event_id = event_id;
+    row.phase = std::string(Name(phase));
+    row.ts_ms = now;
+    row.prev_hash = prev;
+    row.record_hash = RecordHash(prev, row.body);
+    results.emplace_back(Appended{seq, event_id, row.record_hash});
+    prev = row.record_hash;
+    ++seq;
+    rows.push_back(std::move(row));
+  }
+  core::Status s = store_->Append(rows, options_.durability);
+  if (s.ok()) {
+    for (const auto& r : rows) range_.AppendLeafHash(HashLeaf(AsView(r.record_hash)));
+    next_seq_ = seq;
+    head_ = prev;
+    if (!rows.empty()) last_append_ms_ = now;
+    if (want_checkpoint && range_.size() > checkpointed_size_) s = WriteCheckpoint();
+  } else {
+    core::LogLine(core::LogLevel::kError, "audit_append_failed").Str("error", s.ToString()).Emit();
+    // The store may or may not hold the batch (e.g. a lost COMMIT acknowledgement): re-read the
+    // head so the next batch continues whatever was really committed.
+    if (auto reload = LoadHead(); !reload.ok()) {
+      core::LogLine(core::LogLevel::kError, "audit_reload_failed").Str("error", reload.ToString()).Emit();
+    }
+  }
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (!results[i].ok()) {
+      batch[i].done(results[i].status());
+    } else if (!s.ok()) {
+      batch[i].done(core::UnavailableError("audit: store unavailable: " + s.message()));
+    } else {
+      batch[i].done(std::move(results[i]));
+    }
+  }
+  batch.clear();
+}
+
+core::Status AuditLog::WriteCheckpoint() {
+  audit::Checkpoint cp;
+  cp.origin = options_.origin;
+  cp.tree_size = range_.size();
+  cp.root = range_.Root();
+  cp.chain_head = head_;
+  cp.ts_ms = Now();
+  StoredCheckpoint stored{cp.tree_size, key_.Sign(cp)};
+  if (!options_.mirror_dir.empty()) {
+    std::string path = options_.mirror_dir + "/" + MirrorName(options_.log_id) + "/" +
+                       std::to_string(cp.tree_size) + ".note";
+    std::ofstream out(path, std::ios::trunc);
+    out << stored.note;
+    out.flush();
+    if (!out) return core::UnavailableError("audit: cannot write checkpoint mirror " + path);
+  }
+  if (auto s = store_->AppendCheckpoint(options_.log_id, stored); !s.ok()) return s;
+  checkpointed_size_ = cp.tree_size;
+  last_checkpoint_ms_ = cp.ts_ms;
+  return {};
+}
+
+}  // namespace baagate::audit

@@ -1,0 +1,127 @@
+// AuditLog: the writer side of one hash chain (COMPLIANCE.md §4, §5.3).
+//
+// Callers hand in decision and outcome records; a dedicated writer thread assigns seq, ts and
+// prev_hash, computes record_hash over the canonical encoding, and commits whole batches to the
+// Store (group commit). An append completes only once its batch is durable per the configured
+// Durability; if the store fails, the append fails and the chain does not advance, so the
+// gateway can refuse the request (fail closed).
+//
+// Checkpoints: the writer signs a checkpoint every `checkpoint_every` records, every
+// `checkpoint_interval` while records arrive, and after `idle_checkpoint` without appends, so
+// the unsigned tail is bounded in time. Each is stored in the Store and, if `mirror_dir` is set,
+// also written as `<mirror_dir>/<log_id with '/' as '_'>/<tree_size>.note` (a stand-in for
+// write-once storage).
+//
+// Thread-safe: any thread may append. Completion callbacks run on the writer thread (or, for a
+// record that fails validation, on the caller's thread before the append returns) and must not
+// block; post to your own executor from them.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <optional>
+
+#include "audit/checkpoint.h"
+#include "audit/merkle.h"
+#include "audit/record.h"
+#include "audit/store.h"
+#include "core/status.h"
+
+namespace baagate::audit {
+
+struct AuditLogOptions {
+  std::string log_id = "default";       // one chain per log_id; replicas each need their own
+  std::string origin;                   // checkpoint origin; default "baagate/<log_id>"
+  Durability durability = Durability::kDefault;
+  std::uint64_t checkpoint_every = 1000;
+  std::chrono::milliseconds checkpoint_interval{60000};
+  std::chrono::milliseconds idle_checkpoint{1000};
+  std::string key_file;                 // Ed25519 signing key; generated (0600) if missing
+  std::string key_name;                 // name for a generated key; default: the origin
+  std::string mirror_dir;               // optional copy of every checkpoint
+  std::size_t max_batch = 4096;
+  std::function<std::int64_t()> now_ms;  // injected clock; default system_clock
+};
+
+struct Appended {
+  std::uint64_t seq = 0;
+  std::string event_id;
+  core::Sha256Digest record_hash{};
+};
+
+class AuditLog {
+ public:
+  using Callback = std::function<void(core::Result<Appended>)>;
+
+  // Loads the chain head and rebuilds the Merkle right edge from `store` (O(n) once).
+  static core::Result<std::unique_ptr<AuditLog>> Open(std::unique_ptr<Store> store,
+                                                      AuditLogOptions options);
+  ~AuditLog();  // Close()s
+
+  AuditLog(const AuditLog&) = delete;
+  AuditLog& operator=(const AuditLog&) = delete;
+
+  // Asynchronous: `done` runs on the writer thread once the record is durable (or failed).
+  void AppendDecisionAsync(DecisionRecord record, Callback done);
+  void AppendOutcomeAsync(OutcomeRecord record, Callback done);
+  // Blocking: returns once durable. Fails with kUnavailable if the store failed.
+  core::Result<Appended> AppendDecision(DecisionRecord record);
+  core::Result<Appended> AppendOutcome(OutcomeRecord record);
+
+  // Signs and stores a checkpoint of everything appended so far (blocks).
+  core::Status Checkpoint();
+  // Flushes, writes a final checkpoint and stops the writer. Later appends fail.
+  void Close();
+
+  const PublicKey& public_key() const { return key_.public_key(); }
+  const std::string& log_id() const { return options_.log_id; }
+
+ private:
+  // A record already encoded (and sorted) on the caller's thread, so the writer thread only
+  // adds the chain fields, hashes and commits. No record: a checkpoint request.
+  struct Pending {
+    std::optional<CanonicalObject> record;
+    std::string event_id;
+    Phase phase = Phase::kDecision;
+    Callback done;
+  };
+  template <typename R>
+  void EncodeAndEnqueue(R record, Phase phase, Callback done);
+
+  AuditLog(std::unique_ptr<Store> store, AuditLogOptions options, SigningKey key);
+  void Enqueue(Pending p);
+  void Run();
+  void WriteBatch(std::deque<Pending>& batch);
+  core::Status WriteCheckpoint();
+  core::Status LoadHead();
+  std::int64_t Now() const;
+
+  std::unique_ptr<Store> store_;  // used by the writer thread only (and Open)
+  const AuditLogOptions options_;
+  const SigningKey key_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Pending> queue_;  // guarded by mu_
+  bool closing_ = false;       // guarded by mu_
+
+  // Writer-thread state: the chain head and the Merkle right edge, advanced only after a
+  // batch commits.
+  std::uint64_t next_seq_ = 0;
+  core::Sha256Digest head_{};
+  CompactRange range_;
+  std::uint64_t checkpointed_size_ = 0;
+  std::int64_t last_checkpoint_ms_ = 0;
+  std::int64_t last_append_ms_ = 0;
+
+  std::thread writer_;
+};
+
+}  // namespace baagate::audit

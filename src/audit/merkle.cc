@@ -1,0 +1,180 @@
+#include "audit/merkle.h"
+
+#include <bit>
+#include <cstdlib>
+
+#include "audit/chain.h"
+
+namespace baagate::audit {
+
+namespace {
+
+std::uint64_t LargestPowerOfTwoBelow(std::uint64_t n) {  // n >= 2
+  return std::bit_floor(n - 1);
+}
+
+}  // namespace
+
+Hash HashLeaf(std::string_view entry) {
+  static constexpr unsigned char kPrefix = 0x00;
+  return Sha256Parts({std::string_view(reinterpret_cast<const char*>(&kPrefix), 1), entry});
+}
+
+Hash HashChildren(const Hash& left, const Hash& right) {
+  static constexpr unsigned char kPrefix = 0x01;
+  return Sha256Parts({std::string_view(reinterpret_cast<const char*>(&kPrefix), 1), AsView(left),
+                      AsView(right)});
+}
+
+Hash EmptyTreeRoot() { return Sha256Parts({}); }
+
+void MerkleTree::AppendLeafHash(const Hash& leaf_hash) {
+  if (levels_.empty()) levels_.emplace_back();
+  levels_[0].push_back(leaf_hash);
+  for (std::size_t h = 0; levels_[h].size() % 2 == 0; ++h) {
+    if (levels_.size() == h + 1) levels_.emplace_back();
+    const auto& level = levels_[h];
+    levels_[h + 1].push_back(HashChildren(level[level.size() - 2], level.back()));
+  }
+}
+
+Hash MerkleTree::SubtreeHash(std::uint64_t begin, std::uint64_t end) const {
+  std::uint64_t n = end - begin;
+  if (std::has_single_bit(n) && begin % n == 0) {
+    return levels_[static_cast<std::size_t>(std::countr_zero(n))][begin / n];
+  }
+  std::uint64_t k = LargestPowerOfTwoBelow(n);
+  return HashChildren(SubtreeHash(begin, begin + k), SubtreeHash(begin + k, end));
+}
+
+Hash MerkleTree::RootAt(std::uint64_t size) const {
+  if (size == 0) return EmptyTreeRoot();
+  if (size > this->size()) std::abort();
+  return SubtreeHash(0, size);
+}
+
+void MerkleTree::Path(std::uint64_t index, std::uint64_t begin, std::uint64_t end,
+                      std::vector<Hash>& out) const {
+  std::uint64_t n = end - begin;
+  if (n <= 1) return;
+  std::uint64_t k = LargestPowerOfTwoBelow(n);
+  if (index < begin + k) {
+    Path(index, begin, begin + k, out);
+    out.push_back(SubtreeHash(begin + k, end));
+  } else {
+    Path(index, begin + k, end, out);
+    out.push_back(SubtreeHash(begin, begin + k));
+  }
+}
+
+std::vector<Hash> MerkleTree::InclusionProof(std::uint64_t index, std::uint64_t size) const {
+  if (index >= size || size > this->size()) std::abort();
+  std::vector<Hash> out;
+  Path(index, 0, size, out);
+  return out;
+}
+
+void MerkleTree::SubProof(std::uint64_t m, std::uint64_t begin, std::uint64_t end, bool whole,
+                          std::vector<Hash>& out) const {
+  std::uint64_t n = end - begin;
+  if (m == n) {
+    if (!whole) out.push_back(SubtreeHash(begin, end));
+    return;
+  }
+  std::uint64_t k = LargestPowerOfTwoBelow(n);
+  if (m <= k) {
+    SubProof(m, begin, begin + k, whole, out);
+    out.push_back(SubtreeHash(begin + k, end));
+  } else {
+    SubProof(m - k, begin + k, end, false, out);
+    out.push_back(SubtreeHash(begin, begin + k));
+  }
+}
+
+std::vector<Hash> MerkleTree::ConsistencyProof(std::uint64_t m, std::uint64_t n) const {
+  if (m == 0 || m > n || n > size()) std::abort();
+  std::vector<Hash> out;
+  SubProof(m, 0, n, true, out);
+  return out;
+}
+
+void CompactRange::AppendLeafHash(const Hash& leaf_hash) {
+  Hash h = leaf_hash;
+  // Each trailing one bit of size_ is a complete subtree of the same height to merge with.
+  for (std::uint64_t s = size_; s & 1; s >>= 1) {
+    h = HashChildren(stack_.back(), h);
+    stack_.pop_back();
+  }
+  stack_.push_back(h);
+  ++size_;
+}
+
+Hash CompactRange::Root() const {
+  if (stack_.empty()) return EmptyTreeRoot();
+  Hash r = stack_.back();
+  for (std::size_t i = stack_.size() - 1; i-- > 0;) r = HashChildren(stack_[i], r);
+  return r;
+}
+
+bool VerifyInclusion(std::uint64_t index, std::uint64_t size, const Hash& leaf_hash,
+                     const std::vector<Hash>& proof, const Hash& root) {
+  if (index >= size) return false;
+  std::uint64_t fn = index, sn = size - 1;
+  Hash r = leaf_hash;
+  for (const Hash& p : proof) {
+    if (sn == 0) return false;
+    if ((fn & 1) || fn == sn) {
+      r = HashChildren(p, r);
+      if (!(fn & 1)) {
+        while (fn != 0 && !(fn & 1)) {
+          fn >>= 1;
+          sn >>= 1;
+        }
+      }
+    } else {
+      r = HashChildren(r, p);
+    }
+    fn >>= 1;
+    sn >>= 1;
+  }
+  return sn == 0 && core::ConstantTimeEqual(r, root);
+}
+
+bool VerifyConsistency(std::uint64_t size1, std::uint64_t size2, const Hash& root1,
+                       const Hash& root2, const std::vector<Hash>& proof) {
+  if (size1 > size2) return false;
+  if (size1 == size2) return proof.empty() && core::ConstantTimeEqual(root1, root2);
+  if (size1 == 0) return proof.empty();
+  if (proof.empty()) return false;
+  std::vector<Hash> path;
+  path.reserve(proof.size() + 1);
+  if (std::has_single_bit(size1)) path.push_back(root1);
+  path.insert(path.end(), proof.begin(), proof.end());
+  std::uint64_t fn = size1 - 1, sn = size2 - 1;
+  while (fn & 1) {
+    fn >>= 1;
+    sn >>= 1;
+  }
+  Hash fr = path[0], sr = path[0];
+  for (std::size_t i = 1; i < path.size(); ++i) {
+    const Hash& c = path[i];
+    if (sn == 0) return false;
+    if ((fn & 1) || fn == sn) {
+      fr = HashChildren(c, fr);
+      sr = HashChildren(c, sr);
+      if (!(fn & 1)) {
+        while (fn != 0 && !(fn & 1)) {
+          fn >>= 1;
+          sn >>= 1;
+        }
+      }
+    } else {
+      sr = HashChildren(sr, c);
+    }
+    fn >>= 1;
+    sn >>= 1;
+  }
+  return sn == 0 && core::ConstantTimeEqual(fr, root1) && core::ConstantTimeEqual(sr, root2);
+}
+
+}  // namespace baagate::audit

@@ -1,0 +1,68 @@
+// The storage seam of the audit log. SQLite (sqlite_store.h) and PostgreSQL (postgres_store.h)
+// implement it natively; they share only the encoding and hashing done above them.
+//
+// A Store instance is used from one thread at a time (the AuditLog's writer thread, or a CLI);
+// open one per thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/crypto.h"
+#include "core/status.h"
+
+namespace baagate::audit {
+
+// One row: the canonical JSON `body` (without record_hash) plus columns that index it.
+struct StoredRecord {
+  std::string log_id;
+  std::uint64_t seq = 0;
+  std::string event_id;
+  std::string phase;
+  std::int64_t ts_ms = 0;
+  core::Sha256Digest prev_hash{};
+  core::Sha256Digest record_hash{};
+  std::string body;
+};
+
+struct StoredCheckpoint {
+  std::uint64_t tree_size = 0;
+  std::string note;  // the signed note, verbatim
+};
+
+enum class Durability {
+  kDefault,  // committed (survives a process crash) before Append returns
+  kStrict,   // committed and fsynced (survives power loss) before Append returns
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Appends rows atomically (all or none) and durably per `durability`. Rows must continue
+  // their log's chain; a duplicate (log_id, seq) fails with kAlreadyExists and writes nothing.
+  virtual core::Status Append(const std::vector<StoredRecord>& rows, Durability durability) = 0;
+  virtual core::Status AppendCheckpoint(const std::string& log_id, const StoredCheckpoint& cp) = 0;
+
+  // Calls `fn` for each row of `log_id` with seq >= from_seq in seq order until it returns false.
+  virtual core::Status Scan(const std::string& log_id, std::uint64_t from_seq,
+                            const std::function<bool(const StoredRecord&)>& fn) = 0;
+  // Like Scan, but over rows whose ts lies in [from_ms, to_ms), across all logs.
+  virtual core::Status ScanTime(std::int64_t from_ms, std::int64_t to_ms,
+                                const std::function<bool(const StoredRecord&)>& fn) = 0;
+  // Checkpoints of `log_id`, by tree size.
+  virtual core::Result<std::vector<StoredCheckpoint>> Checkpoints(const std::string& log_id) = 0;
+  virtual core::Result<std::vector<std::string>> LogIds() = 0;
+  virtual core::Result<std::optional<StoredRecord>> FindEvent(const std::string& event_id) = 0;
+  // The last row of `log_id`, if any.
+  virtual core::Result<std::optional<StoredRecord>> Last(const std::string& log_id) = 0;
+};
+
+// "sqlite:PATH" or "postgres:CONNINFO".
+core::Result<std::unique_ptr<Store>> OpenStore(const std::string& spec);
+
+}  // namespace baagate::audit

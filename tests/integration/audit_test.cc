@@ -1,0 +1,152 @@
+// The gateway with an audit log: two chained, PHI-free records per call that `verify` accepts,
+// and fail-closed behaviour when the decision record cannot be written.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "audit/sqlite_store.h"
+#include "audit/verify.h"
+#include "core/uuid.h"
+#include "harness.h"
+
+namespace baagate::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+class GatewayAudit : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("baagate-gw-audit-" + core::NewUuidV7());
+    fs::create_directories(dir_);
+    auto store = audit::OpenSqliteStore(db());
+    ASSERT_TRUE(store.ok());
+    audit::AuditLogOptions o;
+    o.log_id = "it/gw";
+    o.key_file = (dir_ / "audit.key").string();
+    auto log = audit::AuditLog::Open(std::move(store).value(), o);
+    ASSERT_TRUE(log.ok()) << log.status().ToString();
+    log_ = std::move(log).value();
+  }
+  void TearDown() override {
+    log_.reset();
+    fs::remove_all(dir_);
+  }
+  std::string db() const { return (dir_ / "audit.db").string(); }
+
+  std::vector<audit::StoredRecord> Records(std::size_t at_least) {
+    std::vector<audit::StoredRecord> out;
+    for (int i = 0; i < 200; ++i) {  // outcome records are written just after the response
+      out.clear();
+      auto store = audit::OpenSqliteStore(db());
+      EXPECT_TRUE((*store)->Scan("it/gw", 0, [&](const audit::StoredRecord& r) {
+        out.push_back(r);
+        return true;
+      }).ok());
+      if (out.size() >= at_least) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return out;
+  }
+
+  fs::path dir_;
+  std::unique_ptr<audit::AuditLog> log_;
+};
+
+TEST_F(GatewayAudit, EachCallLeavesADecisionAndAnOutcomeRecordThatVerify) {
+  {
+    Harness::Options opts;
+    opts.audit = log_.get();
+    Harness h(opts);
+    Client c(h.gateway());
+    auto ok = c.Send(bhttp::verb::post, "/v1/chat/completions",
+                     ChatBody("Patient John Smith, SSN 123-45-6789, has diabetes"));
+    EXPECT_EQ(ok.status, 200u) << ok.body;
+    auto streamed = c.Send(bhttp::verb::post, "/v1/chat/completions", ChatBody("hello", true));
+    EXPECT_EQ(streamed.status, 200u);
+    auto records = Records(4);
+    ASSERT_EQ(records.size(), 4u);
+  }
+  log_->Close();
+  auto records = Records(4);
+  EXPECT_EQ(records[0].phase, "decision");
+  EXPECT_EQ(records[1].phase, "outcome");
+  EXPECT_NE(records[1].body.find("\"decision_event_id\":\"" + records[0].event_id + "\""),
+            std::string::npos);
+  EXPECT_NE(records[1].body.find("\"status\":\"success\""), std::string::npos);
+  EXPECT_NE(records[0].body.find("\"decision\":\"allow\""), std::string::npos);
+  EXPECT_NE(records[3].body.find("\"stream_events\":"), std::string::npos);
+  for (const auto& r : records) {
+    EXPECT_EQ(r.body.find("John"), std::string::npos);
+    EXPECT_EQ(r.body.find("123-45-6789"), std::string::npos);
+    EXPECT_EQ(r.body.find("diabetes"), std::string::npos);
+  }
+  auto store = audit::OpenSqliteStore(db());
+  auto key = audit::PublicKey::Load((dir_ / "audit.key.pub").string());
+  audit::VerifyOptions vo;
+  vo.key = &*key;
+  auto v = audit::VerifyLog(**store, "it/gw", vo);
+  ASSERT_TRUE(v.ok());
+  EXPECT_TRUE(v->ok) << v->problem;
+  EXPECT_EQ(v->records, 4u);
+  EXPECT_EQ(v->unsigned_tail, 0u);
+}
+
+TEST_F(GatewayAudit, RefusesTheCallWhenTheDecisionRecordCannotBeWritten) {
+  Harness::Options opts;
+  opts.audit = log_.get();
+  Harness h(opts);
+  // Another writer takes this chain's next position, so the gateway's commit fails.
+  {
+    auto store = audit::OpenSqliteStore(db());
+    audit::StoredRecord intruder;
+    intruder.log_id = "it/gw";
+    intruder.seq = 0;
+    intruder.event_id = core::NewUuidV7();
+    intruder.phase = "decision";
+    intruder.body = "{}";
+    ASSERT_TRUE((*store)->Append({intruder}, audit::Durability::kDefault).ok());
+  }
+  Client c(h.gateway());
+  auto r = c.Send(bhttp::verb::post, "/v1/chat/completions", ChatBody("hello"));
+  EXPECT_EQ(r.status, 503u) << r.body;
+  EXPECT_EQ(r.Json().at("error").at("code"), "audit_unavailable");
+  EXPECT_TRUE(h.LastVendorRequest().empty()) << "the call must not reach the vendor";
+}
+
+}  // namespace
+}  // namespace baagate::testing
+
+namespace baagate::testing {
+namespace {
+
+TEST_F(GatewayAudit, DeidentifiedCallRecordsSafeHarborAndFindingCountsButNoText) {
+  {
+    Harness::Options opts;
+    opts.audit = log_.get();
+    Harness h(opts);
+    Client c(h.gateway());
+    auto r = c.Send(bhttp::verb::post, "/v1/chat/completions",
+                    ChatBody("Patient John Smith, MRN 48213977, seen 03/14/2026.", false, "", "eu-deid"));
+    ASSERT_EQ(r.status, 200u) << r.body;
+    ASSERT_GE(Records(2).size(), 2u);
+  }
+  log_->Close();
+  auto records = Records(2);
+  const std::string& decision = records[0].body;
+  EXPECT_NE(decision.find("\"decision\":\"allow_deidentified\""), std::string::npos) << decision;
+  EXPECT_NE(decision.find("\"deid_method\":\"safe_harbor_rules\""), std::string::npos) << decision;
+  EXPECT_NE(decision.find("\"NAME\":1"), std::string::npos) << decision;
+  EXPECT_NE(decision.find("REGION_NOT_ALLOWED"), std::string::npos) << decision;
+  for (const auto& rec : records) {
+    for (const char* v : {"John", "Smith", "48213977", "03/14/2026"}) {
+      EXPECT_EQ(rec.body.find(v), std::string::npos) << v << " in " << rec.body;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace baagate::testing
