@@ -17,6 +17,8 @@ policy::RequestFacts RouteFacts(const DecideInput& in) {
   facts.model = std::string(in.upstream_model);
   facts.region = up.region;
   facts.private_connectivity = up.private_connectivity;
+  // A preview API version is not generally available (C-GA).
+  facts.preview = up.api_version.find("preview") != std::string::npos;
   return facts;
 }
 
