@@ -168,45 +168,12 @@ for target in phi_detector phi_reidentify; do
   fi
 done
 
-echo "== fuzz: event-stream decoder for ${FUZZ_SECONDS}s"
-if clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -I src \
-     fuzz/event_stream_fuzzer.cc src/providers/bedrock/event_stream.cc src/core/status.cc \
-     -o build-fuzz/event_stream_fuzzer; then
-  rm -rf build-fuzz/corpus-es && cp -r fuzz/corpus/event_stream build-fuzz/corpus-es
-  if build-fuzz/event_stream_fuzzer -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 \
-       -artifact_prefix=build-fuzz/es- build-fuzz/corpus-es >build-fuzz/fuzz-es.log 2>&1; then
-    passed=$((passed + 1))
-    tail -2 build-fuzz/fuzz-es.log
-  else
-    tail -30 build-fuzz/fuzz-es.log
-    stage_failed+=("fuzz-event-stream")
-    failed=$((failed + 1))
-  fi
-else
-  stage_failed+=("fuzz-event-stream-build")
-  failed=$((failed + 1))
-fi
-
-echo "== fuzz: streaming translators for ${FUZZ_SECONDS}s"
-if clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -I src -DBOOST_JSON_DYN_LINK \
-     fuzz/translator_stream_fuzzer.cc src/providers/anthropic/translate.cc \
-     src/providers/anthropic/anthropic.cc src/providers/common/canonical.cc \
-     src/providers/openai/openai.cc src/core/status.cc src/core/log.cc -lboost_json \
-     -o build-fuzz/translator_stream_fuzzer; then
-  rm -rf build-fuzz/corpus-tr && cp -r fuzz/corpus/translator_stream build-fuzz/corpus-tr
-  if build-fuzz/translator_stream_fuzzer -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 \
-       -artifact_prefix=build-fuzz/tr- build-fuzz/corpus-tr >build-fuzz/fuzz-tr.log 2>&1; then
-    passed=$((passed + 1))
-    tail -2 build-fuzz/fuzz-tr.log
-  else
-    tail -30 build-fuzz/fuzz-tr.log
-    stage_failed+=("fuzz-translator-stream")
-    failed=$((failed + 1))
-  fi
-else
-  stage_failed+=("fuzz-translator-stream-build")
-  failed=$((failed + 1))
-fi
+run_fuzzer event_stream fuzz/event_stream_fuzzer.cc src/providers/bedrock/event_stream.cc \
+  src/core/status.cc
+run_fuzzer translator_stream -DBOOST_JSON_DYN_LINK fuzz/translator_stream_fuzzer.cc \
+  src/providers/anthropic/translate.cc src/providers/anthropic/anthropic.cc \
+  src/providers/common/canonical.cc src/providers/openai/openai.cc src/core/status.cc \
+  src/core/log.cc -lboost_json
 
 echo
 if ((${#stage_failed[@]})); then

@@ -167,6 +167,12 @@ class GatewayHandler final : public Handler {
                                  std::string_view param = {}, std::string_view type = {},
                                  std::string_view retry_after = {});
   net::awaitable<void> FailUpstream(Connection& conn, RequestContext& ctx, UpstreamFailure f);
+  // A stream whose upstream read failed: records the failure, returns the gateway's code.
+  std::string StreamReadFailure(RequestContext& ctx, UpstreamFailure f);
+  // Ends a broken stream for the client: counts it, and appends an error event in the client's
+  // dialect that withholds the vendor's text (it may quote the request).
+  void AppendStreamFailure(RequestContext& ctx, const std::string& stream_error,
+                           bool anthropic_client, std::string& out);
   net::awaitable<void> SendBlocked(Connection& conn, RequestContext& ctx);
   // Enforces (rewrites `body` in place) and evaluates the policy on the body in the upstream's
   // dialect, as it will leave.
@@ -579,6 +585,28 @@ net::awaitable<void> GatewayHandler::SendBlocked(Connection& conn, RequestContex
   co_await conn.Send(res);
 }
 
+std::string GatewayHandler::StreamReadFailure(RequestContext& ctx, UpstreamFailure f) {
+  ctx.upstream_failure = f;
+  metrics_.RecordUpstreamError(ctx.route->upstream->target.name, UpstreamFailureName(f));
+  return UpstreamFailureHttpStatus(f) == 504 ? "upstream_timeout" : "upstream_stream_broken";
+}
+
+void GatewayHandler::AppendStreamFailure(RequestContext& ctx, const std::string& stream_error,
+                                         bool anthropic_client, std::string& out) {
+  if (ctx.upstream_failure == UpstreamFailure::kNone) {
+    metrics_.RecordUpstreamError(ctx.route->upstream->target.name, stream_error);
+  }
+  ctx.error_code = stream_error;
+  constexpr std::string_view kMessage =
+      "The upstream provider's stream failed; the response is incomplete. The provider's "
+      "own message is withheld because it may quote the request.";
+  if (anthropic_client) {
+    out += EncodeSseEvent(an::ErrorJson("api_error", kMessage), "error");
+  } else {
+    out += EncodeSseEvent(oa::ErrorJson(kMessage, "upstream_error", "", stream_error));
+  }
+}
+
 net::awaitable<void> GatewayHandler::FailUpstream(Connection& conn, RequestContext& ctx,
                                                   UpstreamFailure f) {
   ctx.upstream_failure = f;
@@ -834,9 +862,7 @@ net::awaitable<void> GatewayHandler::RelayJson(Connection& conn, RequestContext&
     case Mode::kOpenAIToAnthropic:
       client_body = an::MessageToChatCompletion(
           body, ctx.parsed.model,
-          std::chrono::duration_cast<std::chrono::seconds>(
-              std::chrono::system_clock::now().time_since_epoch())
-              .count(),
+          NowSeconds(),
           &ctx.outcome);
       break;
     case Mode::kAnthropicToOpenAI:
@@ -849,9 +875,7 @@ net::awaitable<void> GatewayHandler::RelayJson(Connection& conn, RequestContext&
       } else {
         client_body = an::MessageToChatCompletion(
             body, ctx.parsed.model,
-            std::chrono::duration_cast<std::chrono::seconds>(
-                std::chrono::system_clock::now().time_since_epoch())
-                .count(),
+            NowSeconds(),
             &ctx.outcome);
       }
       break;
@@ -956,23 +980,12 @@ net::awaitable<void> GatewayHandler::RelayStream(
       if (!st.ok()) stream_error = "upstream_malformed_stream";
     }
     if (stream_error.empty() && f != UpstreamFailure::kNone && !done) {
-      ctx.upstream_failure = f;
-      metrics_.RecordUpstreamError(rt.target.name, UpstreamFailureName(f));
-      stream_error = UpstreamFailureHttpStatus(f) == 504 ? "upstream_timeout" : "upstream_stream_broken";
+      stream_error = StreamReadFailure(ctx, f);
     }
     if (stream_error.empty() && parser.is_done() && !done) {
       stream_error = "upstream_stream_incomplete";
     }
-    if (!stream_error.empty()) {
-      if (ctx.upstream_failure == UpstreamFailure::kNone) {
-        metrics_.RecordUpstreamError(rt.target.name, stream_error);
-      }
-      ctx.error_code = stream_error;
-      out += EncodeSseEvent(oa::ErrorJson(
-          "The upstream provider's stream failed; the response is incomplete. The provider's "
-          "own message is withheld because it may quote the request.",
-          "upstream_error", "", stream_error));
-    }
+    if (!stream_error.empty()) AppendStreamFailure(ctx, stream_error, false, out);
     if (!out.empty()) {
       ctx.bytes_out += out.size();
       if (co_await conn.SendChunk(out)) {
@@ -1027,9 +1040,7 @@ net::awaitable<void> GatewayHandler::RelayStreamTranslated(
   an::StreamObserver observer;
   an::AnthropicToOpenAiStream to_openai(
       ctx.parsed.model,
-      std::chrono::duration_cast<std::chrono::seconds>(
-          std::chrono::system_clock::now().time_since_epoch())
-          .count(),
+      NowSeconds(),
       ctx.parsed.client_wants_usage);
   an::OpenAiToAnthropicStream to_anthropic(ctx.parsed.model);
   std::vector<an::SseOut> outs;
@@ -1091,28 +1102,12 @@ net::awaitable<void> GatewayHandler::RelayStreamTranslated(
       if (!st.ok()) stream_error = "upstream_malformed_stream";
     }
     if (stream_error.empty() && f != UpstreamFailure::kNone && !done) {
-      ctx.upstream_failure = f;
-      metrics_.RecordUpstreamError(rt.target.name, UpstreamFailureName(f));
-      stream_error =
-          UpstreamFailureHttpStatus(f) == 504 ? "upstream_timeout" : "upstream_stream_broken";
+      stream_error = StreamReadFailure(ctx, f);
     }
     if (stream_error.empty() && parser.is_done() && !done) {
       stream_error = "upstream_stream_incomplete";
     }
-    if (!stream_error.empty()) {
-      if (ctx.upstream_failure == UpstreamFailure::kNone) {
-        metrics_.RecordUpstreamError(rt.target.name, stream_error);
-      }
-      ctx.error_code = stream_error;
-      const std::string_view message =
-          "The upstream provider's stream failed; the response is incomplete. The provider's "
-          "own message is withheld because it may quote the request.";
-      if (anthropic_client) {
-        out += EncodeSseEvent(an::ErrorJson("api_error", message), "error");
-      } else {
-        out += EncodeSseEvent(oa::ErrorJson(message, "upstream_error", "", stream_error));
-      }
-    }
+    if (!stream_error.empty()) AppendStreamFailure(ctx, stream_error, anthropic_client, out);
     if (!out.empty()) {
       ctx.bytes_out += out.size();
       if (co_await conn.SendChunk(out)) {
@@ -1178,9 +1173,7 @@ net::awaitable<void> GatewayHandler::RelayEventStream(
   an::StreamObserver observer;  // Anthropic clients: the events pass through re-framed as SSE
   an::AnthropicToOpenAiStream to_openai(
       ctx.parsed.model,
-      std::chrono::duration_cast<std::chrono::seconds>(
-          std::chrono::system_clock::now().time_since_epoch())
-          .count(),
+      NowSeconds(),
       ctx.parsed.client_wants_usage);
   std::vector<an::SseOut> outs;
   std::string in;
@@ -1257,28 +1250,12 @@ net::awaitable<void> GatewayHandler::RelayEventStream(
       if (!st.ok() && stream_error.empty()) stream_error = "upstream_framing";
     }
     if (stream_error.empty() && f != UpstreamFailure::kNone && !done) {
-      ctx.upstream_failure = f;
-      metrics_.RecordUpstreamError(rt.target.name, UpstreamFailureName(f));
-      stream_error =
-          UpstreamFailureHttpStatus(f) == 504 ? "upstream_timeout" : "upstream_stream_broken";
+      stream_error = StreamReadFailure(ctx, f);
     }
     if (stream_error.empty() && parser.is_done() && !done) {
       stream_error = decoder.Finish().ok() ? "upstream_stream_incomplete" : "upstream_framing";
     }
-    if (!stream_error.empty()) {
-      if (ctx.upstream_failure == UpstreamFailure::kNone) {
-        metrics_.RecordUpstreamError(rt.target.name, stream_error);
-      }
-      ctx.error_code = stream_error;
-      const std::string_view message =
-          "The upstream provider's stream failed; the response is incomplete. The provider's "
-          "own message is withheld because it may quote the request.";
-      if (anthropic_client) {
-        out += EncodeSseEvent(an::ErrorJson("api_error", message), "error");
-      } else {
-        out += EncodeSseEvent(oa::ErrorJson(message, "upstream_error", "", stream_error));
-      }
-    }
+    if (!stream_error.empty()) AppendStreamFailure(ctx, stream_error, anthropic_client, out);
     if (!out.empty()) {
       ctx.bytes_out += out.size();
       if (co_await conn.SendChunk(out)) {
