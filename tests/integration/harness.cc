@@ -4,6 +4,7 @@
 #include <ctime>
 
 #include "http/tls.h"
+#include "providers/anthropic/anthropic.h"
 #include "providers/openai/openai.h"
 
 namespace baagate::testing {
@@ -79,7 +80,7 @@ Harness::Harness(Options opts) {
   fso.name = "fake";
   fso.endpoint = tcp::endpoint(net::ip::make_address("127.0.0.1"), 0);
   fso.workers = 1;
-  fso.json_error_body = &providers::openai::ErrorJsonForStatus;
+  fso.json_error_body = &providers::anthropic::ErrorJsonForPath;
   if (opts.fake_tls) fso.tls = ServerTls();
   fake_server_ = std::make_unique<http::Server>(
       fso, [this](http::Worker& w) { return vendor_->MakeHandler(w); });
@@ -151,7 +152,7 @@ Harness::Harness(Options opts) {
   gso.endpoint = tcp::endpoint(net::ip::make_address("127.0.0.1"), 0);
   gso.workers = opts.workers;
   gso.limits = pipeline::ServerLimitsFromConfig(cfg->server.limits);
-  gso.json_error_body = &providers::openai::ErrorJsonForStatus;
+  gso.json_error_body = &providers::anthropic::ErrorJsonForPath;
   if (opts.gateway_tls) gso.tls = ServerTls();
   gateway_ = std::make_unique<http::Server>(
       gso, [this](http::Worker& w) { return gateway_state_->MakeHandler(w); });
@@ -185,7 +186,7 @@ ExtraVendor::ExtraVendor(fake_vendor::Options o) {
   so.name = "extra-fake";
   so.endpoint = tcp::endpoint(net::ip::make_address("127.0.0.1"), 0);
   so.workers = 1;
-  so.json_error_body = &providers::openai::ErrorJsonForStatus;
+  so.json_error_body = &providers::anthropic::ErrorJsonForPath;
   server_ = std::make_unique<http::Server>(
       so, [this](http::Worker& w) { return vendor_->MakeHandler(w); });
   EXPECT_TRUE(server_->Start().ok());
