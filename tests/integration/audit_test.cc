@@ -142,6 +142,34 @@ TEST_F(GatewayAudit, AFailedOverAttemptHasItsOwnDecisionAndOutcome) {
   EXPECT_TRUE(v->ok) << v->problem;
 }
 
+TEST_F(GatewayAudit, AStreamThatStallsAndAnOversizedAnswerGetTheRightStatus) {
+  {
+    Harness::Options opts;
+    opts.audit = log_.get();
+    opts.extra_upstream_yaml = "    idle_timeout_ms: 300\n    max_response_bytes: 2048\n";
+    Harness h(opts);
+    Client c(h.gateway());
+    // The vendor sends the stream head and a chunk, then nothing for 5 s: an upstream timeout.
+    auto stalled = c.Send(bhttp::verb::post, "/v1/chat/completions",
+                          ChatBody("stall [[fake:chunk-delay=5000]]", true));
+    EXPECT_EQ(stalled.status, 200u);
+    EXPECT_NE(stalled.body.find("upstream_timeout"), std::string::npos) << stalled.body;
+    EXPECT_EQ(stalled.body.find("[DONE]"), std::string::npos);
+    // An answer larger than max_response_bytes: 502, recorded as an error.
+    Client c2(h.gateway());
+    auto big = c2.Send(bhttp::verb::post, "/v1/chat/completions", ChatBody(std::string(4096, 'x')));
+    EXPECT_EQ(big.status, 502u) << big.body;
+    ASSERT_EQ(Records(4).size(), 4u);
+  }
+  log_->Close();
+  auto records = Records(4);
+  ASSERT_EQ(records.size(), 4u);
+  EXPECT_NE(records[1].body.find("\"status\":\"upstream_timeout\""), std::string::npos)
+      << records[1].body;
+  EXPECT_NE(records[3].body.find("\"status\":\"error\""), std::string::npos) << records[3].body;
+  EXPECT_NE(records[3].body.find("502"), std::string::npos) << records[3].body;
+}
+
 TEST_F(GatewayAudit, RefusesTheCallWhenTheDecisionRecordCannotBeWritten) {
   Harness::Options opts;
   opts.audit = log_.get();
