@@ -131,6 +131,81 @@ void UsageFromOutcome(RequestContext& ctx) {
   ctx.usage.total_tokens = ctx.outcome.usage.total();
 }
 
+// The shape of the body a de-identified call sends upstream, for the de-identifier; none for
+// modes without one (the call is then refused, fail closed).
+std::optional<phi::Dialect> DeidDialect(const RequestContext& ctx) {
+  using Mode = RequestContext::Mode;
+  switch (ctx.mode) {
+    case Mode::kOpenAIPassthrough:
+      return ctx.endpoint == oa::Endpoint::kEmbeddings ? phi::Dialect::kOpenAiEmbeddings
+                                                       : phi::Dialect::kOpenAiChat;
+    case Mode::kAnthropicToOpenAI: return phi::Dialect::kOpenAiChat;
+    case Mode::kAnthropicPassthrough:
+    case Mode::kOpenAIToAnthropic:
+    case Mode::kBedrockInvoke: return phi::Dialect::kAnthropicMessages;
+  }
+  return std::nullopt;
+}
+
+bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+// Re-identifies the events of a de-identified call's stream as they go to the client, in
+// either dialect. Text held back because it could be the start of a placeholder is released
+// as one more delta just before the event that closes it: Anthropic's content_block_stop,
+// OpenAI's [DONE].
+class ClientReidentifier {
+ public:
+  ClientReidentifier(const phi::Session& session, bool anthropic_client)
+      : reid_(session), anthropic_client_(anthropic_client) {}
+
+  void Emit(std::string_view data, std::string_view event, std::string& out) {
+    if (anthropic_client_ && event == "content_block_stop") {
+      std::int64_t index = 0;
+      json::error_code ec;
+      json::value v = json::parse(data, ec);
+      if (!ec && v.is_object()) {
+        if (const json::value* i = v.as_object().if_contains("index"); i && i->is_int64()) {
+          index = i->as_int64();
+        }
+      }
+      for (auto& [path, text] : reid_.Finish()) {
+        json::object delta;
+        if (path == ".delta.text") {
+          delta = {{"type", "text_delta"}, {"text", text}};
+        } else if (path == ".delta.partial_json") {
+          delta = {{"type", "input_json_delta"}, {"partial_json", text}};
+        } else if (path == ".delta.thinking") {
+          delta = {{"type", "thinking_delta"}, {"thinking", text}};
+        } else {
+          continue;  // identifiers and types: never a placeholder's start
+        }
+        out += EncodeSseEvent(json::serialize(json::object{{"type", "content_block_delta"},
+                                                           {"index", index},
+                                                           {"delta", std::move(delta)}}),
+                              "content_block_delta");
+      }
+    } else if (!anthropic_client_ && data == "[DONE]") {
+      for (auto& [path, text] : reid_.Finish()) {
+        if (!EndsWith(path, ".delta.content")) continue;
+        out += EncodeSseEvent(json::serialize(json::object{
+            {"object", "chat.completion.chunk"},
+            {"choices", json::array{json::object{{"index", 0},
+                                                 {"delta", json::object{{"content", text}}},
+                                                 {"finish_reason", nullptr}}}}}));
+      }
+      out += EncodeSseEvent(data, event);
+      return;
+    }
+    out += EncodeSseEvent(reid_.Feed(data), event);
+  }
+
+ private:
+  phi::JsonStreamReidentifier reid_;
+  bool anthropic_client_;
+};
+
 }  // namespace
 
 class GatewayHandler final : public Handler {
@@ -605,9 +680,10 @@ bool GatewayHandler::Prepare(RequestContext& ctx, PrepareError* err) {
     return false;
   }
   const bool deidentify = ctx.decision.decision == policy::DecisionKind::kAllowDeidentified;
-  if (deidentify && (!detector_ || ctx.mode != Mode::kOpenAIPassthrough)) {
-    // No de-identifier could be loaded, or this route translates between dialects (not yet
-    // re-identified): fail closed rather than send PHI.
+  const std::optional<phi::Dialect> deid_dialect = DeidDialect(ctx);
+  if (deidentify && (!detector_ || !deid_dialect)) {
+    // No de-identifier could be loaded, or the upstream's body shape has no de-identifier:
+    // fail closed rather than send PHI.
     ctx.decision.decision = policy::DecisionKind::kBlock;
     ctx.decision.reasons.push_back("DEID_UNAVAILABLE");
   }
@@ -647,14 +723,12 @@ bool GatewayHandler::Prepare(RequestContext& ctx, PrepareError* err) {
     }
   }
   if (deidentify && !blocked) {
-    // Safe Harbor: every string the vendor would read gets typed placeholders; the response is
-    // re-identified on the way back (RelayJson, RelayStream). Before the audit record, so the
-    // record carries the per-class finding counts.
+    // Safe Harbor: every string the vendor would read gets typed placeholders, in the body as
+    // it leaves (after translation); the answer is re-identified on the way back in the
+    // client's dialect (RelayJson, the stream relays). Before the audit record, so the record
+    // carries the per-class finding counts.
     ctx.phi = std::make_unique<phi::Session>(detector_, phi::TransformMode::kPlaceholder);
-    auto deid = ctx.phi->DeidentifyJsonBody(ctx.endpoint == oa::Endpoint::kEmbeddings
-                                                ? phi::Dialect::kOpenAiEmbeddings
-                                                : phi::Dialect::kOpenAiChat,
-                                            ctx.upstream_body);
+    auto deid = ctx.phi->DeidentifyJsonBody(*deid_dialect, ctx.upstream_body);
     if (deid.ok()) {
       ctx.upstream_body = std::move(*deid);
       ctx.decision.enforcement_actions.push_back("deidentify_safe_harbor");
@@ -1040,7 +1114,6 @@ net::awaitable<void> GatewayHandler::RelayJson(Connection& conn, RequestContext&
         }
       }
       client_body = std::move(body);
-      if (ctx.phi) client_body = ctx.phi->ReidentifyJsonBody(*client_body);
       break;
     case Mode::kAnthropicPassthrough:
       an::ReadMessageOutcome(v.as_object(), &ctx.outcome);
@@ -1067,6 +1140,8 @@ net::awaitable<void> GatewayHandler::RelayJson(Connection& conn, RequestContext&
       }
       break;
   }
+  // A de-identified call: placeholders back to the originals, in the client's dialect.
+  if (ctx.phi && client_body.ok()) client_body = ctx.phi->ReidentifyJsonBody(*client_body);
   if (!client_body.ok()) {
     co_await FailUpstream(conn, ctx, UpstreamFailure::kProtocol);
     co_return;
@@ -1105,8 +1180,8 @@ net::awaitable<void> GatewayHandler::RelayStream(
   std::string in;
   std::string out;
   // Re-identification of a de-identified call: placeholders split across events are restored.
-  std::optional<phi::JsonStreamReidentifier> reid;
-  if (ctx.phi) reid.emplace(*ctx.phi);
+  std::optional<ClientReidentifier> reid;
+  if (ctx.phi) reid.emplace(*ctx.phi, false);
   bool done = false;        // [DONE] seen
   std::string stream_error;  // gateway error code once the stream has failed
   for (;;) {
@@ -1125,17 +1200,10 @@ net::awaitable<void> GatewayHandler::RelayStream(
         if (ev.data == "[DONE]") {
           done = true;
           if (reid) {
-            // Text held back because it could have been the start of a placeholder.
-            for (const auto& [path, text] : reid->Finish()) {
-              (void)path;
-              out += EncodeSseEvent(json::serialize(json::object{
-                  {"object", "chat.completion.chunk"},
-                  {"choices", json::array{json::object{{"index", 0},
-                                                       {"delta", json::object{{"content", text}}},
-                                                       {"finish_reason", nullptr}}}}}));
-            }
+            reid->Emit(ev.data, ev.event, out);
+          } else {
+            out.append(ev.raw);
           }
-          out.append(ev.raw);
           return;
         }
         json::error_code ec;
@@ -1159,7 +1227,7 @@ net::awaitable<void> GatewayHandler::RelayStream(
         }
         if (usage_only && !ctx.parsed.client_wants_usage) return;  // we asked for it, not them
         if (reid) {
-          out += EncodeSseEvent(reid->Feed(ev.data));
+          reid->Emit(ev.data, ev.event, out);
         } else {
           out.append(ev.raw);
         }
@@ -1238,7 +1306,15 @@ net::awaitable<void> GatewayHandler::RelayStreamTranslated(
   bool done = false;             // the upstream's terminal event was seen and relayed
   bool translated_error = false;  // a mid-stream vendor error, already re-expressed to the client
   std::string stream_error;      // gateway error code once the stream has failed
-  auto emit = [&](const an::SseOut& e) { out += EncodeSseEvent(e.data, e.event); };
+  std::optional<ClientReidentifier> reid;
+  if (ctx.phi) reid.emplace(*ctx.phi, anthropic_client);
+  auto emit = [&](std::string_view data, std::string_view event) {
+    if (reid) {
+      reid->Emit(data, event, out);
+    } else {
+      out += EncodeSseEvent(data, event);
+    }
+  };
   for (;;) {
     in.clear();
     UpstreamFailure f = co_await ReadBodySome(up, parser, conn.deadline(), rt.target.idle_timeout,
@@ -1263,7 +1339,11 @@ net::awaitable<void> GatewayHandler::RelayStreamTranslated(
               stream_error = "upstream_stream_error";
               return;
             }
-            if (es.ok()) out.append(ev.raw);
+            if (es.ok() && reid) {
+              reid->Emit(ev.data, ev.event, out);
+            } else if (es.ok()) {
+              out.append(ev.raw);
+            }
             done = observer.done();
             break;
           case Mode::kOpenAIToAnthropic:
@@ -1284,7 +1364,7 @@ net::awaitable<void> GatewayHandler::RelayStreamTranslated(
           done = false;
           return;
         }
-        for (const auto& o : outs) emit(o);
+        for (const auto& o : outs) emit(o.data, o.event);
       });
       if (!st.ok()) stream_error = "upstream_malformed_stream";
     }
@@ -1368,6 +1448,15 @@ net::awaitable<void> GatewayHandler::RelayEventStream(
   bool done = false;
   bool translated_error = false;
   std::string stream_error;
+  std::optional<ClientReidentifier> reid;
+  if (ctx.phi) reid.emplace(*ctx.phi, anthropic_client);
+  auto emit = [&](std::string_view data, std::string_view event) {
+    if (reid) {
+      reid->Emit(data, event, out);
+    } else {
+      out += EncodeSseEvent(data, event);
+    }
+  };
   // One Anthropic event (decoded from a chunk's base64 `bytes`) to the client.
   auto on_anthropic_event = [&](std::string_view data) {
     json::error_code ec;
@@ -1386,12 +1475,12 @@ net::awaitable<void> GatewayHandler::RelayEventStream(
         stream_error = "upstream_stream_error";
         return;
       }
-      out += EncodeSseEvent(json::serialize(obj), type);
+      emit(json::serialize(obj), type);
       done = observer.done();
     } else {
       outs.clear();
       (void)to_openai.OnEvent(type, json::serialize(obj), &outs);
-      for (const auto& o : outs) out += EncodeSseEvent(o.data, o.event);
+      for (const auto& o : outs) emit(o.data, o.event);
       done = to_openai.done();
       translated_error = to_openai.outcome().finish == providers::FinishReason::kError;
     }

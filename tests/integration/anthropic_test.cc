@@ -195,7 +195,12 @@ TEST(GatewayAnthropic, AnswersErrorsInAnthropicsShape) {
 }
 
 TEST(GatewayAnthropic, BlocksAnUncoveredBetaHeaderIn403AnthropicShape) {
-  Harness h(TwoVendors());
+  // A Claude route without de-identified fallback (on claude-fallback the same call would be
+  // sent de-identified).
+  Harness::Options o = TwoVendors();
+  o.extra_routes_yaml = "  - { model: claude-direct, upstream: fake-anthropic }\n";
+  o.extra_key_models = ", claude-direct";
+  Harness h(o);
   Client c(h.gateway());
   bhttp::request<bhttp::string_body> req{verb::post, "/v1/messages", 11};
   req.set(bhttp::field::host, "127.0.0.1");
@@ -203,7 +208,7 @@ TEST(GatewayAnthropic, BlocksAnUncoveredBetaHeaderIn403AnthropicShape) {
   req.set("anthropic-version", "2023-06-01");
   req.set("anthropic-beta", "files-api-2025-04-14");
   req.set(bhttp::field::content_type, "application/json");
-  req.body() = MessagesBody("x", kClaudeRoute);
+  req.body() = MessagesBody("x", "claude-direct");
   req.prepare_payload();
   bhttp::write(c.socket(), req);
   auto r = c.Read();
