@@ -66,9 +66,11 @@ TEST(ChatToConverseRequest, MapsSystemTurnsToolsAndInferenceConfig) {
 TEST(ChatToConverseRequest, ToolChoiceWordsMapToConverseUnionMembers) {
   for (auto [choice, want] : {std::pair{R"("auto")", R"({"auto":{}})"},
                               std::pair{R"("required")", R"({"any":{}})"}}) {
-    auto chat = Obj(std::string(R"({"model":"m","messages":[{"role":"user","content":"hi"}],)") +
-                    R"("tools":[{"type":"function","function":{"name":"f"}}],"tool_choice":)" +
-                    choice + "}");
+    std::string text = R"({"model":"m","messages":[{"role":"user","content":"hi"}],)";
+    text += R"("tools":[{"type":"function","function":{"name":"f"}}],"tool_choice":)";
+    text += choice;
+    text += "}";
+    auto chat = Obj(text);
     json::object out;
     TranslateError err;
     ASSERT_TRUE(ChatRequestToConverse(chat, &out, &err)) << err.message;
@@ -123,7 +125,12 @@ TEST(ChatToConverseRequest, RefusesWhatConverseCannotExpressNamingTheParameter) 
        "messages[0].name"},
   };
   for (const auto& c : cases) {
-    auto chat = Obj(std::string(R"({"model":"m","messages":)") + c.messages + "," + c.extra + "}");
+    std::string text = R"({"model":"m","messages":)";
+    text += c.messages;
+    text += ",";
+    text += c.extra;
+    text += "}";
+    auto chat = Obj(text);
     json::object out;
     TranslateError err;
     EXPECT_FALSE(ChatRequestToConverse(chat, &out, &err)) << c.param;
