@@ -1,10 +1,25 @@
 #include "providers/bedrock/converse.h"
 
+#include "providers/bedrock/sigv4.h"
 #include "providers/openai/openai.h"
 
 namespace baagate::providers::bedrock {
 
 namespace json = boost::json;
+
+bool BedrockUsesConverse(std::string_view bedrock_api, std::string_view model_id) {
+  if (bedrock_api == "converse") return true;
+  if (bedrock_api == "invoke") return false;
+  const bool anthropic = model_id.rfind("anthropic.", 0) == 0 ||
+                         model_id.find(".anthropic.") != std::string_view::npos;
+  return !anthropic;
+}
+
+std::string BedrockRuntimePath(std::string_view model_id, bool converse, bool stream) {
+  std::string path = "/model/" + EncodeModelIdSegment(model_id);
+  if (converse) return path + (stream ? "/converse-stream" : "/converse");
+  return path + (stream ? "/invoke-with-response-stream" : "/invoke");
+}
 
 namespace {
 

@@ -27,6 +27,15 @@ namespace baagate::providers::bedrock {
 using TranslateError = anthropic::TranslateError;
 using SseOut = anthropic::SseOut;
 
+// Which runtime API a Bedrock route uses: the upstream's `bedrock_api` option ("converse" or
+// "invoke") when set, else InvokeModel for Anthropic models (ids starting "anthropic." or
+// holding ".anthropic.", as inference profiles and ARNs do) and Converse for every other model.
+bool BedrockUsesConverse(std::string_view bedrock_api, std::string_view model_id);
+
+// The runtime path for `model_id` (encoded once for the wire): /model/{id}/converse[-stream]
+// or /model/{id}/invoke[-with-response-stream].
+std::string BedrockRuntimePath(std::string_view model_id, bool converse, bool stream);
+
 // OpenAI chat request (validated by openai::ParseRequest) -> Converse body. The model is not in
 // the body (it is the path's modelId) and neither is `stream` (the path picks converse-stream).
 bool ChatRequestToConverse(const boost::json::object& chat, boost::json::object* out,

@@ -140,6 +140,20 @@ TEST(ChatToConverseRequest, RefusesWhatConverseCannotExpressNamingTheParameter) 
   }
 }
 
+TEST(BedrockApiChoice, AnthropicModelsDefaultToInvokeOthersToConverseOptionWins) {
+  EXPECT_FALSE(BedrockUsesConverse("", "anthropic.claude-3-haiku-20240307-v1:0"));
+  EXPECT_FALSE(BedrockUsesConverse("", "us.anthropic.claude-sonnet-4-v1:0"));
+  EXPECT_FALSE(BedrockUsesConverse(
+      "", "arn:aws:bedrock:us-east-1:123:inference-profile/us.anthropic.claude-x-v1:0"));
+  EXPECT_TRUE(BedrockUsesConverse("", "amazon.nova-pro-v1:0"));
+  EXPECT_TRUE(BedrockUsesConverse("", "meta.llama3-70b-instruct-v1:0"));
+  EXPECT_TRUE(BedrockUsesConverse("converse", "anthropic.claude-3-haiku-20240307-v1:0"));
+  EXPECT_FALSE(BedrockUsesConverse("invoke", "amazon.nova-pro-v1:0"));
+  EXPECT_EQ(BedrockRuntimePath("amazon.nova-pro-v1:0", true, true),
+            "/model/amazon.nova-pro-v1%3A0/converse-stream");
+  EXPECT_EQ(BedrockRuntimePath("a.b", false, false), "/model/a.b/invoke");
+}
+
 TEST(ConverseStream, ThrottlingExceptionBecomesARateLimitErrorWithoutVendorText) {
   ConverseToOpenAiStream t("alias", "r", 1, false);
   std::vector<SseOut> out;
