@@ -15,6 +15,7 @@
 #include "policy/block.h"
 #include "providers/anthropic/anthropic.h"
 #include "providers/anthropic/translate.h"
+#include "providers/bedrock/converse.h"
 #include "providers/bedrock/event_stream.h"
 #include "providers/bedrock/sigv4.h"
 #include "providers/openai/openai.h"
@@ -52,6 +53,7 @@ struct RequestContext {
     kOpenAIToAnthropic,     // OpenAI client, Anthropic upstream (translated both ways)
     kAnthropicToOpenAI,     // Anthropic client, OpenAI-dialect upstream
     kBedrockInvoke,         // either client, Bedrock InvokeModel with an Anthropic-native body
+    kBedrockConverse,       // OpenAI client, Bedrock Converse (providers/bedrock/converse.h)
   };
   Dialect dialect = Dialect::kOpenAI;
   Mode mode = Mode::kOpenAIPassthrough;
@@ -610,7 +612,10 @@ bool GatewayHandler::Prepare(RequestContext& ctx, PrepareError* err) {
   } else if (provider == "anthropic") {
     ctx.mode = anthropic_client ? Mode::kAnthropicPassthrough : Mode::kOpenAIToAnthropic;
   } else if (provider == "bedrock") {
-    ctx.mode = Mode::kBedrockInvoke;
+    ctx.mode = providers::bedrock::BedrockUsesConverse(ctx.route->upstream->bedrock_api,
+                                                       upstream_model)
+                   ? Mode::kBedrockConverse
+                   : Mode::kBedrockInvoke;
   } else {
     *err = {502, "upstream_protocol_unsupported",
             "This model's upstream speaks a protocol this gateway build cannot forward to; an "
@@ -638,6 +643,22 @@ bool GatewayHandler::Prepare(RequestContext& ctx, PrepareError* err) {
       if (translated_ok) {
         Decide(ctx, upstream_model, policy::Surface::kAnthropicMessages, translated,
                anthropic_client ? std::string_view(ctx.anthropic_beta) : std::string_view());
+      }
+      break;
+    case Mode::kBedrockConverse:
+      if (anthropic_client || ctx.endpoint != oa::Endpoint::kChatCompletions) {
+        translated_ok = false;
+        terr.message = anthropic_client
+                           ? "This model's Bedrock route uses the Converse API, which serves "
+                             "OpenAI chat clients only; use an OpenAI client or a route with "
+                             "bedrock_api: invoke."
+                           : "This endpoint cannot be served by a Bedrock route.";
+        break;
+      }
+      translated_ok = providers::bedrock::ChatRequestToConverse(ctx.parsed.body, &translated,
+                                                                &terr);
+      if (translated_ok) {
+        Decide(ctx, upstream_model, policy::Surface::kBedrockConverse, translated, "");
       }
       break;
     case Mode::kOpenAIPassthrough:
@@ -697,6 +718,7 @@ bool GatewayHandler::Prepare(RequestContext& ctx, PrepareError* err) {
       break;
     case Mode::kOpenAIToAnthropic:
     case Mode::kAnthropicToOpenAI:
+    case Mode::kBedrockConverse:
       ctx.upstream_body = json::serialize(translated);
       break;
     case Mode::kBedrockInvoke: {
@@ -901,8 +923,9 @@ net::awaitable<void> GatewayHandler::Forward(Connection& conn, RequestContext& c
       break;
     case Mode::kOpenAIToAnthropic: upstream_path += "/messages"; break;
     case Mode::kBedrockInvoke:
-      upstream_path += "/model/" + providers::bedrock::EncodeModelIdSegment(ctx.upstream_model) +
-                       (ctx.parsed.stream ? "/invoke-with-response-stream" : "/invoke");
+    case Mode::kBedrockConverse:
+      upstream_path += providers::bedrock::BedrockRuntimePath(
+          ctx.upstream_model, ctx.mode == Mode::kBedrockConverse, ctx.parsed.stream);
       break;
   }
   if (up.provider == "azure_openai" &&
@@ -935,7 +958,7 @@ net::awaitable<void> GatewayHandler::Forward(Connection& conn, RequestContext& c
   ureq.keep_alive(true);
   ureq.body() = std::move(ctx.upstream_body);
   ureq.prepare_payload();
-  if (ctx.mode == Mode::kBedrockInvoke) {
+  if (ctx.mode == Mode::kBedrockInvoke || ctx.mode == Mode::kBedrockConverse) {
     ureq.set(bhttp::field::accept, ctx.parsed.stream ? "application/vnd.amazon.eventstream"
                                                      : "application/json");
     if (!up.aws) {
@@ -992,6 +1015,9 @@ net::awaitable<void> GatewayHandler::Forward(Connection& conn, RequestContext& c
   ctx.first_byte = Clock::now();
   ctx.upstream_status = parser.get().result_int();
   ctx.upstream_request_id = std::string(parser.get()["x-request-id"].substr(0, 128));
+  if (ctx.upstream_request_id.empty()) {  // Bedrock's
+    ctx.upstream_request_id = std::string(parser.get()["x-amzn-requestid"].substr(0, 128));
+  }
   if (ctx.upstream_status == 429 || ctx.upstream_status >= 500) {
     // Rate limited or failing: the error body is not read, so the connection is not pooled.
     if (GiveWay(ctx, ParseRetryAfter(parser.get()[bhttp::field::retry_after]))) {
@@ -1006,7 +1032,8 @@ net::awaitable<void> GatewayHandler::Forward(Connection& conn, RequestContext& c
     co_await RelayUpstreamError(conn, ctx, *uc, parser);
   } else if (ctx.parsed.stream && ctx.mode == Mode::kOpenAIPassthrough) {
     co_await RelayStream(conn, ctx, *uc, parser);
-  } else if (ctx.parsed.stream && ctx.mode == Mode::kBedrockInvoke) {
+  } else if (ctx.parsed.stream &&
+             (ctx.mode == Mode::kBedrockInvoke || ctx.mode == Mode::kBedrockConverse)) {
     co_await RelayEventStream(conn, ctx, *uc, parser);
   } else if (ctx.parsed.stream) {
     co_await RelayStreamTranslated(conn, ctx, *uc, parser);
@@ -1138,6 +1165,10 @@ net::awaitable<void> GatewayHandler::RelayJson(Connection& conn, RequestContext&
             NowSeconds(),
             &ctx.outcome);
       }
+      break;
+    case Mode::kBedrockConverse:
+      client_body = providers::bedrock::ConverseToChatCompletion(
+          body, ctx.parsed.model, ctx.request_id, NowSeconds(), &ctx.outcome);
       break;
   }
   // A de-identified call: placeholders back to the originals, in the client's dialect.
@@ -1357,7 +1388,8 @@ net::awaitable<void> GatewayHandler::RelayStreamTranslated(
             translated_error = to_anthropic.outcome().finish == providers::FinishReason::kError;
             break;
           case Mode::kOpenAIPassthrough:
-          case Mode::kBedrockInvoke: break;
+          case Mode::kBedrockInvoke:
+          case Mode::kBedrockConverse: break;
         }
         if (!es.ok()) {
           stream_error = "upstream_malformed_stream";
@@ -1393,7 +1425,8 @@ net::awaitable<void> GatewayHandler::RelayStreamTranslated(
     case Mode::kOpenAIToAnthropic: ctx.outcome = to_openai.outcome(); break;
     case Mode::kAnthropicToOpenAI: ctx.outcome = to_anthropic.outcome(); break;
     case Mode::kOpenAIPassthrough:
-    case Mode::kBedrockInvoke: break;
+    case Mode::kBedrockInvoke:
+    case Mode::kBedrockConverse: break;
   }
   UsageFromOutcome(ctx);
   if (translated_error) {
@@ -1442,6 +1475,10 @@ net::awaitable<void> GatewayHandler::RelayEventStream(
       ctx.parsed.model,
       NowSeconds(),
       ctx.parsed.client_wants_usage);
+  // Converse routes: the messages are ConverseStream events, translated for OpenAI clients.
+  const bool converse = ctx.mode == RequestContext::Mode::kBedrockConverse;
+  providers::bedrock::ConverseToOpenAiStream from_converse(
+      ctx.parsed.model, ctx.request_id, NowSeconds(), ctx.parsed.client_wants_usage);
   std::vector<an::SseOut> outs;
   std::string in;
   std::string out;
@@ -1497,6 +1534,22 @@ net::awaitable<void> GatewayHandler::RelayEventStream(
       for (const auto& m : messages) {
         if (done || !stream_error.empty()) break;
         ++ctx.events;
+        if (converse) {
+          const std::string_view mtype = m.StringHeader(":message-type");
+          outs.clear();
+          if (!from_converse
+                   .OnMessage(mtype,
+                              m.StringHeader(mtype == "event" ? ":event-type" : ":exception-type"),
+                              m.payload, &outs)
+                   .ok()) {
+            stream_error = "upstream_malformed_stream";
+            break;
+          }
+          for (const auto& o : outs) out += EncodeSseEvent(o.data, o.event);
+          done = from_converse.done();
+          translated_error = from_converse.outcome().finish == providers::FinishReason::kError;
+          continue;
+        }
         if (m.StringHeader(":message-type") != "event") {
           // exception or error message: its text may quote the prompt and is not relayed.
           stream_error = "upstream_stream_error";
@@ -1528,6 +1581,13 @@ net::awaitable<void> GatewayHandler::RelayEventStream(
     if (stream_error.empty() && f != UpstreamFailure::kNone && !done) {
       stream_error = StreamReadFailure(ctx, f);
     }
+    if (stream_error.empty() && parser.is_done() && !done && converse &&
+        from_converse.stopped() && decoder.Finish().ok()) {
+      outs.clear();  // the answer is complete; only the trailing metadata (usage) is missing
+      from_converse.Finish(&outs);
+      for (const auto& o : outs) out += EncodeSseEvent(o.data, o.event);
+      done = true;
+    }
     if (stream_error.empty() && parser.is_done() && !done) {
       stream_error = decoder.Finish().ok() ? "upstream_stream_incomplete" : "upstream_framing";
     }
@@ -1545,7 +1605,9 @@ net::awaitable<void> GatewayHandler::RelayEventStream(
     }
     if (parser.is_done() || done) break;
   }
-  ctx.outcome = anthropic_client ? observer.outcome() : to_openai.outcome();
+  ctx.outcome = converse           ? from_converse.outcome()
+                : anthropic_client ? observer.outcome()
+                                   : to_openai.outcome();
   if (!stream_error.empty() && ctx.outcome.error_class.empty()) {
     ctx.outcome.error_class = stream_error;
   }
