@@ -145,6 +145,7 @@ std::optional<phi::Dialect> DeidDialect(const RequestContext& ctx) {
     case Mode::kAnthropicPassthrough:
     case Mode::kOpenAIToAnthropic:
     case Mode::kBedrockInvoke: return phi::Dialect::kAnthropicMessages;
+    case Mode::kBedrockConverse: return std::nullopt;  // no Converse-shaped de-identifier yet
   }
   return std::nullopt;
 }
