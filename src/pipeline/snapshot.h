@@ -14,6 +14,7 @@
 #include "core/status.h"
 #include "http/upstream.h"
 #include "policy/policy.h"
+#include "providers/auth/token_source.h"
 #include "providers/bedrock/sigv4.h"
 
 namespace baagate::pipeline {
@@ -31,6 +32,11 @@ struct UpstreamRuntime {
   // Bedrock: SigV4 credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY /
   // AWS_SESSION_TOKEN, read once per snapshot; null for other providers.
   std::shared_ptr<const providers::bedrock::AwsCredentials> aws;
+  // Vertex AI (service account) and Azure Entra client credentials: the upstream's OAuth token
+  // source; the gateway awaits a token before each request and sends it as a bearer. Shared
+  // by every worker (thread-safe); null for static credentials.
+  std::shared_ptr<providers::auth::TokenSource> token_source;
+  std::string project;  // Vertex AI
   // Non-empty when the credential could not be loaded: requests on this upstream are refused
   // with 502 (fail closed) and this says why (names the variable or file, never a value).
   std::string credential_problem;

@@ -22,6 +22,7 @@ enum class Surface {
   kOpenAIResponses,   // POST /v1/responses
   kAnthropicMessages,     // POST /v1/messages
   kAnthropicCountTokens,  // POST /v1/messages/count_tokens
+  kVertexGenerateContent,  // Vertex AI Gemini :generateContent / :streamGenerateContent
 };
 std::string_view SurfaceName(Surface s);  // openai.chat_completions, …
 std::string_view SurfaceEndpoint(Surface s);  // "POST /v1/chat/completions", …
