@@ -5,7 +5,18 @@
 #include "http/tls.h"
 #include "providers/bedrock/sigv4.h"
 
+// GCC 12 reports a false -Wmismatched-new-delete on Asio's awaitable frame (allocated and freed
+// by Asio's own operator new/delete pair), as in fake_vendor.cc; clang and the sanitizers see
+// no mismatch.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
 namespace baagate::providers::auth {
+
+namespace bhttp = boost::beast::http;
+using http::error_code;
+using http::tcp;
 
 namespace {
 

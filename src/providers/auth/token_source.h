@@ -29,6 +29,8 @@
 
 namespace baagate::providers::auth {
 
+namespace net = boost::asio;
+
 inline constexpr std::string_view kAzureCognitiveScope =
     "https://cognitiveservices.azure.com/.default";
 inline constexpr std::string_view kEntraAuthority = "https://login.microsoftonline.com";
