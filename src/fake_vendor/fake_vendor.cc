@@ -124,7 +124,7 @@ class FakeHandler final : public Handler {
     }
     if (path.rfind("/v1/projects/", 0) == 0) {
       if (co_await Vertex(req, conn, path)) {
-        co_await AnthropicMessages(req, conn, an::Endpoint::kMessages);
+        co_await AnthropicMessages(req, conn, an::Endpoint::kMessages, true);
       }
       co_return;
     }
@@ -605,10 +605,13 @@ class FakeHandler final : public Handler {
     return events;
   }
 
-  net::awaitable<void> AnthropicMessages(Request& req, Connection& conn, an::Endpoint endpoint) {
+  // `google_authenticated`: a Vertex rawPredict call whose Google bearer was already checked
+  // (Vertex never takes an x-api-key).
+  net::awaitable<void> AnthropicMessages(Request& req, Connection& conn, an::Endpoint endpoint,
+                                         bool google_authenticated = false) {
     ++counter_;
     const Options& opt = vendor_.options();
-    if (!opt.api_key.empty()) {
+    if (!opt.api_key.empty() && !google_authenticated) {
       const bool key_ok = req["x-api-key"] == opt.api_key ||
                           req[bhttp::field::authorization] == "Bearer " + opt.api_key;
       if (!key_ok) {
@@ -1189,7 +1192,19 @@ class FakeHandler final : public Handler {
       std::string blocked = json::serialize(json::object{
           {"promptFeedback", {{"blockReason", "SAFETY"}}},
           {"usageMetadata", {{"promptTokenCount", prompt_tokens}, {"totalTokenCount", prompt_tokens}}}});
-      co_await Json(conn, 200, std::move(blocked));
+      if (verb == "generateContent") {
+        co_await Json(conn, 200, std::move(blocked));
+        co_return false;
+      }
+      // A streamed call blocked on its prompt: one SSE event with the feedback, no candidates.
+      bhttp::response<bhttp::empty_body> head{bhttp::status::ok, 11};
+      head.set(bhttp::field::content_type, "text/event-stream");
+      if (co_await conn.StartStream(head) || co_await conn.SendChunk(EncodeSseEvent(blocked))) {
+        vendor_.CountStream(false);
+        co_return false;
+      }
+      (void)co_await conn.EndStream();
+      vendor_.CountStream(true);
       co_return false;
     }
     if (verb == "generateContent") {

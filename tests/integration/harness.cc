@@ -74,6 +74,7 @@ Harness::Harness(Options opts) {
   unsetenv("AWS_SESSION_TOKEN");
   fo.aws_access_key_id = kAwsAccessKeyId;
   fo.aws_secret_access_key = kAwsSecretKey;
+  if (opts.fake_options) opts.fake_options(fo);
   vendor_ = std::make_unique<fake_vendor::FakeVendor>(fo);
   http::ServerOptions fso;
   fso.name = "fake";
@@ -85,6 +86,14 @@ Harness::Harness(Options opts) {
       fso, [this](http::Worker& w) { return vendor_->MakeHandler(w); });
   EXPECT_TRUE(fake_server_->Start().ok());
 
+  const std::string fake_addr = "127.0.0.1:" + std::to_string(fake().port());
+  if (opts.before_gateway) opts.before_gateway(fake_addr);
+  auto with_fake = [&fake_addr](std::string y) {
+    for (auto at = y.find("{FAKE}"); at != std::string::npos; at = y.find("{FAKE}")) {
+      y.replace(at, 6, fake_addr);
+    }
+    return y;
+  };
   std::string scheme = opts.fake_tls ? "https" : "http";
   std::string host = opts.fake_tls ? "localhost" : "127.0.0.1";
   yaml_ = "server:\n  listen: 127.0.0.1:0\n  admin_listen: 127.0.0.1:0\n  limits:\n"
@@ -106,7 +115,8 @@ Harness::Harness(Options opts) {
           "http://127.0.0.1:" + std::to_string(fake().port()) +
           "\n    credential: { env: BAAGATE_TEST_VENDOR_KEY }\n"
           "  fake-bedrock:\n    provider: bedrock\n    region: us-east-1\n    base_url: "
-          "http://127.0.0.1:" + std::to_string(fake().port()) + "\n    credential: aws_environment\n"
+          "http://127.0.0.1:" + std::to_string(fake().port()) + "\n    credential: aws_environment\n" +
+          with_fake(opts.extra_upstreams_yaml) +
           "routes:\n"
           "  - { model: gpt-4o-mini, upstream: fake }\n"
           "  - { model: clinical, upstream: fake, upstream_model: gpt-4o }\n"
@@ -117,13 +127,14 @@ Harness::Harness(Options opts) {
           "  - { model: eu-deid, upstream: fake-eu, deidentified_fallback: true }\n"
           "  - { model: azure-gpt, upstream: fake-azure, upstream_model: gpt4o-deployment }\n"
           "  - { model: claude-bedrock, upstream: fake-bedrock, upstream_model: "
-          "\"anthropic.claude-3-5-sonnet-20240620-v1:0\" }\n"
+          "\"anthropic.claude-3-5-sonnet-20240620-v1:0\" }\n" +
+          with_fake(opts.extra_routes_yaml) +
           "keys:\n"
           "  - { name: test, sha256: " +
           core::HexEncode(core::Sha256(kGatewayKey)) +
           ", tenant: t1, app: a1, role: dev, purpose: treatment, models: [gpt-4o-mini, clinical, "
-          "text-embedding-3-small, eu-model, claude-fallback, eu-deid, claude-bedrock, azure-gpt] "
-          "}\n";
+          "text-embedding-3-small, eu-model, claude-fallback, eu-deid, claude-bedrock, azure-gpt" +
+          opts.extra_key_models + "] }\n";
   std::string tenant = opts.tenant_yaml.empty() ? std::string(kDefaultTenant) : opts.tenant_yaml;
   for (auto at = tenant.find("{NOW}"); at != std::string::npos; at = tenant.find("{NOW}")) {
     tenant.replace(at, 5, NowRfc3339());
