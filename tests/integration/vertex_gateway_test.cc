@@ -260,6 +260,15 @@ TEST(VertexGateway, ClaudeOnVertexForOpenAiAndAnthropicClientsPlainAndStreamed) 
   EXPECT_EQ(v.Count("/token"), 1);
 }
 
+TEST(VertexGateway, GoogleErrorsKeepTheStatusNotTheText) {
+  VertexHarness v;
+  auto r = Chat(v.h(), ChatBody("secret prompt [[fake:429]]", false, "", "gemini"));
+  EXPECT_EQ(r.status, 429u) << r.body;
+  EXPECT_EQ(r.Json().at("error").at("type").as_string(), "rate_limit_error");
+  EXPECT_EQ(r.body.find("secret prompt"), std::string::npos);  // Google's message quotes it
+  EXPECT_EQ(r.body.find("Quota"), std::string::npos);
+}
+
 TEST(VertexGateway, ShortLivedTokensAreRefreshedBeforeTheyExpire) {
   VertexOptions vo;
   vo.token_lifetime_s = 4;  // refreshed at half its lifetime
