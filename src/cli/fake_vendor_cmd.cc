@@ -1,4 +1,6 @@
 // `baagate fake-vendor`: the local fake of the vendors' APIs.
+#include <fstream>
+#include <sstream>
 #include <iostream>
 #include <memory>
 
@@ -23,6 +25,8 @@ struct FakeFlags {
   int workers = 1;
   std::string ready_file;
   bool aws_from_env = false;
+  std::string google_key_file;
+  std::string entra_secret_env;
 };
 
 int RunFake(FakeFlags& f) {
@@ -46,6 +50,25 @@ int RunFake(FakeFlags& f) {
     }
     f.options.aws_access_key_id = id;
     f.options.aws_secret_access_key = secret;
+  }
+  if (!f.google_key_file.empty()) {
+    std::ifstream in(f.google_key_file, std::ios::binary);
+    std::ostringstream pem;
+    pem << in.rdbuf();
+    if (!in || pem.str().find("-----BEGIN") == std::string::npos) {
+      std::cerr << "baagate fake-vendor: --google-key-file: not a readable PEM key\n";
+      return 1;
+    }
+    f.options.google_key_pem = pem.str();
+  }
+  if (!f.entra_secret_env.empty()) {
+    const char* v = std::getenv(f.entra_secret_env.c_str());
+    if (!v || !*v || f.options.entra_tenant_id.empty() || f.options.entra_client_id.empty()) {
+      std::cerr << "baagate fake-vendor: --entra-client-secret-env needs the variable set and "
+                   "--entra-tenant-id and --entra-client-id\n";
+      return 1;
+    }
+    f.options.entra_client_secret = v;
   }
   auto hp = config::ParseHostPort(f.listen);
   auto endpoint = hp.ok() ? ToEndpoint(*hp) : core::Result<http::tcp::endpoint>(hp.status());
@@ -109,6 +132,18 @@ Command RegisterFakeVendor(CLI::App& app) {
   sub->add_option("--api-key-env", f->api_key_env, "like --api-key, read from this variable");
   sub->add_flag("--aws-credentials-from-env", f->aws_from_env,
                "verify SigV4 on Bedrock paths with AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY");
+  sub->add_option("--google-key-file", f->google_key_file,
+                  "PEM public (or private) key of a service account: POST /token runs the JWT "
+                  "bearer grant and Vertex paths require a token it issued");
+  sub->add_option("--google-token-lifetime-s", f->options.google_token_lifetime_s,
+                  "expires_in of issued Google tokens")
+      ->capture_default_str();
+  sub->add_option("--entra-tenant-id", f->options.entra_tenant_id,
+                  "Entra tenant for POST /{tenant}/oauth2/v2.0/token");
+  sub->add_option("--entra-client-id", f->options.entra_client_id, "Entra client (app) id");
+  sub->add_option("--entra-client-secret-env", f->entra_secret_env,
+                  "variable holding the Entra client secret; Azure paths then also accept the "
+                  "bearer tokens the fake issued");
   sub->add_option("--latency-ms", f->options.latency_ms, "delay before every response head");
   sub->add_option("--chunk-delay-ms", f->options.chunk_delay_ms, "delay between stream chunks");
   sub->add_option("--fault-rate-429", f->options.fault_rate_429, "probability of a 429")

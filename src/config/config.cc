@@ -82,6 +82,17 @@ class Parser : public YamlReader {
       c.kind = CredentialConfig::Kind::kAwsEnvironment;
       return c;
     }
+    if (n.IsMap() && n["google_service_account"]) return ParseGoogleCredential(n, path);
+    if (n.IsMap() && n["entra_token"]) {
+      CheckKeys(n, path, {"entra_token"});
+      const YAML::Node& t = n["entra_token"];
+      CheckKeys(t, path + ".entra_token", {"env"});
+      if (!t["env"]) Fail(t, path + ".entra_token", "needs env (the variable holding the token)");
+      c.kind = CredentialConfig::Kind::kEntraToken;
+      c.ref = NonEmptyStr(t["env"], path + ".entra_token.env");
+      return c;
+    }
+    if (n.IsMap() && n["entra_client_credentials"]) return ParseEntraCredential(n, path);
     CheckKeys(n, path, {"env", "file"});
     if (n["env"] && n["file"]) Fail(n, path, "give either env or file, not both");
     if (n["env"]) {
@@ -97,6 +108,50 @@ class Parser : public YamlReader {
     return c;
   }
 
+  // google_service_account: { file: /path/key.json } or { file_env: GOOGLE_APPLICATION_CREDENTIALS }
+  CredentialConfig ParseGoogleCredential(const YAML::Node& n, const std::string& path) const {
+    CheckKeys(n, path, {"google_service_account"});
+    const YAML::Node& g = n["google_service_account"];
+    const std::string gp = path + ".google_service_account";
+    CheckKeys(g, gp, {"file", "file_env"});
+    if (static_cast<bool>(g["file"]) == static_cast<bool>(g["file_env"])) {
+      Fail(g, gp, "needs exactly one of file (the key file's path) or file_env (a variable "
+                  "holding that path)");
+    }
+    CredentialConfig c;
+    c.kind = CredentialConfig::Kind::kGoogleServiceAccount;
+    if (g["file"]) c.ref = NonEmptyStr(g["file"], gp + ".file");
+    if (g["file_env"]) c.ref_env = NonEmptyStr(g["file_env"], gp + ".file_env");
+    return c;
+  }
+
+  // entra_client_credentials: { tenant_id: { env: V }, client_id: { env: V },
+  //                             client_secret: { env: V }, authority: https://… }
+  CredentialConfig ParseEntraCredential(const YAML::Node& n, const std::string& path) const {
+    CheckKeys(n, path, {"entra_client_credentials"});
+    const YAML::Node& e = n["entra_client_credentials"];
+    const std::string ep = path + ".entra_client_credentials";
+    CheckKeys(e, ep, {"tenant_id", "client_id", "client_secret", "authority"});
+    CredentialConfig c;
+    c.kind = CredentialConfig::Kind::kEntraClientCredentials;
+    for (auto [field, out] : {std::pair<const char*, std::string*>{"tenant_id", &c.tenant_id_env},
+                              {"client_id", &c.client_id_env},
+                              {"client_secret", &c.client_secret_env}}) {
+      const std::string fp = ep + "." + field;
+      if (!e[field]) Fail(e, ep, std::string("needs ") + field + ": { env: VARIABLE }");
+      CheckKeys(e[field], fp, {"env"});
+      if (!e[field]["env"]) Fail(e[field], fp, "needs env (the variable holding the value)");
+      *out = NonEmptyStr(e[field]["env"], fp + ".env");
+    }
+    if (e["authority"]) {
+      c.authority = NonEmptyStr(e["authority"], ep + ".authority");
+      if (c.authority.rfind("https://", 0) != 0 && c.authority.rfind("http://", 0) != 0) {
+        Fail(e["authority"], ep + ".authority", "must start with https://");
+      }
+    }
+    return c;
+  }
+
   void ParseUpstreams(const YAML::Node& n, Config& cfg) const {
     if (!n.IsMap()) Fail(n, "upstreams", "must be a mapping of name to upstream");
     for (const auto& kv : n) {
@@ -106,8 +161,8 @@ class Parser : public YamlReader {
       const std::string p = "upstreams." + u.name;
       const YAML::Node& v = kv.second;
       CheckKeys(v, p,
-                {"provider", "region", "private_connectivity", "base_url", "api_version", "ca_file",
-                 "credential", "bedrock_api", "profile",
+                {"provider", "region", "project", "private_connectivity", "base_url", "api_version",
+                 "ca_file", "credential", "bedrock_api", "profile",
                  "connect_timeout_ms",
                  "first_byte_timeout_ms", "idle_timeout_ms", "pool_idle_timeout_ms",
                  "max_idle_connections", "max_response_bytes"});
@@ -125,10 +180,37 @@ class Parser : public YamlReader {
       if (u.base_url.rfind("http://", 0) != 0 && u.base_url.rfind("https://", 0) != 0) {
         Fail(v["base_url"], p + ".base_url", "must start with http:// or https://");
       }
+      // PROVIDERS.md §6.6: the Gemini Developer API (AI Studio) is not covered by Google
+      // Cloud's BAA; no route may ever send a request there.
+      if (u.base_url.find("generativelanguage.googleapis.com") != std::string::npos) {
+        Fail(v["base_url"], p + ".base_url",
+             "generativelanguage.googleapis.com is the Gemini Developer API, which no BAA covers "
+             "(never); use Vertex AI (provider vertex_google, "
+             "https://{region}-aiplatform.googleapis.com)");
+      }
+      const bool vertex = u.provider == "vertex_google" || u.provider == "vertex_anthropic";
+      if (v["project"]) {
+        if (!vertex) Fail(v["project"], p + ".project", "is for vertex_google and vertex_anthropic upstreams");
+        u.project = NonEmptyStr(v["project"], p + ".project");
+      }
+      if (vertex && (u.project.empty() || u.region.empty())) {
+        Fail(v, p, "a Vertex AI upstream needs project and region (they are in the model path)");
+      }
       if (v["ca_file"]) u.ca_file = Str(v["ca_file"], p + ".ca_file");
       if (v["api_version"]) u.api_version = Str(v["api_version"], p + ".api_version");
       if (!v["credential"]) Fail(v, p, "needs credential (env, file, or none)");
       u.credential = ParseCredential(v["credential"], p + ".credential");
+      using CK = CredentialConfig::Kind;
+      if (vertex != (u.credential.kind == CK::kGoogleServiceAccount)) {
+        Fail(v["credential"], p + ".credential",
+             vertex ? "a Vertex AI upstream authenticates with a Google OAuth token: use "
+                      "google_service_account: { file_env: GOOGLE_APPLICATION_CREDENTIALS }"
+                    : "google_service_account is for vertex_google and vertex_anthropic upstreams");
+      }
+      if ((u.credential.kind == CK::kEntraToken || u.credential.kind == CK::kEntraClientCredentials) &&
+          u.provider != "azure_openai") {
+        Fail(v["credential"], p + ".credential", "Entra credentials are for azure_openai upstreams");
+      }
       if ((u.provider == "bedrock") !=
           (u.credential.kind == CredentialConfig::Kind::kAwsEnvironment)) {
         Fail(v["credential"], p + ".credential",

@@ -59,9 +59,22 @@ struct CredentialConfig {
   // kAwsEnvironment: the standard AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN
   // variables, else the shared credentials file (Bedrock's SigV4 needs a key pair, not one
   // secret; providers/bedrock/credentials.h).
-  enum class Kind { kNone, kEnv, kFile, kAwsEnvironment };
+  // kGoogleServiceAccount: a Google service-account JSON key file (Vertex AI), at `ref` or, when
+  //   `ref_env` is set, at the path that variable holds (GOOGLE_APPLICATION_CREDENTIALS style).
+  // kEntraToken: a Microsoft Entra access token in the variable `ref` (sent as a bearer).
+  // kEntraClientCredentials: the client-credentials flow; tenant, client id and secret come from
+  //   the variables named below, the token from {authority}/{tenant}/oauth2/v2.0/token.
+  enum class Kind {
+    kNone, kEnv, kFile, kAwsEnvironment, kGoogleServiceAccount, kEntraToken,
+    kEntraClientCredentials
+  };
   Kind kind = Kind::kNone;
   std::string ref;  // variable name or file path
+  std::string ref_env;  // kGoogleServiceAccount: the variable holding the key file's path
+  std::string tenant_id_env;      // kEntraClientCredentials
+  std::string client_id_env;      // kEntraClientCredentials
+  std::string client_secret_env;  // kEntraClientCredentials
+  std::string authority;          // kEntraClientCredentials; empty: login.microsoftonline.com
 };
 
 struct UpstreamConfig {
@@ -78,6 +91,8 @@ struct UpstreamConfig {
   // Azure OpenAI deployment URLs: the api-version query parameter (empty: 2024-10-21). Unused
   // with the v1 API (a base_url ending in /openai/v1) and by other providers.
   std::string api_version;
+  // Vertex AI (vertex_google, vertex_anthropic): the Google Cloud project in the model path.
+  std::string project;
   std::string ca_file;
   CredentialConfig credential;
   // Bedrock only. The runtime API: "converse" or "invoke"; empty chooses per model id (invoke

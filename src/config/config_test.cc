@@ -82,6 +82,69 @@ TEST(ParseConfig, ReadsBedrockApiAndProfileWithLineNumberedErrors) {
             std::string::npos) << o.status().message();
 }
 
+std::string WithUpstream(const std::string& body) {
+  return "upstreams:\n  v:\n" + body + "routes:\n  - { model: m, upstream: v }\n";
+}
+
+TEST(ParseConfig, ReadsVertexAndEntraCredentials) {
+  auto c = ParseConfig(WithUpstream("    provider: vertex_google\n    project: p1\n"
+                                    "    region: us-central1\n"
+                                    "    base_url: https://us-central1-aiplatform.googleapis.com\n"
+                                    "    credential:\n      google_service_account: "
+                                    "{ file_env: GOOGLE_APPLICATION_CREDENTIALS }\n"),
+                       "v.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  const auto& u = c->upstreams.at("v");
+  EXPECT_EQ(u.project, "p1");
+  EXPECT_EQ(u.credential.kind, CredentialConfig::Kind::kGoogleServiceAccount);
+  EXPECT_EQ(u.credential.ref_env, "GOOGLE_APPLICATION_CREDENTIALS");
+
+  auto e = ParseConfig(WithUpstream("    provider: azure_openai\n    region: eastus2\n"
+                                    "    base_url: https://r.openai.azure.com\n"
+                                    "    credential:\n      entra_client_credentials:\n"
+                                    "        tenant_id: { env: T }\n        client_id: { env: C }\n"
+                                    "        client_secret: { env: S }\n"),
+                       "e.yaml");
+  ASSERT_TRUE(e.ok()) << e.status().message();
+  EXPECT_EQ(e->upstreams.at("v").credential.kind, CredentialConfig::Kind::kEntraClientCredentials);
+  EXPECT_EQ(e->upstreams.at("v").credential.client_secret_env, "S");
+  auto t = ParseConfig(WithUpstream("    provider: azure_openai\n    base_url: https://r\n"
+                                    "    credential: { entra_token: { env: AZURE_AD_TOKEN } }\n"),
+                       "t.yaml");
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  EXPECT_EQ(t->upstreams.at("v").credential.kind, CredentialConfig::Kind::kEntraToken);
+}
+
+TEST(ParseConfig, RefusesTheGeminiDeveloperApiAndIncompleteVertexUpstreams) {
+  struct Case {
+    std::string body;
+    std::string error;
+  } cases[] = {
+      {"    provider: vertex_google\n    project: p\n    region: us-central1\n"
+       "    base_url: https://generativelanguage.googleapis.com/v1beta\n"
+       "    credential: { google_service_account: { file: /k.json } }\n",
+       "x.yaml:6:15: upstreams.v.base_url: generativelanguage.googleapis.com is the Gemini "
+       "Developer API, which no BAA covers"},
+      {"    provider: vertex_google\n    region: us-central1\n    base_url: https://h\n"
+       "    credential: { google_service_account: { file: /k.json } }\n",
+       "x.yaml:3:5: upstreams.v: a Vertex AI upstream needs project and region"},
+      {"    provider: vertex_anthropic\n    project: p\n    region: us-east5\n"
+       "    base_url: https://h\n    credential: { env: KEY }\n",
+       "x.yaml:7:17: upstreams.v.credential: a Vertex AI upstream authenticates with a Google "
+       "OAuth token"},
+      {"    provider: openai\n    base_url: https://h\n    credential: { entra_token: { env: X } }\n",
+       "x.yaml:5:17: upstreams.v.credential: Entra credentials are for azure_openai upstreams"},
+      {"    provider: azure_openai\n    base_url: https://h\n    credential:\n"
+       "      entra_client_credentials: { tenant_id: { env: T }, client_id: { env: C } }\n",
+       "x.yaml:6:33: upstreams.v.credential.entra_client_credentials: needs client_secret"},
+  };
+  for (const auto& c : cases) {
+    auto r = ParseConfig(WithUpstream(c.body), "x.yaml");
+    ASSERT_FALSE(r.ok()) << c.body;
+    EXPECT_EQ(r.status().message().substr(0, c.error.size()), c.error) << r.status().message();
+  }
+}
+
 TEST(ParseConfig, EmbeddedDefaultsAreValidAndHaveNoKeys) {
   auto c = ParseConfig(EmbeddedDefaultYaml(), "<embedded>");
   ASSERT_TRUE(c.ok()) << c.status().message();

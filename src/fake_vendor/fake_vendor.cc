@@ -115,9 +115,16 @@ class FakeHandler final : public Handler {
       co_await OAuthToken(req, conn);
       co_return;
     }
+    constexpr std::string_view kEntraSuffix = "/oauth2/v2.0/token";
+    if (path.size() > kEntraSuffix.size() &&
+        std::string_view(path).substr(path.size() - kEntraSuffix.size()) == kEntraSuffix &&
+        req.method() == bhttp::verb::post) {
+      co_await EntraToken(req, conn, path.substr(1, path.size() - kEntraSuffix.size() - 1));
+      co_return;
+    }
     if (path.rfind("/v1/projects/", 0) == 0) {
       if (co_await Vertex(req, conn, path)) {
-        co_await AnthropicMessages(req, conn, an::Endpoint::kMessages);
+        co_await AnthropicMessages(req, conn, an::Endpoint::kMessages, true);
       }
       co_return;
     }
@@ -598,10 +605,13 @@ class FakeHandler final : public Handler {
     return events;
   }
 
-  net::awaitable<void> AnthropicMessages(Request& req, Connection& conn, an::Endpoint endpoint) {
+  // `google_authenticated`: a Vertex rawPredict call whose Google bearer was already checked
+  // (Vertex never takes an x-api-key).
+  net::awaitable<void> AnthropicMessages(Request& req, Connection& conn, an::Endpoint endpoint,
+                                         bool google_authenticated = false) {
     ++counter_;
     const Options& opt = vendor_.options();
-    if (!opt.api_key.empty()) {
+    if (!opt.api_key.empty() && !google_authenticated) {
       const bool key_ok = req["x-api-key"] == opt.api_key ||
                           req[bhttp::field::authorization] == "Bearer " + opt.api_key;
       if (!key_ok) {
@@ -1130,8 +1140,11 @@ class FakeHandler final : public Handler {
   // the Azure-specific checks. Returns false when it already answered.
   net::awaitable<bool> AzurePrelude(Request& req, Connection& conn, std::string& path) {
     const Options& opt = vendor_.options();
+    auto auth = req[bhttp::field::authorization];
+    const bool entra_ok = !opt.entra_client_id.empty() && auth.substr(0, 7) == "Bearer " &&
+                          vendor_.IsEntraToken(auth.substr(7));
     if (!opt.api_key.empty() && req["api-key"] != opt.api_key &&
-        req[bhttp::field::authorization] != "Bearer " + opt.api_key) {
+        auth != "Bearer " + opt.api_key && !entra_ok) {
       co_await Json(conn, 401,
                     R"({"error":{"code":"401","message":"Access denied due to invalid subscription key or wrong API endpoint."}})");
       co_return false;
@@ -1225,8 +1238,45 @@ class FakeHandler final : public Handler {
       co_return;
     }
     std::string token = vendor_.IssueGoogleToken();
-    std::string answer = json::serialize(json::object{
-        {"access_token", token}, {"expires_in", 3599}, {"token_type", "Bearer"}});
+    std::string answer = json::serialize(json::object{{"access_token", token},
+                                                      {"expires_in", vendor_.options().google_token_lifetime_s},
+                                                      {"token_type", "Bearer"}});
+    co_await Json(conn, 200, std::move(answer));
+  }
+
+  // Microsoft identity platform, client-credentials grant (PROVIDERS.md §4.2). Error bodies
+  // carry AADSTS text naming the client on purpose: the gateway must not pass it on.
+  net::awaitable<void> EntraToken(Request& req, Connection& conn, const std::string& tenant) {
+    ++counter_;
+    const Options& opt = vendor_.options();
+    const std::string body(req.body());
+    if (opt.entra_client_id.empty() || tenant != opt.entra_tenant_id) {
+      co_await Json(conn, 400,
+                    R"({"error":"invalid_request","error_description":"AADSTS90002: Tenant not found."})");
+      co_return;
+    }
+    if (FormField(body, "grant_type") != "client_credentials") {
+      co_await Json(conn, 400, R"({"error":"unsupported_grant_type"})");
+      co_return;
+    }
+    if (FormField(body, "client_id") != opt.entra_client_id ||
+        FormField(body, "client_secret") != opt.entra_client_secret) {
+      std::string err = json::serialize(json::object{
+          {"error", "invalid_client"},
+          {"error_description", "AADSTS7000215: Invalid client secret provided for app '" +
+                                    FormField(body, "client_id") + "'."}});
+      co_await Json(conn, 401, std::move(err));
+      co_return;
+    }
+    if (FormField(body, "scope") != "https://cognitiveservices.azure.com/.default") {
+      co_await Json(conn, 400,
+                    R"({"error":"invalid_scope","error_description":"AADSTS70011: The provided scope is not valid."})");
+      co_return;
+    }
+    std::string answer = json::serialize(json::object{{"token_type", "Bearer"},
+                                                      {"expires_in", opt.entra_token_lifetime_s},
+                                                      {"ext_expires_in", opt.entra_token_lifetime_s},
+                                                      {"access_token", vendor_.IssueEntraToken()}});
     co_await Json(conn, 200, std::move(answer));
   }
 
@@ -1328,7 +1378,19 @@ class FakeHandler final : public Handler {
       std::string blocked = json::serialize(json::object{
           {"promptFeedback", {{"blockReason", "SAFETY"}}},
           {"usageMetadata", {{"promptTokenCount", prompt_tokens}, {"totalTokenCount", prompt_tokens}}}});
-      co_await Json(conn, 200, std::move(blocked));
+      if (verb == "generateContent") {
+        co_await Json(conn, 200, std::move(blocked));
+        co_return false;
+      }
+      // A streamed call blocked on its prompt: one SSE event with the feedback, no candidates.
+      bhttp::response<bhttp::empty_body> head{bhttp::status::ok, 11};
+      head.set(bhttp::field::content_type, "text/event-stream");
+      if (co_await conn.StartStream(head) || co_await conn.SendChunk(EncodeSseEvent(blocked))) {
+        vendor_.CountStream(false);
+        co_return false;
+      }
+      (void)co_await conn.EndStream();
+      vendor_.CountStream(true);
       co_return false;
     }
     if (verb == "generateContent") {
@@ -1386,6 +1448,21 @@ std::string FakeVendor::IssueGoogleToken() {
   std::string t = "ya29.fake-" + std::to_string(google_tokens_.size() + 1);
   google_tokens_.push_back(t);
   return t;
+}
+
+std::string FakeVendor::IssueEntraToken() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::string t = "eyJ0eXAiOiJKV1QifQ.fake-entra-" + std::to_string(entra_tokens_.size() + 1);
+  entra_tokens_.push_back(t);
+  return t;
+}
+
+bool FakeVendor::IsEntraToken(std::string_view token) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& t : entra_tokens_) {
+    if (t == token) return true;
+  }
+  return false;
 }
 
 bool FakeVendor::IsGoogleToken(std::string_view token) const {

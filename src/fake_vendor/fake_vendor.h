@@ -41,6 +41,15 @@ struct Options {
   // the JWT bearer flow, verifying the assertion with this key, and Vertex paths require a
   // Bearer token it issued.
   std::string google_key_pem;
+  int google_token_lifetime_s = 3599;  // expires_in of the tokens /token issues
+  // Microsoft Entra: when entra_client_id is set, POST /{tenant}/oauth2/v2.0/token runs the
+  // client-credentials grant for this tenant, client and secret (scope
+  // https://cognitiveservices.azure.com/.default), and Azure paths also accept a Bearer token
+  // it issued (besides api-key).
+  std::string entra_tenant_id;
+  std::string entra_client_id;
+  std::string entra_client_secret;
+  int entra_token_lifetime_s = 3599;
 };
 
 // State shared by the fake's workers. Thread-safe.
@@ -66,6 +75,8 @@ class FakeVendor {
   double NextRandom();
   std::string IssueGoogleToken();
   bool IsGoogleToken(std::string_view token) const;
+  std::string IssueEntraToken();
+  bool IsEntraToken(std::string_view token) const;
 
  private:
   Options options_;
@@ -76,6 +87,7 @@ class FakeVendor {
   std::uint64_t streams_aborted_ = 0;    // mu_
   std::uint64_t rng_state_ = 0x9e3779b97f4a7c15ull;  // mu_
   std::vector<std::string> google_tokens_;            // mu_: access tokens issued by /token
+  std::vector<std::string> entra_tokens_;             // mu_: issued by the Entra endpoint
 };
 
 }  // namespace baagate::fake_vendor

@@ -19,6 +19,8 @@
 #include "providers/bedrock/event_stream.h"
 #include "providers/bedrock/sigv4.h"
 #include "providers/openai/openai.h"
+#include "providers/vertex/gemini.h"
+#include "providers/vertex/route.h"
 
 namespace baagate::pipeline {
 
@@ -27,6 +29,7 @@ namespace {
 using namespace baagate::http;
 namespace oa = baagate::providers::openai;
 namespace an = baagate::providers::anthropic;
+namespace vx = baagate::providers::vertex;
 namespace json = boost::json;
 using core::LogLevel;
 using core::LogLine;
@@ -54,6 +57,8 @@ struct RequestContext {
     kAnthropicToOpenAI,     // Anthropic client, OpenAI-dialect upstream
     kBedrockInvoke,         // either client, Bedrock InvokeModel with an Anthropic-native body
     kBedrockConverse,       // OpenAI client, Bedrock Converse (providers/bedrock/converse.h)
+    kVertexClaude,          // either client, Claude on Vertex rawPredict (Anthropic-native body)
+    kVertexGemini,          // OpenAI client, Gemini generateContent (translated both ways)
   };
   Dialect dialect = Dialect::kOpenAI;
   Mode mode = Mode::kOpenAIPassthrough;
@@ -144,8 +149,10 @@ std::optional<phi::Dialect> DeidDialect(const RequestContext& ctx) {
     case Mode::kAnthropicToOpenAI: return phi::Dialect::kOpenAiChat;
     case Mode::kAnthropicPassthrough:
     case Mode::kOpenAIToAnthropic:
-    case Mode::kBedrockInvoke: return phi::Dialect::kAnthropicMessages;
-    case Mode::kBedrockConverse: return std::nullopt;  // no Converse-shaped de-identifier yet
+    case Mode::kBedrockInvoke:
+    case Mode::kVertexClaude: return phi::Dialect::kAnthropicMessages;
+    case Mode::kBedrockConverse:  // no Converse- or Gemini-shaped de-identifier yet
+    case Mode::kVertexGemini: return std::nullopt;
   }
   return std::nullopt;
 }
@@ -617,6 +624,10 @@ bool GatewayHandler::Prepare(RequestContext& ctx, PrepareError* err) {
                                                        upstream_model)
                    ? Mode::kBedrockConverse
                    : Mode::kBedrockInvoke;
+  } else if (provider == "vertex_anthropic") {
+    ctx.mode = Mode::kVertexClaude;
+  } else if (provider == "vertex_google") {
+    ctx.mode = Mode::kVertexGemini;
   } else {
     *err = {502, "upstream_protocol_unsupported",
             "This model's upstream speaks a protocol this gateway build cannot forward to; an "
@@ -628,15 +639,24 @@ bool GatewayHandler::Prepare(RequestContext& ctx, PrepareError* err) {
   bool translated_ok = true;
   ctx.upstream_model = upstream_model;
   switch (ctx.mode) {
+    case Mode::kVertexGemini:
+      translated_ok = vx::GeminiRequestFor(anthropic_client, ctx.endpoint == oa::Endpoint::kChatCompletions,
+                                           ctx.parsed.body, &translated, &terr);
+      if (translated_ok) {
+        Decide(ctx, upstream_model, policy::Surface::kVertexGenerateContent, translated, "");
+      }
+      break;
+    case Mode::kVertexClaude:
     case Mode::kBedrockInvoke:
-      // InvokeModel takes the Anthropic Messages body: OpenAI clients are translated first.
+      // InvokeModel and rawPredict take the Anthropic Messages body: OpenAI clients are
+      // translated first.
       if (anthropic_client) {
         translated_ok = ctx.an_endpoint == an::Endpoint::kMessages;
-        terr.message = "count_tokens is not available on Bedrock routes.";
+        terr.message = "count_tokens is not available on Bedrock or Vertex routes.";
         if (translated_ok) translated = ctx.an_parsed.body;
       } else if (ctx.endpoint != oa::Endpoint::kChatCompletions) {
         translated_ok = false;
-        terr.message = "This endpoint cannot be served by a Bedrock route.";
+        terr.message = "This endpoint cannot be served by a Bedrock or Vertex route.";
       } else {
         translated_ok =
             an::ChatRequestToMessages(ctx.parsed.body, upstream_model, &translated, &terr);
@@ -720,7 +740,11 @@ bool GatewayHandler::Prepare(RequestContext& ctx, PrepareError* err) {
     case Mode::kOpenAIToAnthropic:
     case Mode::kAnthropicToOpenAI:
     case Mode::kBedrockConverse:
+    case Mode::kVertexGemini:
       ctx.upstream_body = json::serialize(translated);
+      break;
+    case Mode::kVertexClaude:
+      ctx.upstream_body = vx::ClaudeRawPredictBody(std::move(translated), ctx.parsed.stream);
       break;
     case Mode::kBedrockInvoke: {
       // PROVIDERS.md §5.4: no model or stream in the body (they are in the path), the Bedrock
@@ -928,6 +952,11 @@ net::awaitable<void> GatewayHandler::Forward(Connection& conn, RequestContext& c
       upstream_path += providers::bedrock::BedrockRuntimePath(
           ctx.upstream_model, ctx.mode == Mode::kBedrockConverse, ctx.parsed.stream);
       break;
+    case Mode::kVertexClaude:
+    case Mode::kVertexGemini:
+      upstream_path += vx::ModelPath(up.project, up.region, ctx.mode == Mode::kVertexClaude,
+                                     ctx.upstream_model, ctx.parsed.stream);
+      break;
   }
   if (up.provider == "azure_openai" &&
       (ctx.mode == Mode::kOpenAIPassthrough || ctx.mode == Mode::kAnthropicToOpenAI)) {
@@ -943,9 +972,40 @@ net::awaitable<void> GatewayHandler::Forward(Connection& conn, RequestContext& c
                       "?api-version=" + providers::bedrock::UriEncode(up.api_version, false);
     }
   }
+  // OAuth upstreams (Vertex, Entra): the token is awaited before the request is written; a
+  // failed fetch sends nothing to the vendor: the next route takes the call, else a 502.
+  core::SecretString bearer;
+  if (up.token_source) {
+    auto token = co_await up.token_source->Token(
+        [this, &deadline](const providers::auth::TokenEndpoint& ep, std::string body) {
+          return providers::auth::PostForm(pool_, ep, deadline, std::move(body));
+        });
+    if (ctx.client_gone) co_return;
+    if (!token.ok()) {
+      metrics_.RecordUpstreamError(target.name, "token_fetch_failed");
+      LogLine(LogLevel::kWarn, "upstream_token_failed")
+          .Str("request_id", ctx.request_id)
+          .Str("upstream", target.name)
+          .Str("error", token.status().message())  // fixed words: never the endpoint's body
+          .Emit();
+      if (GiveWay(ctx, std::chrono::milliseconds(0))) co_return;  // nothing reached the vendor
+      co_await SendError(conn, ctx, 502, "upstream_auth_failed",
+                         "The gateway could not obtain an access token for this model's "
+                         "upstream; an operator must check its credential.");
+      co_return;
+    }
+    bearer = core::SecretString("Bearer " + token->Expose());
+  }
   Request ureq{bhttp::verb::post, upstream_path, 11};
   ureq.set(bhttp::field::host, target.host_header);
-  if (!up.authorization.empty()) ureq.set(up.auth_header, up.authorization.Expose());
+  if (!bearer.empty()) {
+    ureq.set(bhttp::field::authorization, bearer.Expose());
+  } else if (!up.authorization.empty()) {
+    ureq.set(up.auth_header, up.authorization.Expose());
+  }
+  if (ctx.mode == Mode::kVertexClaude && !ctx.anthropic_beta.empty()) {
+    ureq.set("anthropic-beta", ctx.anthropic_beta);  // allowed by the policy (beta_header:<name>)
+  }
   if (ctx.mode == Mode::kAnthropicPassthrough || ctx.mode == Mode::kOpenAIToAnthropic) {
     ureq.set("anthropic-version", ctx.anthropic_version.empty() ? std::string(an::kApiVersion)
                                                                 : ctx.anthropic_version);
@@ -1033,6 +1093,8 @@ net::awaitable<void> GatewayHandler::Forward(Connection& conn, RequestContext& c
     co_await RelayUpstreamError(conn, ctx, *uc, parser);
   } else if (ctx.parsed.stream && ctx.mode == Mode::kOpenAIPassthrough) {
     co_await RelayStream(conn, ctx, *uc, parser);
+  } else if (ctx.parsed.stream && ctx.mode == Mode::kVertexGemini) {
+    co_await RelayStreamTranslated(conn, ctx, *uc, parser);
   } else if (ctx.parsed.stream &&
              (ctx.mode == Mode::kBedrockInvoke || ctx.mode == Mode::kBedrockConverse)) {
     co_await RelayEventStream(conn, ctx, *uc, parser);
@@ -1156,6 +1218,11 @@ net::awaitable<void> GatewayHandler::RelayJson(Connection& conn, RequestContext&
     case Mode::kAnthropicToOpenAI:
       client_body = an::ChatCompletionToMessage(body, ctx.parsed.model, &ctx.outcome);
       break;
+    case Mode::kVertexGemini:
+      client_body = vx::GenerateContentToChatCompletion(body, ctx.parsed.model, NowSeconds(),
+                                                        &ctx.outcome);
+      break;
+    case Mode::kVertexClaude:
     case Mode::kBedrockInvoke:
       if (ctx.dialect == RequestContext::Dialect::kAnthropic) {
         an::ReadMessageOutcome(v.as_object(), &ctx.outcome);
@@ -1330,6 +1397,12 @@ net::awaitable<void> GatewayHandler::RelayStreamTranslated(
       NowSeconds(),
       ctx.parsed.client_wants_usage);
   an::OpenAiToAnthropicStream to_anthropic(ctx.parsed.model);
+  vx::GeminiToOpenAiStream from_gemini(ctx.parsed.model, NowSeconds(),
+                                       ctx.parsed.client_wants_usage);
+  // Claude on Vertex streams Anthropic events: Anthropic clients get them as they are.
+  const Mode mode = ctx.mode == Mode::kVertexClaude
+                        ? (anthropic_client ? Mode::kAnthropicPassthrough : Mode::kOpenAIToAnthropic)
+                        : ctx.mode;
   std::vector<an::SseOut> outs;
 
   SseParser sse;
@@ -1357,13 +1430,13 @@ net::awaitable<void> GatewayHandler::RelayStreamTranslated(
       core::Status st = sse.Feed(in, [&](const SseEvent& ev) {
         if (done || !stream_error.empty()) return;
         if (!ev.has_data) {
-          if (ctx.mode == Mode::kAnthropicPassthrough) out.append(ev.raw);
+          if (mode == Mode::kAnthropicPassthrough) out.append(ev.raw);
           return;
         }
         ++ctx.events;
         core::Status es;
         outs.clear();
-        switch (ctx.mode) {
+        switch (mode) {
           case Mode::kAnthropicPassthrough:
             es = observer.OnEvent(ev.event, ev.data);
             if (es.ok() && observer.errored()) {
@@ -1388,9 +1461,15 @@ net::awaitable<void> GatewayHandler::RelayStreamTranslated(
             done = to_anthropic.done();
             translated_error = to_anthropic.outcome().finish == providers::FinishReason::kError;
             break;
+          case Mode::kVertexGemini:
+            es = from_gemini.OnData(ev.data, &outs);
+            done = from_gemini.done();
+            translated_error = from_gemini.outcome().finish == providers::FinishReason::kError;
+            break;
           case Mode::kOpenAIPassthrough:
           case Mode::kBedrockInvoke:
-          case Mode::kBedrockConverse: break;
+          case Mode::kBedrockConverse:
+          case Mode::kVertexClaude: break;
         }
         if (!es.ok()) {
           stream_error = "upstream_malformed_stream";
@@ -1421,13 +1500,15 @@ net::awaitable<void> GatewayHandler::RelayStreamTranslated(
     }
     if (parser.is_done() || done) break;
   }
-  switch (ctx.mode) {
+  switch (mode) {
     case Mode::kAnthropicPassthrough: ctx.outcome = observer.outcome(); break;
     case Mode::kOpenAIToAnthropic: ctx.outcome = to_openai.outcome(); break;
     case Mode::kAnthropicToOpenAI: ctx.outcome = to_anthropic.outcome(); break;
+    case Mode::kVertexGemini: ctx.outcome = from_gemini.outcome(); break;
     case Mode::kOpenAIPassthrough:
     case Mode::kBedrockInvoke:
-    case Mode::kBedrockConverse: break;
+    case Mode::kBedrockConverse:
+    case Mode::kVertexClaude: break;
   }
   UsageFromOutcome(ctx);
   if (translated_error) {

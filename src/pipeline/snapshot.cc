@@ -46,6 +46,60 @@ std::string LoadCredential(const config::CredentialConfig& c, std::string* probl
   return value;
 }
 
+std::string EnvValue(const std::string& var, std::string* problem) {
+  const char* v = std::getenv(var.c_str());
+  if (v == nullptr || *v == '\0') {
+    if (problem->empty()) *problem = "environment variable " + var + " is not set";
+    return "";
+  }
+  return v;
+}
+
+// The OAuth token source of a Vertex (service-account key) or Entra (client credentials)
+// upstream; null with `problem` set when the key or a variable is missing. Problems name the
+// file or variable, never a value.
+std::shared_ptr<providers::auth::TokenSource> LoadTokenSource(const std::string& name,
+                                                              const config::UpstreamConfig& u,
+                                                              std::string* problem) {
+  namespace auth = providers::auth;
+  const config::CredentialConfig& c = u.credential;
+  core::Result<std::shared_ptr<auth::TokenSource>> source =
+      core::InvalidArgumentError("no token source");
+  if (c.kind == config::CredentialConfig::Kind::kGoogleServiceAccount) {
+    std::string path = c.ref;
+    if (!c.ref_env.empty()) path = EnvValue(c.ref_env, problem);
+    if (path.empty()) return nullptr;
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+      *problem = "service-account key file " + path + " cannot be read";
+      return nullptr;
+    }
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    auto key = providers::vertex::ParseServiceAccountKey(ss.str());
+    if (!key.ok()) {
+      *problem = "service-account key file " + path + ": " + key.status().message();
+      return nullptr;
+    }
+    source = auth::TokenSource::GoogleServiceAccount(std::move(*key), name + "/oauth", "",
+                                                     u.ca_file);
+  } else {
+    std::string tenant = EnvValue(c.tenant_id_env, problem);
+    std::string client = EnvValue(c.client_id_env, problem);
+    std::string secret = EnvValue(c.client_secret_env, problem);
+    if (!problem->empty()) return nullptr;
+    source = auth::TokenSource::EntraClientCredentials(name + "/entra", c.authority, tenant,
+                                                       std::move(client),
+                                                       core::SecretString(std::move(secret)),
+                                                       u.ca_file);
+  }
+  if (!source.ok()) {
+    *problem = "the token endpoint cannot be used: " + source.status().message();
+    return nullptr;
+  }
+  return *source;
+}
+
 }  // namespace
 
 core::Result<std::shared_ptr<const Snapshot>> Snapshot::Build(const config::Config& cfg) {
@@ -94,6 +148,14 @@ core::Result<std::shared_ptr<const Snapshot>> Snapshot::Build(const config::Conf
       } else {
         rt->aws = std::make_shared<providers::bedrock::AwsCredentials>(std::move(*creds));
       }
+    } else if (u.credential.kind == config::CredentialConfig::Kind::kGoogleServiceAccount ||
+               u.credential.kind == config::CredentialConfig::Kind::kEntraClientCredentials) {
+      rt->token_source = LoadTokenSource(name, u, &problem);
+    } else if (u.credential.kind == config::CredentialConfig::Kind::kEntraToken) {
+      config::CredentialConfig env{config::CredentialConfig::Kind::kEnv, u.credential.ref};
+      key = LoadCredential(env, &problem);
+      if (problem.empty()) rt->authorization = core::SecretString("Bearer " + key);
+      key.clear();
     } else {
       key = LoadCredential(u.credential, &problem);
     }
@@ -111,6 +173,7 @@ core::Result<std::shared_ptr<const Snapshot>> Snapshot::Build(const config::Conf
     rt->api_version = u.api_version.empty() ? std::string("2024-10-21") : u.api_version;
     rt->region = u.region;
     rt->bedrock_api = u.bedrock_api;
+    rt->project = u.project;
     rt->private_connectivity = u.private_connectivity;
     by_name[name] = rt.get();
     snap->upstreams_.push_back(std::move(rt));

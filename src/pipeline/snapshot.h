@@ -15,6 +15,7 @@
 #include "http/upstream.h"
 #include "pipeline/failover.h"
 #include "policy/policy.h"
+#include "providers/auth/token_source.h"
 #include "providers/bedrock/sigv4.h"
 
 namespace baagate::pipeline {
@@ -34,6 +35,11 @@ struct UpstreamRuntime {
   std::shared_ptr<const providers::bedrock::AwsCredentials> aws;
   // Bedrock: "converse", "invoke", or empty to choose per model id (BedrockUsesConverse).
   std::string bedrock_api;
+  // Vertex AI (service account) and Azure Entra client credentials: the upstream's OAuth token
+  // source; the gateway awaits a token before each request and sends it as a bearer. Shared
+  // by every worker (thread-safe); null for static credentials.
+  std::shared_ptr<providers::auth::TokenSource> token_source;
+  std::string project;  // Vertex AI
   // Non-empty when the credential could not be loaded: requests on this upstream are refused
   // with 502 (fail closed) and this says why (names the variable or file, never a value).
   std::string credential_problem;

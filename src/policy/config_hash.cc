@@ -24,6 +24,17 @@ json::value Credential(const config::CredentialConfig& c) {
     case config::CredentialConfig::Kind::kEnv: return json::object{{"env", c.ref}};
     case config::CredentialConfig::Kind::kFile: return json::object{{"file", c.ref}};
     case config::CredentialConfig::Kind::kAwsEnvironment: return "aws_environment";
+    case config::CredentialConfig::Kind::kGoogleServiceAccount:
+      return json::object{{"google_service_account",
+                           json::object{{"file", c.ref}, {"file_env", c.ref_env}}}};
+    case config::CredentialConfig::Kind::kEntraToken:
+      return json::object{{"entra_token", json::object{{"env", c.ref}}}};
+    case config::CredentialConfig::Kind::kEntraClientCredentials:
+      return json::object{{"entra_client_credentials",
+                           json::object{{"tenant_id", c.tenant_id_env},
+                                        {"client_id", c.client_id_env},
+                                        {"client_secret", c.client_secret_env},
+                                        {"authority", c.authority}}}};
     case config::CredentialConfig::Kind::kNone: break;
   }
   return "none";
@@ -132,6 +143,8 @@ json::value EffectiveConfigJson(const config::Config& cfg, const config::Registr
                              {"private_connectivity", u.private_connectivity},
                              {"ca_file", u.ca_file},
                              {"credential", Credential(u.credential)}};
+    // Only when set, so configurations without Vertex upstreams keep their hash.
+    if (!u.project.empty()) ups[name].as_object()["project"] = u.project;
   }
   root["upstreams"] = std::move(ups);
   json::array routes;

@@ -57,6 +57,13 @@ EnforcementResult Enforce(Surface surface, json::object& body, const Enforcement
       UserId(body, "safety_identifier", opts, r);
       break;
     }
+    case Surface::kVertexGenerateContent:
+      // labels propagate to Google billing (C-META): never forwarded.
+      if (json::value* labels = body.if_contains("labels"); labels && !labels->is_null()) {
+        body.erase("labels");
+        r.actions.push_back("strip_labels");
+      }
+      break;
     case Surface::kAnthropicMessages:
     case Surface::kAnthropicCountTokens: {
       if (json::value* md = body.if_contains("metadata"); md && md->is_object()) {

@@ -216,6 +216,118 @@ class Extractor {
     }
   }
 
+  // ---- Vertex AI Gemini generateContent (PROVIDERS.md §6.2 feature tags)
+  void GeminiMedia(std::string_view mime, bool file) {
+    if (StartsWith(mime, "image/")) {
+      f_.AddFeature("vision.image_input");
+      f_.AddModalityIn("image");
+    } else if (StartsWith(mime, "audio/")) {
+      f_.AddFeature("audio.input");
+      f_.AddModalityIn("audio");
+    } else if (StartsWith(mime, "video/")) {
+      f_.AddFeature("video_input");
+      f_.AddModalityIn("video");
+    } else if (mime == "application/pdf") {
+      f_.AddFeature("pdf_input");
+      f_.AddModalityIn("pdf");
+    } else if (!file) {
+      Unknown("inlineData.mimeType=", mime);
+    }
+  }
+
+  void GeminiParts(const json::value* parts) {
+    if (!parts || !parts->is_array()) return Error("contents[].parts must be an array");
+    for (const json::value& pv : parts->get_array()) {
+      if (!pv.is_object()) return Error("parts must be objects");
+      for (const auto& kv : pv.get_object()) {
+        std::string_view k = kv.key();
+        if (k == "text") {
+          f_.AddModalityIn("text");
+        } else if (k == "inlineData" && kv.value().is_object()) {
+          GeminiMedia(StrOr(kv.value().get_object(), "mimeType"), false);
+        } else if (k == "fileData" && kv.value().is_object()) {
+          f_.AddFeature("file_ref");
+          f_.AddModalityIn("file_ref");
+          if (StartsWith(StrOr(kv.value().get_object(), "fileUri"), "gs://")) {
+            f_.AddFeature("gcs_source");
+          }
+          GeminiMedia(StrOr(kv.value().get_object(), "mimeType"), true);
+        } else if (k == "functionCall" || k == "functionResponse") {
+          f_.AddFeature("tools.function");
+        } else if (k == "thought" || k == "thoughtSignature") {
+          f_.AddFeature("reasoning");
+        } else {
+          Unknown("contents[].parts[].", k);
+        }
+      }
+    }
+  }
+
+  void VertexGenerateContent(const json::object& body) {
+    CheckTopLevel(body, {"contents", "systemInstruction", "tools", "toolConfig", "safetySettings",
+                         "generationConfig", "cachedContent", "labels"});
+    const json::value* contents = body.if_contains("contents");
+    if (!contents || !contents->is_array()) return Error("contents must be an array");
+    for (const json::value& c : contents->get_array()) {
+      if (!c.is_object()) return Error("contents[] must be objects");
+      std::string_view role = StrOr(c.get_object(), "role");
+      if (!role.empty() && !In(role, {"user", "model"})) Unknown("contents[].role=", role);
+      GeminiParts(c.get_object().if_contains("parts"));
+    }
+    if (const json::value* si = body.if_contains("systemInstruction"); si && si->is_object()) {
+      GeminiParts(si->get_object().if_contains("parts"));
+    }
+    if (const json::value* tools = body.if_contains("tools"); tools && !tools->is_null()) {
+      if (!tools->is_array()) return Error("tools must be an array");
+      for (const json::value& t : tools->get_array()) {
+        if (!t.is_object()) return Error("tools[] must be objects");
+        for (const auto& kv : t.get_object()) {
+          std::string_view k = kv.key();
+          if (k == "functionDeclarations") {
+            f_.AddFeature("tools.function");
+          } else if (k == "googleSearch" || k == "googleSearchRetrieval" || k == "googleMaps") {
+            f_.AddFeature("web_search");
+            f_.AddFeature("grounding");
+          } else if (k == "retrieval") {
+            f_.AddFeature("grounding");
+          } else if (k == "codeExecution") {
+            f_.AddFeature("code_execution");
+          } else {
+            Unknown("tools[].", k);
+          }
+        }
+      }
+    }
+    if (const json::value* tc = body.if_contains("toolConfig"); tc && tc->is_object()) {
+      const json::value* fcc = tc->get_object().if_contains("functionCallingConfig");
+      if (fcc && fcc->is_object() && StrOr(fcc->get_object(), "mode") == "ANY") {
+        f_.AddFeature("tool_choice.forced");
+      }
+    }
+    if (const json::value* gc = body.if_contains("generationConfig"); gc && gc->is_object()) {
+      const json::object& g = gc->get_object();
+      if (Present(g, "responseSchema") || Present(g, "responseJsonSchema")) {
+        f_.AddFeature("structured_output.json_schema");
+      } else if (StrOr(g, "responseMimeType") == "application/json") {
+        f_.AddFeature("structured_output.json_mode");
+      }
+      if (Present(g, "thinkingConfig")) f_.AddFeature("reasoning");
+      if (const json::value* cc = g.if_contains("candidateCount"); cc && cc->is_number()) {
+        json::error_code ec;
+        if (cc->to_number<double>(ec) > 1 && !ec) f_.AddFeature("n_gt_1");
+      }
+      if (TrueField(g, "responseLogprobs")) f_.AddFeature("logprobs");
+      if (const json::value* rm = g.if_contains("responseModalities"); rm && rm->is_array()) {
+        for (const json::value& m : rm->get_array()) {
+          if (m.is_string() && m.get_string() == "AUDIO") f_.AddFeature("audio.output");
+          if (m.is_string() && m.get_string() == "IMAGE") f_.AddFeature("image_generation");
+        }
+      }
+    }
+    if (Present(body, "cachedContent")) f_.AddFeature("prompt_cache");
+    Metadata(body.if_contains("labels"));
+  }
+
   void OpenAIChat(const json::object& body) {
     CheckTopLevel(body,
                   {"model", "messages", "stream", "stream_options", "temperature", "top_p",
@@ -682,6 +794,7 @@ std::string_view SurfaceName(Surface s) {
     case Surface::kAnthropicMessages: return "anthropic.messages";
     case Surface::kAnthropicCountTokens: return "anthropic.count_tokens";
     case Surface::kBedrockConverse: return "bedrock.converse";
+    case Surface::kVertexGenerateContent: return "vertex.generate_content";
   }
   return "unknown";
 }
@@ -694,6 +807,7 @@ std::string_view SurfaceEndpoint(Surface s) {
     case Surface::kAnthropicMessages: return "POST /v1/messages";
     case Surface::kAnthropicCountTokens: return "POST /v1/messages/count_tokens";
     case Surface::kBedrockConverse: return "POST /model/{modelId}/converse";
+    case Surface::kVertexGenerateContent: return "POST :generateContent";
   }
   return "";
 }
@@ -751,6 +865,7 @@ void ExtractFacts(Surface surface, const json::object& body, std::string_view be
     case Surface::kAnthropicMessages: x.AnthropicMessages(body, false); break;
     case Surface::kAnthropicCountTokens: x.AnthropicMessages(body, true); break;
     case Surface::kBedrockConverse: x.BedrockConverse(body); break;
+    case Surface::kVertexGenerateContent: x.VertexGenerateContent(body); break;
   }
   if (facts->end_user_id) facts->AddFeature("end_user_id");
   x.BetaHeaders(beta_headers);

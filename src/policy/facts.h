@@ -23,6 +23,7 @@ enum class Surface {
   kAnthropicMessages,     // POST /v1/messages
   kAnthropicCountTokens,  // POST /v1/messages/count_tokens
   kBedrockConverse,       // POST /model/{modelId}/converse[-stream] (PROVIDERS.md §5.2)
+  kVertexGenerateContent,  // Vertex AI Gemini :generateContent / :streamGenerateContent
 };
 std::string_view SurfaceName(Surface s);  // openai.chat_completions, …
 std::string_view SurfaceEndpoint(Surface s);  // "POST /v1/chat/completions", …

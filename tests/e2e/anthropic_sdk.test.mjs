@@ -187,6 +187,29 @@ test('the Anthropic SDK on a Bedrock route streams the native event sequence', a
   assert.equal(final.stop_reason, 'end_turn');
 });
 
+test('the Anthropic SDK on a Claude-on-Vertex route: plain and streamed rawPredict', async () => {
+  const msg = await anthropic.messages.create({
+    model: 'claude-vertex',
+    max_tokens: 64,
+    messages: [{ role: 'user', content: 'native over vertex' }],
+  });
+  assert.equal(msg.content[0].text, 'ECHO: native over vertex');
+  const final = await anthropic.messages.stream({
+    model: 'claude-vertex',
+    max_tokens: 64,
+    messages: [{ role: 'user', content: 'streamed over vertex' }],
+  }).finalMessage();
+  assert.equal(final.content[0].text, 'ECHO: streamed over vertex');
+  assert.equal(final.stop_reason, 'end_turn');
+  const rec = await (await fetch(`${stack.fakeURL}/_fake/requests`)).json();
+  const last = rec.requests[rec.requests.length - 1];
+  assert.equal(last.path,
+    '/v1/projects/e2e-proj/locations/us-east5/publishers/anthropic/models/claude-3-5-sonnet-v2@20241022:streamRawPredict');
+  assert.match(last.headers.authorization, /^Bearer ya29\.fake-/);
+  assert.equal(last.headers['x-api-key'], undefined);
+  assert.equal(JSON.parse(last.body).anthropic_version, 'vertex-2023-10-16');
+});
+
 test('the OpenAI SDK on an Azure OpenAI deployment route, plain and streamed', async () => {
   const r = await openai.chat.completions.create({
     model: 'azure-gpt',

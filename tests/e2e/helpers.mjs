@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
-import { createHash } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -28,11 +28,20 @@ export async function startStack() {
   const env = { ...process.env, E2E_VENDOR_KEY: VENDOR_KEY, AWS_ACCESS_KEY_ID: 'AKIDE2EFAKE0001',
     AWS_SECRET_ACCESS_KEY: 'e2e/fake+bedrock-secret' };
   delete env.AWS_SESSION_TOKEN;
+  // Vertex routes: a service account whose public key the fake's token endpoint verifies.
+  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  writeFileSync(join(dir, 'google-pub.pem'), publicKey.export({ type: 'spki', format: 'pem' }));
   const fake = spawn(BIN, ['fake-vendor', '--listen', '127.0.0.1:0', '--api-key-env',
-    'E2E_VENDOR_KEY', '--aws-credentials-from-env', '--ready-file', join(dir, 'fake.json')], { env });
+    'E2E_VENDOR_KEY', '--aws-credentials-from-env', '--google-key-file',
+    join(dir, 'google-pub.pem'), '--ready-file', join(dir, 'fake.json')], { env });
   fake.stderr.on('data', (d) => { logs.fake += d; });
   fake.stdout.on('data', (d) => { logs.fake += d; });
   const fakeAddr = (await waitForFile(join(dir, 'fake.json'))).listen;
+  env.E2E_VERTEX_SA = join(dir, 'vertex-sa.json');
+  writeFileSync(env.E2E_VERTEX_SA, JSON.stringify({
+    type: 'service_account', project_id: 'e2e-proj', private_key_id: 'kid-e2e',
+    private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }),
+    client_email: 'gw@e2e-proj.iam.gserviceaccount.com', token_uri: `http://${fakeAddr}/token` }));
   const sha = createHash('sha256').update(GATEWAY_KEY).digest('hex');
   writeFileSync(join(dir, 'gateway.yaml'), `
 server:
@@ -74,6 +83,19 @@ upstreams:
     base_url: http://${fakeAddr}
     credential: aws_environment
     bedrock_api: converse
+  fake-vertex-gemini:
+    provider: vertex_google
+    project: e2e-proj
+    region: us-central1
+    base_url: http://${fakeAddr}
+    credential: { google_service_account: { file_env: E2E_VERTEX_SA } }
+    first_byte_timeout_ms: 1000
+  fake-vertex-claude:
+    provider: vertex_anthropic
+    project: e2e-proj
+    region: us-east5
+    base_url: http://${fakeAddr}
+    credential: { google_service_account: { file_env: E2E_VERTEX_SA } }
     first_byte_timeout_ms: 1000
 routes:
   - { model: gpt-4o-mini, upstream: fake }
@@ -82,6 +104,8 @@ routes:
   - { model: claude-converse, upstream: fake-bedrock-converse, upstream_model: "us.anthropic.claude-3-5-sonnet-20240620-v1:0" }
   - { model: text-embedding-3-small, upstream: fake }
   - { model: claude-sonnet, upstream: fake-anthropic, upstream_model: claude-3-5-sonnet-20240620 }
+  - { model: gemini-flash, upstream: fake-vertex-gemini, upstream_model: gemini-2.0-flash }
+  - { model: claude-vertex, upstream: fake-vertex-claude, upstream_model: "claude-3-5-sonnet-v2@20241022" }
 keys:
   - { name: e2e, sha256: ${sha}, tenant: t, app: e2e, role: dev, purpose: treatment }
 tenant:
@@ -91,6 +115,7 @@ tenant:
     - { id: BAA-ANTHROPIC-E2E, vendor: anthropic, effective_date: "2025-01-01" }
     - { id: BAA-AWS-E2E, vendor: aws, effective_date: "2025-01-01" }
     - { id: BAA-MICROSOFT-E2E, vendor: microsoft, effective_date: "2025-01-01" }
+    - { id: BAA-GOOGLE-E2E, vendor: google, effective_date: "2025-01-01" }
   attestations:
     - { vendor: openai, retention: zero_data_retention, source: verified,
         verified_at: "${new Date().toISOString()}" }
@@ -99,6 +124,8 @@ tenant:
     - { vendor: aws, retention: none, source: verified,
         verified_at: "${new Date().toISOString()}" }
     - { vendor: microsoft, retention: abuse_monitoring_off, source: verified,
+        verified_at: "${new Date().toISOString()}" }
+    - { vendor: google, retention: zero_data_retention, source: verified,
         verified_at: "${new Date().toISOString()}" }
   allowed_regions: [us, "eastus*"]
 apps:

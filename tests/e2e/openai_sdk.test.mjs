@@ -62,10 +62,11 @@ test('embeddings through the SDK', async () => {
 test('models list through the SDK', async () => {
   const ids = [];
   for await (const m of client.models.list()) ids.push(m.id);
-  // helpers.mjs also routes Claude models to Anthropic and Bedrock upstreams (anthropic_sdk.test.mjs).
+  // helpers.mjs also routes Claude models to Anthropic, Bedrock and Vertex upstreams
+  // (anthropic_sdk.test.mjs) and Gemini to Vertex.
   assert.deepEqual(ids.sort(),
-    ['azure-gpt', 'claude-bedrock', 'claude-converse', 'claude-sonnet', 'gpt-4o-mini',
-      'text-embedding-3-small']);
+    ['azure-gpt', 'claude-bedrock', 'claude-converse', 'claude-sonnet', 'claude-vertex',
+      'gemini-flash', 'gpt-4o-mini', 'text-embedding-3-small']);
 });
 
 test('a Bedrock Converse route: SigV4-signed Converse and ConverseStream, tools included', async () => {
@@ -123,6 +124,56 @@ test('a request Converse cannot express is a BadRequestError naming the paramete
       response_format: { type: 'json_object' },
     }),
     (e) => e instanceof OpenAI.BadRequestError && e.param === 'response_format');
+});
+
+// Vertex AI: the gateway gets a Google OAuth token with the service-account key (verified by
+// the fake's token endpoint) and calls generateContent / rawPredict; the SDK sees OpenAI shapes.
+for (const model of ['gemini-flash', 'claude-vertex']) {
+  test(`Vertex route ${model}: plain chat completion through the SDK`, async () => {
+    const r = await client.chat.completions.create({
+      model,
+      messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'hello vertex' }],
+      max_tokens: 32,
+    });
+    assert.equal(r.choices[0].message.content, 'ECHO: hello vertex');
+    assert.equal(r.choices[0].finish_reason, 'stop');
+    assert.equal(r.model, model);
+    assert.ok(r.usage.completion_tokens > 0);
+  });
+
+  test(`Vertex route ${model}: streamed chat through the SDK, with usage`, async () => {
+    const stream = await client.chat.completions.create({
+      model,
+      messages: [{ role: 'user', content: 'stream from vertex please' }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    let text = '';
+    let finish = null;
+    let usage = null;
+    for await (const chunk of stream) {
+      if (chunk.choices[0]?.delta?.content) text += chunk.choices[0].delta.content;
+      if (chunk.choices[0]?.finish_reason) finish = chunk.choices[0].finish_reason;
+      if (chunk.usage) usage = chunk.usage;
+    }
+    assert.equal(text, 'ECHO: stream from vertex please');
+    assert.equal(finish, 'stop');
+    assert.ok(usage && usage.prompt_tokens > 0 && usage.completion_tokens > 0);
+  });
+}
+
+test('Vertex Gemini: a safety stop is content_filter, and the calls carried a Google bearer', async () => {
+  const r = await client.chat.completions.create({
+    model: 'gemini-flash',
+    messages: [{ role: 'user', content: 'unsafe [[fake:safety]]' }],
+  });
+  assert.equal(r.choices[0].finish_reason, 'content_filter');
+  const seen = await (await fetch(`${stack.fakeURL}/_fake/requests`)).json();
+  const vertex = seen.requests.filter((q) => q.path.startsWith('/v1/projects/e2e-proj/'));
+  assert.ok(vertex.length >= 5);
+  for (const q of vertex) assert.match(q.headers.authorization, /^Bearer ya29\.fake-/);
+  assert.ok(vertex.some((q) => q.path.endsWith('/publishers/anthropic/models/claude-3-5-sonnet-v2@20241022:streamRawPredict')));
+  assert.ok(vertex.some((q) => q.path.endsWith('/publishers/google/models/gemini-2.0-flash:streamGenerateContent')));
 });
 
 test('a wrong key is an AuthenticationError', async () => {

@@ -105,6 +105,7 @@ Harness::Harness(Options opts) {
   unsetenv("AWS_SESSION_TOKEN");
   fo.aws_access_key_id = kAwsAccessKeyId;
   fo.aws_secret_access_key = kAwsSecretKey;
+  if (opts.fake_options) opts.fake_options(fo);
   vendor_ = std::make_unique<fake_vendor::FakeVendor>(fo);
   http::ServerOptions fso;
   fso.name = "fake";
@@ -116,6 +117,14 @@ Harness::Harness(Options opts) {
       fso, [this](http::Worker& w) { return vendor_->MakeHandler(w); });
   EXPECT_TRUE(fake_server_->Start().ok());
 
+  const std::string fake_addr = "127.0.0.1:" + std::to_string(fake().port());
+  if (opts.before_gateway) opts.before_gateway(fake_addr);
+  auto with_fake = [&fake_addr](std::string y) {
+    for (auto at = y.find("{FAKE}"); at != std::string::npos; at = y.find("{FAKE}")) {
+      y.replace(at, 6, fake_addr);
+    }
+    return y;
+  };
   std::string scheme = opts.fake_tls ? "https" : "http";
   std::string host = opts.fake_tls ? "localhost" : "127.0.0.1";
   yaml_ = "server:\n  listen: 127.0.0.1:0\n  admin_listen: 127.0.0.1:0\n  limits:\n"
@@ -138,7 +147,7 @@ Harness::Harness(Options opts) {
           "\n    credential: { env: BAAGATE_TEST_VENDOR_KEY }\n"
           "  fake-bedrock:\n    provider: bedrock\n    region: us-east-1\n    base_url: "
           "http://127.0.0.1:" + std::to_string(fake().port()) + "\n    credential: aws_environment\n" +
-          opts.extra_upstreams_yaml +
+          with_fake(opts.extra_upstreams_yaml) +
           "routes:\n"
           "  - { model: gpt-4o-mini, upstream: fake }\n"
           "  - { model: clinical, upstream: fake, upstream_model: gpt-4o }\n"
@@ -153,7 +162,7 @@ Harness::Harness(Options opts) {
           // Not an Anthropic model id: the Converse API (bedrock_api unset).
           "  - { model: nova-bedrock, upstream: fake-bedrock, upstream_model: "
           "\"amazon.nova-pro-v1:0\" }\n" +
-          opts.extra_routes_yaml +
+          with_fake(opts.extra_routes_yaml) +
           "keys:\n"
           "  - { name: test, sha256: " +
           core::HexEncode(core::Sha256(kGatewayKey)) +

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -130,6 +131,12 @@ class Harness {
     bool deidentifier = true;  // give the gateway the PHI detector
     int workers = 2;
     audit::AuditLog* audit = nullptr;  // must outlive the harness; null: no audit log
+    // More fake-vendor options (Google key, Entra client, token lifetimes).
+    std::function<void(fake_vendor::Options&)> fake_options;
+    // Runs once the fake listens and before the configuration is parsed, with the fake's
+    // "127.0.0.1:<port>" (e.g. to write a service-account key file naming its token URI).
+    std::function<void(const std::string& fake_addr)> before_gateway;
+    // In extra_upstreams_yaml and extra_routes_yaml, {FAKE} becomes the fake's address.
   };
 
   explicit Harness(Options opts);

@@ -1,4 +1,5 @@
 #include "providers/anthropic/translate.h"
+#include "providers/vertex/gemini.h"
 
 #include <gtest/gtest.h>
 
@@ -686,10 +687,101 @@ struct ConverseUpstreamOpenAiClient {
   }
 };
 
+// -- Gemini (Vertex AI generateContent) fixtures --
+
+json::object GeminiUsage(const Scenario& s) {
+  json::object u{{"promptTokenCount", s.input_tokens},
+                 {"candidatesTokenCount", s.output_tokens},
+                 {"totalTokenCount", s.input_tokens + s.output_tokens}};
+  if (s.cached_tokens > 0) u["cachedContentTokenCount"] = s.cached_tokens;
+  return u;
+}
+
+std::string_view GeminiFinish(FinishReason r) {
+  switch (r) {
+    case FinishReason::kLength: return "MAX_TOKENS";
+    case FinishReason::kContentFilter: return "SAFETY";
+    default: return "STOP";  // Gemini reports STOP for function calls too
+  }
+}
+
+json::array GeminiParts(const std::string& text, const std::vector<ToolCall>& tools) {
+  json::array parts;
+  if (!text.empty()) parts.push_back(json::object{{"text", text}});
+  for (const auto& t : tools) {
+    parts.push_back(json::object{
+        {"functionCall", {{"id", t.id}, {"name", t.name}, {"args", json::parse(t.arguments)}}}});
+  }
+  return parts;
+}
+
+std::string GeminiResponseJson(const Scenario& s) {
+  return json::serialize(json::object{
+      {"candidates", json::array{json::object{
+                         {"index", 0},
+                         {"content", {{"role", "model"}, {"parts", GeminiParts(s.text, s.tools)}}},
+                         {"finishReason", GeminiFinish(s.finish)}}}},
+      {"usageMetadata", GeminiUsage(s)},
+      {"modelVersion", "gemini-x"},
+      {"responseId", "r1"}});
+}
+
+// alt=sse: text in two events, each function call whole, finish and usage on the last event.
+std::vector<std::string> GeminiEvents(const Scenario& s) {
+  std::vector<std::string> ev;
+  auto event = [&](json::array parts, bool last) {
+    json::object cand{{"index", 0}, {"content", {{"role", "model"}, {"parts", std::move(parts)}}}};
+    json::object e{{"responseId", "r1"}};
+    if (last) {
+      cand["finishReason"] = GeminiFinish(s.finish);
+      e["usageMetadata"] = GeminiUsage(s);
+    }
+    e["candidates"] = json::array{std::move(cand)};
+    ev.push_back(json::serialize(e));
+  };
+  const std::size_t half = s.text.size() / 2;
+  if (!s.text.empty()) event(GeminiParts(s.text.substr(0, half), {}), false);
+  if (s.midstream_error) {
+    event(GeminiParts(s.text.substr(half), {}), false);
+    ev.push_back(R"({"error":{"code":503,"message":"Overloaded","status":"UNAVAILABLE"}})");
+    return ev;
+  }
+  event(GeminiParts(s.text.substr(half), s.tools), true);
+  return ev;
+}
+
+// Upstream is Gemini on Vertex, the client speaks OpenAI.
+struct GeminiUpstreamOpenAiClient {
+  static std::string FinishWord(FinishReason r) { return std::string(ToOpenAiFinishReason(r)); }
+  static core::Result<std::string> TranslateJson(const Scenario& s, CanonicalOutcome* outcome) {
+    return vertex::GenerateContentToChatCompletion(GeminiResponseJson(s), "alias", 123, outcome);
+  }
+  static core::Status TranslateStream(const Scenario& s, std::vector<SseOut>* out,
+                                      CanonicalOutcome* outcome) {
+    vertex::GeminiToOpenAiStream t("alias", 123, /*include_usage=*/true);
+    for (const auto& e : GeminiEvents(s)) {
+      core::Status st = t.OnData(e, out);
+      if (!st.ok()) return st;
+    }
+    *outcome = t.outcome();
+    return core::Status::Ok();
+  }
+  static core::Status TranslateBadStream(std::vector<SseOut>* out) {
+    vertex::GeminiToOpenAiStream t("alias", 1, true);
+    return t.OnData("{not json", out);
+  }
+  static Observed ReadJson(const std::string& body) { return ReadOpenAiCompletion(body); }
+  static Observed ReadStream(const std::vector<SseOut>& ev) { return ReadOpenAiChunks(ev); }
+  static std::string ErrorType(unsigned status) {
+    return std::string(
+        Obj(vertex::GoogleErrorToOpenAi(status, "{}"))["error"].at("type").as_string());
+  }
+};
+
 template <typename T>
 class TranslatorConformance : public ::testing::Test {};
 using Translators = ::testing::Types<AnthropicUpstreamOpenAiClient, OpenAiUpstreamAnthropicClient,
-                                     ConverseUpstreamOpenAiClient>;
+                                     ConverseUpstreamOpenAiClient, GeminiUpstreamOpenAiClient>;
 TYPED_TEST_SUITE(TranslatorConformance, Translators);
 
 void ExpectSame(const Scenario& s, const Observed& o, const std::string& finish_word) {
