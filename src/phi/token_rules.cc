@@ -158,13 +158,22 @@ class ListSet {
     for (std::string_view w : list) {
       set_.Insert(w);
       max_len_ = std::max(max_len_, w.size());
+      shapes_[Shape(w)] = true;
     }
   }
-  bool Has(std::string_view w) const { return w.size() <= max_len_ && set_.Has(w); }
+  // Most words are rejected by their (length, first letter) shape before any hashing.
+  bool Has(std::string_view w) const {
+    return !w.empty() && w.size() <= max_len_ && shapes_[Shape(w)] && set_.Has(w);
+  }
 
  private:
+  static std::size_t Shape(std::string_view w) {
+    unsigned c = static_cast<unsigned char>(w[0]) | 0x20U;
+    return std::min<std::size_t>(w.size(), 31) * 32 + (c & 31U);
+  }
   WordSet set_;
   std::size_t max_len_ = 0;
+  std::array<bool, 32 * 32> shapes_{};
 };
 
 template <const auto& kList>
