@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <unordered_set>
 
 #include "phi/token_rules.h"
@@ -454,9 +455,33 @@ core::Result<std::shared_ptr<const Detector>> Detector::Create(DetectorOptions o
     flags.push_back(r.flags);
     ids.push_back(static_cast<unsigned>(i));
   }
+  // Stage-2 databases: one small start-of-match database per variable-width rule (small
+  // databases compile fast; a scan runs only the rules that matched). They compile on a
+  // second thread while stage 1 compiles here, which halves the start-up time on two cores.
+  std::vector<hs_compile_error_t*> som_err(n, nullptr);
+  std::vector<char> som_failed(n, 0);
+  std::thread som_thread([&] {
+    for (std::size_t k = 0; k < ids.size(); ++k) {
+      std::size_t i = ids[k];
+      if (d->widths_[i][0] == d->widths_[i][1]) continue;
+      unsigned id = static_cast<unsigned>(i);
+      unsigned f = d->rules_[i].flags | HS_FLAG_SOM_LEFTMOST;
+      if (hs_compile_multi(exprs.data() + k, &f, &id, 1, HS_MODE_BLOCK, nullptr, &d->som_[i],
+                           &som_err[i]) != HS_SUCCESS) {
+        som_failed[i] = 1;
+        return;
+      }
+    }
+  });
   hs_compile_error_t* err = nullptr;
-  if (hs_compile_multi(exprs.data(), flags.data(), ids.data(), static_cast<unsigned>(exprs.size()),
-                       HS_MODE_BLOCK, nullptr, &d->stage1_, &err) != HS_SUCCESS) {
+  hs_error_t rc = hs_compile_multi(exprs.data(), flags.data(), ids.data(),
+                                   static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK, nullptr,
+                                   &d->stage1_, &err);
+  som_thread.join();
+  if (rc != HS_SUCCESS) {
+    for (hs_compile_error_t* e : som_err) {
+      if (e != nullptr) hs_free_compile_error(e);
+    }
     // Name the failing rule: ids[] maps the expression index back to the rule.
     if (err != nullptr && err->expression >= 0) {
       std::size_t rule = ids[static_cast<std::size_t>(err->expression)];
@@ -465,22 +490,19 @@ core::Result<std::shared_ptr<const Detector>> Detector::Create(DetectorOptions o
     }
     return compile_error(0, err);
   }
+  for (std::size_t i = 0; i < n; ++i) {
+    if (som_failed[i] == 0) continue;
+    if (som_err[i] != nullptr) som_err[i]->expression = 0;
+    for (std::size_t k = i + 1; k < n; ++k) {
+      if (som_err[k] != nullptr) hs_free_compile_error(som_err[k]);
+    }
+    return compile_error(i, som_err[i]);
+  }
   if (hs_alloc_scratch(d->stage1_, &d->prototype_) != HS_SUCCESS) {
     return core::InternalError("hyperscan scratch allocation failed");
   }
-  // Stage-2 databases: one small start-of-match database per variable-width rule (small
-  // databases compile fast; a scan runs only the rules that matched).
-  for (std::size_t k = 0; k < ids.size(); ++k) {
-    std::size_t i = ids[k];
-    if (d->widths_[i][0] == d->widths_[i][1]) continue;
-    unsigned id = static_cast<unsigned>(i);
-    unsigned f = d->rules_[i].flags | HS_FLAG_SOM_LEFTMOST;
-    if (hs_compile_multi(exprs.data() + k, &f, &id, 1, HS_MODE_BLOCK, nullptr, &d->som_[i],
-                         &err) != HS_SUCCESS) {
-      if (err != nullptr) err->expression = 0;
-      return compile_error(i, err);
-    }
-    if (hs_alloc_scratch(d->som_[i], &d->prototype_) != HS_SUCCESS) {
+  for (hs_database* db : d->som_) {
+    if (db != nullptr && hs_alloc_scratch(db, &d->prototype_) != HS_SUCCESS) {
       return core::InternalError("hyperscan scratch allocation failed");
     }
   }
