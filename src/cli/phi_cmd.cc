@@ -123,8 +123,17 @@ int RunParallel(const PhiOptions& opts, const Processor& proc) {
       in = &file;
     }
     RecordReader reader(*in, opts.format, opts.whole);
-    std::vector<Record> block;
-    while (reader.NextBlock(block, std::size_t{32} << 20)) {
+    // With several threads the next block is read (and its UTF-8 repaired) while the workers
+    // process this one, so reading is not a serial phase; blocks of 8 MiB keep memory bounded.
+    constexpr std::size_t kBlockBytes = std::size_t{8} << 20;
+    std::vector<Record> block, ahead;
+    bool have = reader.NextBlock(block, kBlockBytes);
+    while (have) {
+      bool have_ahead = false;
+      std::thread reading;
+      if (threads > 1) {
+        reading = std::thread([&] { have_ahead = reader.NextBlock(ahead, kBlockBytes); });
+      }
       std::vector<std::string> outs(block.size());
       std::size_t n = block.size();
       unsigned used = static_cast<unsigned>(std::min<std::size_t>(threads, n));
@@ -145,6 +154,13 @@ int RunParallel(const PhiOptions& opts, const Processor& proc) {
         if (!block[i].error.empty()) ++refused;
         std::cout << outs[i] << '\n';
       }
+      if (reading.joinable()) {
+        reading.join();
+      } else {
+        have_ahead = reader.NextBlock(ahead, kBlockBytes);
+      }
+      block.swap(ahead);
+      have = have_ahead;
     }
   }
   std::cout.flush();

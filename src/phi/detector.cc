@@ -5,8 +5,11 @@
 #include <algorithm>
 #include <arpa/inet.h>
 #include <cctype>
+#include <climits>
+#include <cstdlib>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <unordered_set>
 
 #include "phi/token_rules.h"
@@ -256,7 +259,7 @@ bool ValidIsoDate(std::string_view s) {
   return y >= 1880 && y <= 2100 && m >= 1 && m <= 12 && d >= 1 && d <= 31;
 }
 
-// Hyperscan reports matches in end order; we keep, per rule and start, the longest end.
+// Matches arrive per rule in end order; we keep, per rule and start, the longest end.
 struct ScanCtx {
   std::string_view text;
   const std::vector<Rule>* rules;
@@ -264,31 +267,117 @@ struct ScanCtx {
   std::vector<std::size_t>* last;  // per rule: index into raw of its latest match, or npos
 };
 
-int OnMatch(unsigned id, unsigned long long from, unsigned long long to, unsigned /*flags*/,
-            void* vctx) {
-  auto* ctx = static_cast<ScanCtx*>(vctx);
-  std::size_t b = static_cast<std::size_t>(from), e = static_cast<std::size_t>(to);
+void Accept(ScanCtx* ctx, unsigned id, std::size_t b, std::size_t e) {
   // A match that starts inside a word can never pass (all rules need a left boundary), so it
   // is dropped here and pathological inputs (a long digit run) stay O(1) memory per start.
   const Rule& rule = (*ctx->rules)[id];
   if (b > 0 && rule.check != Check::kCustom) {
     char p = ctx->text[b - 1];
-    if (IsAlnum(p)) return 0;
+    if (IsAlnum(p)) return;
     // Nor can one that continues a separated group ("1-1-1-...", ":::..."): only the first
     // group of a run starts a match, which keeps long runs from storing a match per group.
     if ((p == '-' || p == '/' || p == '.' || p == ':') && b > 1 && IsAlnum(ctx->text[b - 2]) &&
         rule.check != Check::kEmail) {
-      return 0;
+      return;
     }
-    if (p == ':' && rule.check == Check::kIpv6) return 0;
+    if (p == ':' && rule.check == Check::kIpv6) return;
   }
   std::size_t& li = (*ctx->last)[id];
   if (li != std::string::npos && (*ctx->raw)[li].from == b) {
     (*ctx->raw)[li].to = std::max((*ctx->raw)[li].to, e);
-    return 0;
+    return;
   }
   li = ctx->raw->size();
   ctx->raw->push_back({id, b, e});
+}
+
+// Generic digit identifiers ("id.digits", `#?\d{2,}([-/ ]?\d{2,}){0,3}`) match at almost every
+// number, so they are read here rather than by Hyperscan. Same result as the start-of-match
+// scan: each match end is reported once, with its leftmost start, and a start keeps its
+// longest end.
+bool IsNative(const Rule& r) { return r.id == "id.digits"; }
+
+void NativeIdDigits(ScanCtx* ctx, unsigned id) {
+  std::string_view t = ctx->text;
+  const std::size_t n = t.size();
+  const char* data = t.data();
+  auto digit = [&](std::size_t k) { return k < n && static_cast<unsigned>(data[k] - '0') < 10U; };
+  auto run_end = [&](std::size_t k) {
+    while (digit(k)) ++k;
+    return k;
+  };
+  std::size_t reach = 0;  // the furthest end reported so far (a later start gets only ends past it)
+  for (std::size_t i = 0; i < n; ++i) {
+    char c = data[i];
+    std::size_t q;
+    if (c == '#') {
+      if (!digit(i + 1)) continue;
+      q = i + 1;
+    } else if (static_cast<unsigned>(c - '0') < 10U) {
+      if (i > 0 && (digit(i - 1) || data[i - 1] == '#')) continue;  // not a leftmost start
+      q = i;
+    } else {
+      continue;
+    }
+    std::size_t r = run_end(q);
+    if (r - q < 2) {
+      i = r - 1;
+      continue;
+    }
+    std::size_t e = r;
+    for (int reps = 0; reps < 3; ++reps) {
+      std::size_t k = e;
+      if (k < n && (data[k] == '-' || data[k] == '/' || data[k] == ' ')) ++k;
+      std::size_t r2 = run_end(k);
+      if (r2 - k < 2) break;
+      e = r2;
+    }
+    if (e > reach) {
+      Accept(ctx, id, i, e);
+      reach = e;
+    }
+    i = r - 1;  // the rest of this digit run holds no leftmost start
+  }
+}
+
+// Stage 1: match ends only. Fixed-width rules know their start already.
+struct Stage1Ctx {
+  ScanCtx* ctx;
+  const std::vector<std::array<unsigned, 2>>* widths;
+  std::vector<std::vector<std::size_t>>* ends;
+  std::vector<unsigned>* pending;  // rules with ends to resolve in stage 2
+};
+
+int OnEnd(unsigned id, unsigned long long /*from*/, unsigned long long to, unsigned /*flags*/,
+          void* vctx) {
+  auto* c = static_cast<Stage1Ctx*>(vctx);
+  const auto& w = (*c->widths)[id];
+  std::size_t e = static_cast<std::size_t>(to);
+  if (w[0] == w[1]) {
+    if (e >= w[0]) Accept(c->ctx, id, e - w[0], e);
+    return 0;
+  }
+  auto& v = (*c->ends)[id];
+  if (v.empty()) c->pending->push_back(id);
+  v.push_back(e);
+  return 0;
+}
+
+// Stage 2: start-of-match scan of one rule over a window [ws, we) of the text.
+struct Stage2Ctx {
+  std::size_t ws;
+  std::size_t min_end;  // ends before it belong to an earlier window
+  std::vector<Detector::RawMatch>* found;
+  bool truncated;  // a match starts at the window's first byte: its start may lie before it
+};
+
+int OnStart(unsigned id, unsigned long long from, unsigned long long to, unsigned /*flags*/,
+            void* vctx) {
+  auto* c = static_cast<Stage2Ctx*>(vctx);
+  std::size_t b = c->ws + static_cast<std::size_t>(from), e = c->ws + static_cast<std::size_t>(to);
+  if (e < c->min_end) return 0;
+  if (from == 0 && c->ws > 0) c->truncated = true;
+  c->found->push_back({id, b, e});
   return 0;
 }
 
@@ -336,36 +425,84 @@ core::Result<std::shared_ptr<const Detector>> Detector::Create(DetectorOptions o
     d->rules_.push_back({"custom." + p.name, p.regex, p.caseless ? kCi : 0U, p.cls, 0.95F,
                          Check::kCustom});
   }
+  const std::size_t n = d->rules_.size();
+  auto compile_error = [&](std::size_t first, hs_compile_error_t* err) {
+    std::string msg = "PHI pattern does not compile";
+    if (err != nullptr) {
+      if (err->expression >= 0) {
+        msg += ": " + d->rules_[first + static_cast<std::size_t>(err->expression)].id;
+      }
+      if (err->message != nullptr) msg += std::string(" (") + err->message + ")";
+      hs_free_compile_error(err);
+    }
+    return core::InvalidArgumentError(msg);
+  };
+  d->widths_.assign(n, {0U, 0U});
+  d->som_.assign(n, nullptr);
   std::vector<const char*> exprs;
   std::vector<unsigned> flags, ids;
-  for (std::size_t i = 0; i < d->rules_.size(); ++i) {
-    exprs.push_back(d->rules_[i].regex.c_str());
-    flags.push_back(d->rules_[i].flags | HS_FLAG_SOM_LEFTMOST);
+  for (std::size_t i = 0; i < n; ++i) {
+    const Rule& r = d->rules_[i];
+    hs_expr_info_t* info = nullptr;
+    hs_compile_error_t* err = nullptr;
+    if (hs_expression_info(r.regex.c_str(), r.flags, &info, &err) != HS_SUCCESS) {
+      return compile_error(i, err);
+    }
+    d->widths_[i] = {info->min_width, info->max_width};
+    std::free(info);
+    if (IsNative(r)) continue;
+    exprs.push_back(r.regex.c_str());
+    flags.push_back(r.flags);
     ids.push_back(static_cast<unsigned>(i));
   }
-  // Hyperscan's compile time grows faster than linearly with many start-of-match patterns in
-  // one database (seconds for all of them, ~0.2 s in groups), so the rules are compiled in
-  // groups; a scan runs each group's database over the text with one shared scratch.
-  constexpr std::size_t kGroup = 12;
-  for (std::size_t i = 0; i < exprs.size(); i += kGroup) {
-    std::size_t n = std::min(kGroup, exprs.size() - i);
-    hs_database_t* db = nullptr;
-    hs_compile_error_t* err = nullptr;
-    if (hs_compile_multi(exprs.data() + i, flags.data() + i, ids.data() + i,
-                         static_cast<unsigned>(n), HS_MODE_BLOCK, nullptr, &db,
-                         &err) != HS_SUCCESS) {
-      std::string msg = "PHI pattern does not compile";
-      if (err != nullptr) {
-        if (err->expression >= 0) {
-          msg += ": " + d->rules_[i + static_cast<std::size_t>(err->expression)].id;
-        }
-        if (err->message != nullptr) msg += std::string(" (") + err->message + ")";
-        hs_free_compile_error(err);
+  // Stage-2 databases: one small start-of-match database per variable-width rule (small
+  // databases compile fast; a scan runs only the rules that matched). They compile on a
+  // second thread while stage 1 compiles here, which halves the start-up time on two cores.
+  std::vector<hs_compile_error_t*> som_err(n, nullptr);
+  std::vector<char> som_failed(n, 0);
+  std::thread som_thread([&] {
+    for (std::size_t k = 0; k < ids.size(); ++k) {
+      std::size_t i = ids[k];
+      if (d->widths_[i][0] == d->widths_[i][1]) continue;
+      unsigned id = static_cast<unsigned>(i);
+      unsigned f = d->rules_[i].flags | HS_FLAG_SOM_LEFTMOST;
+      if (hs_compile_multi(exprs.data() + k, &f, &id, 1, HS_MODE_BLOCK, nullptr, &d->som_[i],
+                           &som_err[i]) != HS_SUCCESS) {
+        som_failed[i] = 1;
+        return;
       }
-      return core::InvalidArgumentError(msg);
     }
-    d->dbs_.push_back(db);
-    if (hs_alloc_scratch(db, &d->prototype_) != HS_SUCCESS) {
+  });
+  hs_compile_error_t* err = nullptr;
+  hs_error_t rc = hs_compile_multi(exprs.data(), flags.data(), ids.data(),
+                                   static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK, nullptr,
+                                   &d->stage1_, &err);
+  som_thread.join();
+  if (rc != HS_SUCCESS) {
+    for (hs_compile_error_t* e : som_err) {
+      if (e != nullptr) hs_free_compile_error(e);
+    }
+    // Name the failing rule: ids[] maps the expression index back to the rule.
+    if (err != nullptr && err->expression >= 0) {
+      std::size_t rule = ids[static_cast<std::size_t>(err->expression)];
+      err->expression = 0;
+      return compile_error(rule, err);
+    }
+    return compile_error(0, err);
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    if (som_failed[i] == 0) continue;
+    if (som_err[i] != nullptr) som_err[i]->expression = 0;
+    for (std::size_t k = i + 1; k < n; ++k) {
+      if (som_err[k] != nullptr) hs_free_compile_error(som_err[k]);
+    }
+    return compile_error(i, som_err[i]);
+  }
+  if (hs_alloc_scratch(d->stage1_, &d->prototype_) != HS_SUCCESS) {
+    return core::InternalError("hyperscan scratch allocation failed");
+  }
+  for (hs_database* db : d->som_) {
+    if (db != nullptr && hs_alloc_scratch(db, &d->prototype_) != HS_SUCCESS) {
       return core::InternalError("hyperscan scratch allocation failed");
     }
   }
@@ -376,7 +513,10 @@ core::Result<std::shared_ptr<const Detector>> Detector::Create(DetectorOptions o
 Detector::~Detector() {
   for (hs_scratch* s : free_scratch_) hs_free_scratch(s);
   if (prototype_ != nullptr) hs_free_scratch(prototype_);
-  for (hs_database* db : dbs_) hs_free_database(db);
+  if (stage1_ != nullptr) hs_free_database(stage1_);
+  for (hs_database* db : som_) {
+    if (db != nullptr) hs_free_database(db);
+  }
 }
 
 hs_scratch* Detector::AcquireScratch() const {
@@ -620,42 +760,116 @@ void Validate(std::string_view t, const Rule& r, const Detector::RawMatch& m,
 
 }  // namespace
 
-core::Result<std::vector<Finding>> Detector::Scan(std::string_view text) const {
+struct Detector::ScanState {
+  std::vector<RawMatch> raw;
+  std::vector<std::size_t> last;
+  std::vector<std::vector<std::size_t>> ends;
+  std::vector<unsigned> pending;
+  std::vector<RawMatch> found;
   std::vector<Candidate> cands;
+
+  // Keeps the buffers of ordinary texts across scans but not those of a huge one.
+  void Trim() {
+    constexpr std::size_t kKeep = std::size_t{1} << 16;
+    if (raw.capacity() > kKeep) std::vector<RawMatch>().swap(raw);
+    if (found.capacity() > kKeep) std::vector<RawMatch>().swap(found);
+    if (cands.capacity() > kKeep) std::vector<Candidate>().swap(cands);
+    for (auto& v : ends) {
+      if (v.capacity() > kKeep) std::vector<std::size_t>().swap(v);
+    }
+  }
+};
+
+bool Detector::ScanWindow(std::string_view text, std::size_t off, std::size_t len,
+                          hs_scratch* scratch, ScanState& st) const {
+  std::string_view win = text.substr(off, len);
+  std::size_t before = st.raw.size();
+  std::fill(st.last.begin(), st.last.end(), std::string::npos);
+  ScanCtx ctx{win, &rules_, &st.raw, &st.last};
+  Stage1Ctx c1{&ctx, &widths_, &st.ends, &st.pending};
+  st.pending.clear();
+  if (hs_scan(stage1_, win.data(), static_cast<unsigned>(len), 0, scratch, OnEnd, &c1) !=
+      HS_SUCCESS) {
+    return false;
+  }
+  for (unsigned id : st.pending) {
+    std::vector<std::size_t>& ends = st.ends[id];
+    if (!std::is_sorted(ends.begin(), ends.end())) std::sort(ends.begin(), ends.end());
+    const bool bounded = widths_[id][1] != UINT_MAX;
+    // Unbounded rules (e-mail local parts, "MRN:" followed by any run of blanks) start with a
+    // short lookback that doubles while a match may begin before the window.
+    constexpr std::size_t kUnboundedLookback = 128;
+    const std::size_t lookback = bounded ? widths_[id][1] : kUnboundedLookback;
+    std::size_t i = 0;
+    while (i < ends.size()) {
+      auto start_of = [&](std::size_t e, std::size_t lb) { return e > lb ? e - lb : 0; };
+      std::size_t we = ends[i];
+      std::size_t j = i + 1;
+      while (j < ends.size() && start_of(ends[j], lookback) <= we) we = ends[j++];
+      std::size_t lb = lookback;
+      while (true) {
+        std::size_t ws = start_of(ends[i], lb);
+        st.found.clear();
+        Stage2Ctx c2{ws, ends[i], &st.found, false};
+        if (hs_scan(som_[id], win.data() + ws, static_cast<unsigned>(we - ws), 0, scratch, OnStart,
+                    &c2) != HS_SUCCESS) {
+          return false;
+        }
+        // Every stage-1 end must be found again with a start inside the window; otherwise
+        // widen the window (only unbounded rules can need it).
+        bool complete = bounded || ws == 0 || (!c2.truncated && st.found.size() >= j - i);
+        if (complete) break;
+        lb *= 2;
+      }
+      for (const RawMatch& m : st.found) Accept(&ctx, m.id, m.from, m.to);
+      i = j;
+    }
+    ends.clear();
+  }
+  for (std::size_t id = 0; id < rules_.size(); ++id) {
+    if (IsNative(rules_[id])) NativeIdDigits(&ctx, static_cast<unsigned>(id));
+  }
+  if (off != 0) {
+    for (std::size_t k = before; k < st.raw.size(); ++k) {
+      st.raw[k].from += off;
+      st.raw[k].to += off;
+    }
+  }
+  return true;
+}
+
+core::Result<std::vector<Finding>> Detector::Scan(std::string_view text) const {
+  // Per-thread buffers: a scan allocates nothing once they have grown to the usual sizes.
+  thread_local ScanState st;
+  st.cands.clear();
   if (!text.empty()) {
-    std::vector<RawMatch> raw;
-    std::vector<std::size_t> last(rules_.size(), std::string::npos);
-    ScanCtx ctx{text, &rules_, &raw, &last};
+    st.raw.clear();
+    st.last.assign(rules_.size(), std::string::npos);
+    if (st.ends.size() < rules_.size()) st.ends.resize(rules_.size());
     hs_scratch* scratch = AcquireScratch();
     if (scratch == nullptr) return core::InternalError("hyperscan scratch allocation failed");
     // Hyperscan takes lengths as unsigned int: scan very large texts in windows that overlap by
     // more than the longest structured match, so nothing at a window edge is missed.
     constexpr std::size_t kWindow = std::size_t{1} << 30;
     constexpr std::size_t kOverlap = 4096;
-    hs_error_t rc = HS_SUCCESS;
-    for (std::size_t off = 0; off < text.size() && rc == HS_SUCCESS; off += kWindow - kOverlap) {
+    bool ok = true;
+    for (std::size_t off = 0; off < text.size() && ok; off += kWindow - kOverlap) {
       std::size_t len = std::min(kWindow, text.size() - off);
-      ScanCtx wctx{text.substr(off), &rules_, &raw, &last};
-      std::size_t before = raw.size();
-      for (hs_database* db : dbs_) {
-        rc = hs_scan(db, text.data() + off, static_cast<unsigned>(len), 0, scratch, OnMatch,
-                     off == 0 ? static_cast<void*>(&ctx) : static_cast<void*>(&wctx));
-        if (rc != HS_SUCCESS) break;
-      }
-      if (off != 0) {
-        for (std::size_t i = before; i < raw.size(); ++i) {
-          raw[i].from += off;
-          raw[i].to += off;
-        }
-      }
+      ok = ScanWindow(text, off, len, scratch, st);
       if (off + len >= text.size()) break;
     }
     ReleaseScratch(scratch);
-    if (rc != HS_SUCCESS) return core::InternalError("hyperscan scan failed");
-    for (const RawMatch& m : raw) Validate(text, rules_[m.id], m, *dicts_, cands);
-    RunTokenRules(text, *dicts_, cands);
+    if (!ok) {
+      for (auto& v : st.ends) v.clear();
+      st.Trim();
+      return core::InternalError("hyperscan scan failed");
+    }
+    for (const RawMatch& m : st.raw) Validate(text, rules_[m.id], m, *dicts_, st.cands);
+    RunTokenRules(text, *dicts_, st.cands);
   }
-  return Resolve(text, std::move(cands), options_.thresholds, *dicts_);
+  auto out = Resolve(text, st.cands, options_.thresholds, *dicts_);
+  st.Trim();
+  return out;
 }
 
 }  // namespace baagate::phi

@@ -5,6 +5,10 @@
 // How it works (one pass per layer, linear in the input):
 //   1. Hyperscan block-mode scan of all structured patterns at once (dates, phones, e-mail,
 //      SSN, URLs, IPs, MBI, NPI, DEA, VIN, UDI, generic ids, cue words such as "MRN:").
+//      That scan only reports where matches end (start-of-match tracking makes Hyperscan three
+//      times slower); the start of each match is then found by a start-of-match scan of the
+//      rule's own small database over a short window ending there. Generic digit runs, by far
+//      the most frequent match, are read by a hand-written scanner instead.
 //      Each match is checked by a validator (calendar, octets, check digits, boundaries) and
 //      cue matches read the identifier that follows them.
 //   2. A token pass for names and places: dictionaries (Census names, US cities, USPS street
@@ -69,6 +73,7 @@ class Detector {
 
   // Implementation types, public so the .cc's helpers can name them.
   struct RuleSpec;
+  struct ScanState;  // per-thread buffers reused across scans
   struct RawMatch {
     unsigned id;
     std::size_t from;
@@ -79,11 +84,20 @@ class Detector {
   Detector() = default;
   hs_scratch* AcquireScratch() const;
   void ReleaseScratch(hs_scratch* s) const;
+  // Both stages over one window of at most 1 GiB (Hyperscan lengths are 32-bit).
+  bool ScanWindow(std::string_view text, std::size_t off, std::size_t len, hs_scratch* scratch,
+                  ScanState& st) const;
 
   DetectorOptions options_;
   std::shared_ptr<const Dictionaries> dicts_;
   std::vector<RuleSpec> rules_;  // index = Hyperscan pattern id
-  std::vector<hs_database*> dbs_;  // rule groups (see Create)
+  // Stage 1: every rule in one database without start-of-match tracking (cheap), reporting
+  // match ends. Stage 2: per rule, a start-of-match database run only over small windows
+  // that end at stage-1 matches (see Scan). Fixed-width rules need no stage 2.
+  hs_database* stage1_ = nullptr;
+  std::vector<hs_database*> som_;  // index = rule; nullptr for fixed-width or native rules
+  // Per rule: {min width, max width} of a match (max = UINT_MAX when unbounded).
+  std::vector<std::array<unsigned, 2>> widths_;
   hs_scratch* prototype_ = nullptr;
   mutable std::mutex scratch_mu_;
   mutable std::vector<hs_scratch*> free_scratch_;  // GUARDED_BY(scratch_mu_)

@@ -218,3 +218,32 @@ TEST(PhiDetector, MergesOverlapsIntoSortedDisjointFindings) {
 
 }  // namespace
 }  // namespace baagate::phi
+
+namespace baagate::phi {
+namespace {
+
+// Match starts are found by a second, windowed scan (see Detector::Scan): matches longer than
+// the first window (unbounded rules), runs of matches, and digit groups must come out whole.
+TEST(PhiDetector, LongAndAdjacentMatchesKeepTheirStart) {
+  std::string local(300, 'a');
+  std::string text = "Write to " + local + ".b@example.com today.";
+  auto fs = Scan(text);
+  const Finding* f = Covering(fs, text, local + ".b@example.com");
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->cls, PhiClass::kEmail);
+
+  std::string blanks = "MRN:" + std::string(200, ' ') + "4455667";
+  fs = Scan(blanks);
+  ASSERT_NE(Covering(fs, blanks, "4455667"), nullptr);
+
+  std::string runs = "Calls: 312-555-0187, 312-555-0188, 312-555-0189. SSN 123-45-6789. "
+                     "Account #12 34 56 78 90.";
+  fs = Scan(runs);
+  for (std::string_view v : {"312-555-0187", "312-555-0188", "312-555-0189", "123-45-6789",
+                             "12 34 56 78 90"}) {
+    EXPECT_NE(Covering(fs, runs, v), nullptr) << v;
+  }
+}
+
+}  // namespace
+}  // namespace baagate::phi

@@ -4,13 +4,34 @@
 // Immutable once built; lookups are thread-safe. Entries are lower case; lookups take any case.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_set>
 #include <vector>
 
 namespace baagate::phi {
+
+// A set of lower-case words (views into storage the owner keeps alive), looked up in any case
+// without copying: an open-addressing table of {64-bit hash, pointer, length}, probed linearly.
+// The hash is computed while case-folding, and the word bytes are compared only on a hash hit.
+class WordSet {
+ public:
+  void Insert(std::string_view lower);
+  bool Has(std::string_view word) const;  // ASCII case folding
+  std::size_t size() const { return size_; }
+
+ private:
+  struct Slot {
+    std::uint64_t hash = 0;
+    const char* data = nullptr;
+    std::uint32_t len = 0;
+  };
+  void Grow();
+  std::vector<Slot> slots_;
+  std::size_t size_ = 0;
+  std::size_t shift_ = 64;
+};
 
 // Deployment-supplied lists. Roster names are always PHI wherever they occur.
 struct DictionaryExtras {
@@ -39,8 +60,8 @@ class Dictionaries {
   std::size_t max_city_words() const { return max_city_words_; }
 
  private:
-  using Set = std::unordered_set<std::string_view>;
-  static bool Has(const Set& set, std::string_view word);
+  using Set = WordSet;
+  static bool Has(const Set& set, std::string_view word) { return set.Has(word); }
   void AddOwned(Set& set, std::string_view word);
 
   // Owned storage for entries that do not come from the compiled-in literals; a deque-like

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
+#include <cstring>
 #include <string>
-#include <unordered_set>
 
 namespace baagate::phi {
 
@@ -21,6 +21,20 @@ struct Token {
   bool all_caps;  // every letter upper case, at least two letters
   bool poss;      // ends in 's or ’s
   bool nl_before; // a line break (or start) precedes: a heading or a new record
+  // Dictionary lookups of the stem, done at most once per token (see Window::D).
+  std::uint8_t known;
+  std::uint8_t value;
+};
+
+// Dictionary bits cached per token.
+enum : std::uint8_t {
+  kFirstBit = 1,
+  kSurnameBit = 2,
+  kCityBit = 4,
+  kStateNameBit = 8,
+  kEnglishBit = 16,
+  kRosterBit = 32,
+  kStreetBit = 64,
 };
 
 inline bool IsAsciiLetter(unsigned char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
@@ -136,31 +150,35 @@ bool EqualsLower(std::string_view w, std::string_view lower) {
   return true;
 }
 
-// A word list as a hash set, built once per list on first use (thread-safe static init).
-class WordSet {
+// A word list as a flat hash set, built once per list on first use (thread-safe static init).
+class ListSet {
  public:
   template <std::size_t N>
-  explicit WordSet(const std::string_view (&list)[N]) {
+  explicit ListSet(const std::string_view (&list)[N]) {
     for (std::string_view w : list) {
-      set_.insert(w);
+      set_.Insert(w);
       max_len_ = std::max(max_len_, w.size());
+      shapes_[Shape(w)] = true;
     }
   }
+  // Most words are rejected by their (length, first letter) shape before any hashing.
   bool Has(std::string_view w) const {
-    if (w.empty() || w.size() > max_len_) return false;
-    char buf[32];
-    for (std::size_t i = 0; i < w.size(); ++i) buf[i] = LowerAscii(w[i]);
-    return set_.count(std::string_view(buf, w.size())) > 0;
+    return !w.empty() && w.size() <= max_len_ && shapes_[Shape(w)] && set_.Has(w);
   }
 
  private:
-  std::unordered_set<std::string_view> set_;
-  std::size_t max_len_ = 0;  // < 32, checked by the lists' contents
+  static std::size_t Shape(std::string_view w) {
+    unsigned c = static_cast<unsigned char>(w[0]) | 0x20U;
+    return std::min<std::size_t>(w.size(), 31) * 32 + (c & 31U);
+  }
+  WordSet set_;
+  std::size_t max_len_ = 0;
+  std::array<bool, 32 * 32> shapes_{};
 };
 
 template <const auto& kList>
 bool In(std::string_view w) {
-  static const WordSet set(kList);
+  static const ListSet set(kList);
   return set.Has(w);
 }
 
@@ -309,14 +327,34 @@ class Window {
     return toks_[b].b - toks_[a].e <= 2;
   }
   bool IsMonth(std::size_t i) const { return In<kMonths>(Stem(i)); }
-  bool English(std::size_t i) const { return d_.IsEnglishWord(Stem(i)); }
+  bool English(std::size_t i) const { return D(i, kEnglishBit); }
+  // Dictionary membership of token i's stem, looked up once per token and dictionary.
+  bool D(std::size_t i, std::uint8_t bit) const {
+    Token& t = toks_[i];
+    if ((t.known & bit) == 0) {
+      t.known = static_cast<std::uint8_t>(t.known | bit);
+      if (Lookup(Stem(i), bit)) t.value = static_cast<std::uint8_t>(t.value | bit);
+    }
+    return (t.value & bit) != 0;
+  }
+  bool Lookup(std::string_view w, std::uint8_t bit) const {
+    switch (bit) {
+      case kFirstBit: return d_.IsFirstName(w);
+      case kSurnameBit: return d_.IsSurname(w);
+      case kCityBit: return d_.IsCity(w);
+      case kStateNameBit: return d_.IsStateName(w);
+      case kEnglishBit: return d_.IsEnglishWord(w);
+      case kRosterBit: return d_.IsRosterToken(w);
+      default: return d_.IsStreetSuffix(w);
+    }
+  }
   // A capitalised word that could be part of a person's name.
   bool NamePart(std::size_t i) const {
     if (!Cap(i) || IsMonth(i)) return false;
     std::string_view s = Stem(i);
     if (In<kGroupWords>(s)) return false;
     if (In<kNotNameWords>(s) || In<kFacilityHeads>(s) || In<kTitles>(s)) return false;
-    if (d_.IsStateName(s)) return false;
+    if (D(i, kStateNameBit)) return false;
     return true;
   }
   void Emit(std::size_t b, std::size_t e, PhiClass cls, float conf, std::string_view rule) {
@@ -387,20 +425,20 @@ class Window {
   }
 
   void FirstName(std::size_t i) {
-    if (!NamePart(i) || !d_.IsFirstName(Stem(i))) return;
+    if (!NamePart(i) || !D(i, kFirstBit)) return;
     if (i > 0 && In<kTitles>(W(i - 1))) return;  // Title() covers it
     if (i > 0 && (IsPunct(i - 1, '.') && i > 1 && In<kTitles>(W(i - 2)))) return;
     // A first name that is also a town ("Kevin", "Alma") is a person unless a place cue
     // comes right before it ("in Alma").
     bool place_cue = i > 0 && IsWord(i - 1) && !toks_[i - 1].cap && In<kLocationCues>(W(i - 1));
-    bool english = English(i) || (place_cue && d_.IsCity(Stem(i)));
+    bool english = English(i) || (place_cue && D(i, kCityBit));
     std::size_t end = NameRun(i);
     std::size_t parts_end = end;
     if (parts_end > i + 1 && !toks_[i].poss) {
       // First name + initial or surname.
       std::size_t next = 0;
       bool initial = Initial(i + 1, &next);
-      bool surname = !initial && (d_.IsSurname(Stem(i + 1)) || !English(i + 1));
+      bool surname = !initial && (D(i + 1, kSurnameBit) || !English(i + 1));
       if (initial || surname) {
         if (EponymAfter(parts_end - 1)) return;
         float conf = english ? 0.75F : 0.92F;
@@ -425,7 +463,7 @@ class Window {
     // A first name alone ("Anna"): only if it is not also a common word or a place, unless it
     // stands in apposition (", Anna,").
     bool appositive = i > 0 && IsPunct(i - 1, ',') && (IsPunct(i + 1, ',') || IsPunct(i + 1, '.'));
-    if ((english && !appositive) || EponymAfter(i) || d_.IsStateName(Stem(i))) return;
+    if ((english && !appositive) || EponymAfter(i) || D(i, kStateNameBit)) return;
     float conf = 0.6F;
     if (appositive) conf = 0.8F;
     Emit(toks_[i].b, toks_[i].stem_e, PhiClass::kName, conf, "name.first");
@@ -453,24 +491,24 @@ class Window {
     std::size_t end = NameRun(i);
     if (end == i) return;
     if (toks_[i].all_caps) return;  // "from ATM", "patient, MRN"
-    bool namey = d_.IsFirstName(Stem(i)) || d_.IsSurname(Stem(i)) || !English(i);
+    bool namey = D(i, kFirstBit) || D(i, kSurnameBit) || !English(i);
     if (!namey || EponymAfter(end - 1)) return;
-    if (d_.IsCity(Stem(i)) && !d_.IsFirstName(Stem(i))) return;
+    if (D(i, kCityBit) && !D(i, kFirstBit)) return;
     Emit(toks_[i].b, SpanEnd(end), PhiClass::kName, strong_cue ? 0.85F : 0.6F, "name.cue");
   }
 
   // A surname on its own, or two adjacent capitalised words that are neither common words
   // nor places ("Krisztián Szöllösy"): weaker evidence, kept above threshold only mid-sentence.
   void UnknownName(std::size_t i) {
-    if (!NamePart(i) || toks_[i].all_caps || IsMonth(i) || English(i) || d_.IsCity(Stem(i)) ||
-        d_.IsFirstName(Stem(i))) {
+    if (!NamePart(i) || toks_[i].all_caps || IsMonth(i) || English(i) || D(i, kCityBit) ||
+        D(i, kFirstBit)) {
       return;
     }
     if (i > 0 && (In<kSaintWords>(W(i - 1)) || In<kTitles>(W(i - 1)))) return;
     if (i > 1 && IsPunct(i - 1, '.') && (In<kSaintWords>(W(i - 2)) || In<kTitles>(W(i - 2)))) return;
     std::size_t e = i;
     if (Cap(i + 1) && Adjacent(i, i + 1) && NamePart(i + 1) && !toks_[i + 1].all_caps &&
-        !English(i + 1) && !d_.IsCity(Stem(i + 1)) && !toks_[i].poss) {
+        !English(i + 1) && !D(i + 1, kCityBit) && !toks_[i].poss) {
       e = i + 1;
     }
     if (EponymAfter(e)) return;
@@ -482,7 +520,7 @@ class Window {
     float conf;
     if (e > i) {
       conf = 0.6F;
-    } else if (d_.IsSurname(Stem(i))) {
+    } else if (D(i, kSurnameBit)) {
       conf = 0.55F;
     } else {
       return;
@@ -491,7 +529,7 @@ class Window {
   }
 
   void Roster(std::size_t i) {
-    if (d_.IsRosterToken(Stem(i))) {
+    if (D(i, kRosterBit)) {
       Emit(toks_[i].b, toks_[i].stem_e, PhiClass::kName, 0.99F, "name.roster");
     }
   }
@@ -557,7 +595,7 @@ class Window {
     bool proper = false;
     for (std::size_t k = s; k < i; ++k) {
       if (!IsWord(k)) continue;
-      if (!English(k) || toks_[k].all_caps || d_.IsCity(Stem(k))) proper = true;
+      if (!English(k) || toks_[k].all_caps || D(k, kCityBit)) proper = true;
       if (In<kTitles>(Stem(k)) || IsMonth(k)) return;
     }
     if (!proper) return;
@@ -595,15 +633,21 @@ class Window {
   // Longest city phrase starting at token i (capitalised words, "St." allowed); 0 if none.
   std::size_t CityAt(std::size_t i) const {
     std::size_t best = 0;
-    std::string phrase;
+    // The phrase "w1 w2 ..." in a fixed buffer (city names are short; longer phrases stop).
+    char buf[128];
+    std::size_t len = 0;
     std::size_t j = i, words = 0;
     while (j < toks_.size() && words < d_.max_city_words() && words < 4) {
       if (!Cap(j)) break;
+      std::string_view stem = Stem(j);
+      if (len + stem.size() + 1 > sizeof(buf)) break;
       if (words > 0) {
         if (!Adjacent(j - 1, j)) break;
-        phrase += ' ';
+        buf[len++] = ' ';
       }
-      phrase.append(Stem(j));
+      std::memcpy(buf + len, stem.data(), stem.size());
+      len += stem.size();
+      std::string_view phrase(buf, len);
       ++words;
       std::size_t k = j + 1;
       if (IsPunct(k, '.') && In<kSaintWords>(Stem(j))) {
@@ -630,12 +674,12 @@ class Window {
     for (std::size_t k = i; k < end; ++k) words += IsWord(k) ? 1 : 0;
     if (EponymAfter(last) || IsMonth(i) || In<kGroupWords>(Stem(i))) return;
     std::string_view s = Stem(i);
-    bool ambiguous = English(i) || d_.IsFirstName(s) || d_.IsStateName(s) ||
+    bool ambiguous = English(i) || D(i, kFirstBit) || D(i, kStateNameBit) ||
                      In<kNotNameWords>(s) || toks_[i].all_caps;
     // A city followed by ", ST" or ", State".
     bool state_after = IsPunct(end, ',') && IsWord(end + 1) &&
                        ((toks_[end + 1].all_caps && d_.IsStateAbbr(W(end + 1))) ||
-                        d_.IsStateName(Stem(end + 1)));
+                        D(end + 1, kStateNameBit));
     bool cue_before = i > 0 && IsWord(i - 1) && In<kLocationCues>(W(i - 1)) &&
                       !toks_[i - 1].cap;
     float conf = 0.3F;
@@ -658,7 +702,7 @@ class Window {
     bool at = EqualsLower(prep, "at");
     if (!verb && !at) return;
     if (IsMonth(i) || In<kTitles>(Stem(i)) || In<kNotNameWords>(Stem(i))) return;
-    if (d_.IsStateName(Stem(i)) || (toks_[i].all_caps && d_.IsStateAbbr(W(i)))) return;
+    if (D(i, kStateNameBit) || (toks_[i].all_caps && d_.IsStateAbbr(W(i)))) return;
     std::size_t e = i;
     while (e + 1 < toks_.size() && e < i + 4 && Cap(e + 1) && Adjacent(e, e + 1) &&
            !IsMonth(e + 1) && !toks_[e].poss) {
@@ -668,7 +712,7 @@ class Window {
     std::size_t words = e - i + 1;
     bool plain_word = words == 1 && English(i) && !toks_[i].all_caps;
     if (plain_word) return;
-    if (d_.IsFirstName(Stem(i)) && words == 1) return;
+    if (D(i, kFirstBit) && words == 1) return;
     float conf = verb ? 0.7F : (words >= 2 || toks_[i].all_caps ? 0.6F : 0.55F);
     Emit(toks_[i].b, toks_[e].stem_e, PhiClass::kLocation, conf, "location.cue");
   }
@@ -686,7 +730,7 @@ class Window {
     while (j < toks_.size() && words < 5 && IsWord(j) && (toks_[j].cap || words > 0) &&
            Adjacent(j - 1, j)) {
       ++words;
-      if (words >= 2 && d_.IsStreetSuffix(Stem(j)) && toks_[j].cap) {
+      if (words >= 2 && D(j, kStreetBit) && toks_[j].cap) {
         std::size_t e = j;
         if (IsPunct(e + 1, '.')) ++e;
         // Optional direction and unit: "NW", "Apt 4B", "Suite 200".
@@ -725,7 +769,7 @@ class Window {
   std::size_t base_;
   const Dictionaries& d_;
   std::vector<Candidate>& out_;
-  std::vector<Token> toks_;
+  mutable std::vector<Token> toks_;  // mutable: the per-token dictionary cache
 };
 
 }  // namespace
