@@ -84,10 +84,14 @@ class AuditLog {
   const std::string& log_id() const { return options_.log_id; }
 
  private:
-  // A record already encoded (and sorted) on the caller's thread, so the writer thread only
-  // adds the chain fields, hashes and commits. No record: a checkpoint request.
+  // A record already encoded on the caller's thread, with log_id and placeholders for the other
+  // chain fields, so the writer thread only patches prev_hash, seq and ts in, hashes and commits.
+  // No body: a checkpoint request.
   struct Pending {
-    std::optional<CanonicalObject> record;
+    std::optional<std::string> body;  // canonical, with "seq":0 and placeholder hash and ts
+    std::size_t prev_at = 0;          // offset of the 64 prev_hash hex digits
+    std::size_t seq_at = 0;           // offset of the seq value "0"
+    std::size_t ts_at = 0;            // offset of the 24 ts characters (before seq is widened)
     std::string event_id;
     Phase phase = Phase::kDecision;
     Callback done;
