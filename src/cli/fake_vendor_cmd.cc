@@ -7,6 +7,7 @@
 #include "fake_vendor/fake_vendor.h"
 #include "http/server.h"
 #include "http/tls.h"
+#include "providers/anthropic/anthropic.h"
 #include "providers/openai/openai.h"
 
 namespace baagate::cli {
@@ -57,7 +58,7 @@ int RunFake(FakeFlags& f) {
   opts.endpoint = *endpoint;
   opts.workers = f.workers;
   opts.limits.max_body_bytes = 64u << 20;
-  opts.json_error_body = &providers::openai::ErrorJsonForStatus;
+  opts.json_error_body = &providers::anthropic::ErrorJsonForPath;
   if (!f.tls_cert.empty()) {
     auto ctx = http::MakeServerTlsContext(f.tls_cert, f.tls_key);
     if (!ctx.ok()) {

@@ -18,6 +18,7 @@
 #include "phi/detector.h"
 #include "pipeline/gateway.h"
 #include "pipeline/snapshot.h"
+#include "providers/anthropic/anthropic.h"
 #include "providers/openai/openai.h"
 
 namespace baagate::cli {
@@ -113,7 +114,7 @@ int RunServe(const ServeFlags& flags) {
   gopts.workers = cfg->server.workers > 0 ? cfg->server.workers
                                           : std::max(1u, std::thread::hardware_concurrency());
   gopts.limits = pipeline::ServerLimitsFromConfig(cfg->server.limits);
-  gopts.json_error_body = &providers::openai::ErrorJsonForStatus;
+  gopts.json_error_body = &providers::anthropic::ErrorJsonForPath;
   if (!cfg->server.tls_cert_file.empty()) {
     auto ctx = http::MakeServerTlsContext(cfg->server.tls_cert_file, cfg->server.tls_key_file);
     if (!ctx.ok()) {

@@ -151,7 +151,8 @@ class Parser : public YamlReader {
 
   void ParseRoutes(const YAML::Node& n, Config& cfg) const {
     if (!n.IsSequence()) Fail(n, "routes", "must be a list");
-    std::set<std::string> seen;
+    std::set<std::string> models;
+    std::set<std::string> names;
     for (std::size_t i = 0; i < n.size(); ++i) {
       const YAML::Node& r = n[i];
       const std::string p = "routes[" + std::to_string(i) + "]";
@@ -163,11 +164,15 @@ class Parser : public YamlReader {
       if (rc.model.empty() || rc.model.find('*') < rc.model.size() - 1) {
         Fail(r["model"], p + ".model", "must be a name, optionally ending in '*'");
       }
-      if (!seen.insert(rc.model).second) Fail(r["model"], p + ".model", "duplicate route");
-      rc.name = r["name"] ? NonEmptyStr(r["name"], p + ".name") : rc.model;
-      if (rc.name != rc.model && !seen.insert(rc.name).second) {
-        Fail(r["name"], p + ".name", "duplicate route name");
+      // Routes that share a model pattern form an ordered failover list: the first is the
+      // primary, each later one needs a name of its own.
+      const bool fallback = !models.insert(rc.model).second;
+      if (fallback && !r["name"]) {
+        Fail(r["model"], p + ".model",
+             "a second route for the same model is a failover route and needs its own name");
       }
+      rc.name = r["name"] ? NonEmptyStr(r["name"], p + ".name") : rc.model;
+      if (!names.insert(rc.name).second) Fail(r["name"] ? r["name"] : r["model"], p + ".name", "duplicate route name");
       if (r["deidentified_fallback"])
         rc.deidentified_fallback = Bool(r["deidentified_fallback"], p + ".deidentified_fallback");
       if (!r["upstream"]) Fail(r, p, "needs upstream");
@@ -330,6 +335,19 @@ class Parser : public YamlReader {
     }
   }
 
+  void ParseFailover(const YAML::Node& n, FailoverConfig& f) const {
+    CheckKeys(n, "failover", {"breaker_failures", "breaker_cooldown_ms", "retry_budget_percent",
+                              "retry_budget_min"});
+    if (n["breaker_failures"])
+      f.breaker_failures = static_cast<int>(Int(n["breaker_failures"], "failover.breaker_failures", 1, 1000));
+    if (n["breaker_cooldown_ms"])
+      f.breaker_cooldown = Ms(n["breaker_cooldown_ms"], "failover.breaker_cooldown_ms", 1, 3600 * 1000);
+    if (n["retry_budget_percent"])
+      f.retry_budget_percent = static_cast<int>(Int(n["retry_budget_percent"], "failover.retry_budget_percent", 0, 100));
+    if (n["retry_budget_min"])
+      f.retry_budget_min = static_cast<int>(Int(n["retry_budget_min"], "failover.retry_budget_min", 0, 100000));
+  }
+
   void ParseAudit(const YAML::Node& n, AuditConfig& a) const {
     CheckKeys(n, "audit", {"enabled", "store", "durability", "log_id", "checkpoint_every",
                            "checkpoint_interval_ms", "key_file", "mirror_dir"});
@@ -375,7 +393,7 @@ class Parser : public YamlReader {
     cfg.source = std::string(source());
     if (root.IsNull()) return cfg;
     CheckKeys(root, "", {"server", "log", "upstreams", "routes", "keys", "tenant", "apps", "policy",
-                         "audit"});
+                         "audit", "failover"});
     if (root["server"]) ParseServer(root["server"], cfg.server);
     if (root["log"]) ParseLog(root["log"], cfg.log);
     if (root["upstreams"]) ParseUpstreams(root["upstreams"], cfg);
@@ -385,6 +403,7 @@ class Parser : public YamlReader {
     if (root["apps"]) ParseApps(root["apps"], cfg);
     if (root["policy"]) ParsePolicy(root["policy"], cfg.policy);
     if (root["audit"]) ParseAudit(root["audit"], cfg.audit);
+    if (root["failover"]) ParseFailover(root["failover"], cfg.failover);
     if (!cfg.tenant.id.empty()) {
       for (std::size_t i = 0; i < cfg.keys.size(); ++i) {
         if (cfg.keys[i].tenant != cfg.tenant.id) {

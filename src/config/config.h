@@ -184,6 +184,14 @@ struct AuditConfig {
   std::string mirror_dir;        // optional write-once copy of every checkpoint
 };
 
+// Failover between the routes of one model (routes that share a `model` form an ordered list).
+struct FailoverConfig {
+  int breaker_failures = 5;          // consecutive failures that open a route's circuit
+  Millis breaker_cooldown{30000};    // how long an open circuit refuses calls before one probe
+  int retry_budget_percent = 20;     // failovers allowed per window, as a share of requests …
+  int retry_budget_min = 10;         // … but at least this many per 10-second window
+};
+
 struct Config {
   std::string source;  // file name, or "<embedded defaults>"
   ServerConfig server;
@@ -195,6 +203,7 @@ struct Config {
   std::vector<AppConfig> apps;
   PolicyConfig policy;
   AuditConfig audit;
+  FailoverConfig failover;
 };
 
 core::Result<Config> ParseConfig(std::string_view yaml, std::string_view source);

@@ -98,5 +98,41 @@ TEST(ParseConfig, ReadsTheAuditSection) {
   EXPECT_FALSE(ParseConfig("audit: { strore: sqlite:x }", "x").ok());
 }
 
+TEST(ParseConfig, RoutesSharingAModelFormAnOrderedFailoverList) {
+  constexpr char kUp[] =
+      "upstreams:\n"
+      "  a: { base_url: 'http://127.0.0.1:1/v1', credential: none }\n"
+      "  b: { base_url: 'http://127.0.0.1:2/v1', credential: none }\n";
+  auto ok = ParseConfig(std::string(kUp) +
+                            "routes:\n"
+                            "  - { model: m, upstream: a }\n"
+                            "  - { model: m, name: m-backup, upstream: b }\n"
+                            "failover: { breaker_failures: 3, breaker_cooldown_ms: 2000,\n"
+                            "            retry_budget_percent: 10, retry_budget_min: 4 }\n",
+                        "f.yaml");
+  ASSERT_TRUE(ok.ok()) << ok.status().message();
+  ASSERT_EQ(ok->routes.size(), 2u);
+  EXPECT_EQ(ok->routes[0].name, "m");
+  EXPECT_EQ(ok->routes[1].name, "m-backup");
+  EXPECT_EQ(ok->failover.breaker_failures, 3);
+  EXPECT_EQ(ok->failover.breaker_cooldown.count(), 2000);
+  EXPECT_EQ(ok->failover.retry_budget_percent, 10);
+  EXPECT_EQ(ok->failover.retry_budget_min, 4);
+  // A second route for the same model needs its own name (scope check, metrics, audit).
+  auto unnamed = ParseConfig(std::string(kUp) +
+                                 "routes:\n"
+                                 "  - { model: m, upstream: a }\n"
+                                 "  - { model: m, upstream: b }\n",
+                             "f.yaml");
+  ASSERT_FALSE(unnamed.ok());
+  EXPECT_NE(unnamed.status().message().find("f.yaml:6:"), std::string::npos)
+      << unnamed.status().message();
+  EXPECT_NE(unnamed.status().message().find("failover route and needs its own name"),
+            std::string::npos);
+  EXPECT_FALSE(ParseConfig("failover: { breaker_failures: 0 }", "x").ok());
+  EXPECT_FALSE(ParseConfig("failover: { retry_budget_percent: 101 }", "x").ok());
+  EXPECT_FALSE(ParseConfig("failover: { breakers: 1 }", "x").ok());
+}
+
 }  // namespace
 }  // namespace baagate::config

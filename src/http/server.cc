@@ -99,6 +99,7 @@ class Session final : public Connection {
   bool aborted_ = false;
   bool idle_ = false;  // waiting for the next request; drain may close it
   unsigned version_ = 11;
+  std::string path_;  // the current request's path once its header is read (error dialect)
 };
 
 net::awaitable<bool> Session::ReadRequest(std::optional<Request>& out, bool first) {
@@ -123,6 +124,11 @@ net::awaitable<bool> Session::ReadRequest(std::optional<Request>& out, bool firs
       stream_, [&](tcp::socket& s, error_code& e) { return bhttp::read_header(s, buffer_, parser, e); },
       [&](auto& s) { return bhttp::async_read_header(s, buffer_, parser, kTok); });
   deadline_.Disarm();
+  {
+    // Known even when the header was read but refused (a Content-Length over the body limit).
+    std::string_view target = parser.get().target();
+    path_ = std::string(target.substr(0, std::min<std::size_t>(target.find('?'), 128)));
+  }
   if (ec) {
     co_await AnswerReadError(ec);
     co_return false;
@@ -181,7 +187,7 @@ net::awaitable<error_code> Session::WriteAll(net::const_buffer buf) {
 
 net::awaitable<void> Session::SendError(unsigned status, std::string_view code,
                                         std::string_view message) {
-  Response res = worker_.server().MakeErrorResponse(status, code, message);
+  Response res = worker_.server().MakeErrorResponse(status, code, message, path_);
   started_ = true;
   ArmIoDeadline(limits_.write_timeout);
   auto [ec, n] = co_await stream_.With([&](auto& s) { return bhttp::async_write(s, res, kTok); });
@@ -428,11 +434,11 @@ Server::Server(ServerOptions options, HandlerFactory factory)
 Server::~Server() { Stop(); }
 
 Response Server::MakeErrorResponse(unsigned status, std::string_view code,
-                                   std::string_view message) const {
+                                   std::string_view message, std::string_view path) const {
   Response res{static_cast<bhttp::status>(status), 11};
   if (options_.json_error_body) {
     res.set(bhttp::field::content_type, "application/json");
-    res.body() = options_.json_error_body(status, code, message);
+    res.body() = options_.json_error_body(status, code, message, path);
   } else {
     res.set(bhttp::field::content_type, "text/plain; charset=utf-8");
     res.body() = std::string(code) + ": " + std::string(message) + "\n";

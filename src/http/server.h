@@ -77,8 +77,10 @@ struct ServerLimits {
 
 // Builds the JSON body of an error the server itself answers (400, 408, 413, 431, 500, 503)
 // before any handler ran, in the client's error dialect (the vendor dialect's error encoder).
+// `path` is the request's path when its header was read (empty otherwise), so an API served
+// under a path prefix can answer in its own shape.
 using JsonErrorBodyFn = std::string (*)(unsigned status, std::string_view code,
-                                        std::string_view message);
+                                        std::string_view message, std::string_view path);
 
 struct ServerOptions {
   std::string name = "http";  // for logs only
@@ -191,8 +193,8 @@ class Server {
 
   std::size_t active_connections() const { return connections_.load(); }
   // An error response the server answers itself, with Connection: close.
-  Response MakeErrorResponse(unsigned status, std::string_view code,
-                             std::string_view message) const;
+  Response MakeErrorResponse(unsigned status, std::string_view code, std::string_view message,
+                             std::string_view path = {}) const;
   const ServerOptions& options() const { return options_; }
 
  private:

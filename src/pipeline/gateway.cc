@@ -88,6 +88,20 @@ struct RequestContext {
   std::string upstream_request_id;  // the vendor's x-request-id (validated there)
 
   UpstreamConnection* upstream = nullptr;  // while an exchange is in progress
+
+  // Failover (routes sharing a model): may this attempt give way to a later route, did it,
+  // and how many attempts gave way before the one that answered.
+  bool may_failover = false;
+  bool failed_over = false;
+  unsigned failovers = 0;
+};
+
+// Why a call cannot go to a route, answered to the client if no other route takes it.
+struct PrepareError {
+  unsigned status = 0;
+  std::string code;
+  std::string message;
+  std::string param;
 };
 
 std::string_view PathOf(std::string_view target) { return target.substr(0, target.find('?')); }
@@ -123,9 +137,9 @@ class GatewayHandler final : public Handler {
  public:
   GatewayHandler(Worker& worker, std::shared_ptr<const Snapshot> snapshot,
                  admin::Metrics& metrics, audit::AuditLog* audit,
-                 std::shared_ptr<const phi::Detector> detector)
+                 std::shared_ptr<const phi::Detector> detector, RetryBudget& budget)
       : pool_(worker.executor()), snapshot_(std::move(snapshot)), metrics_(metrics),
-        audit_(audit), detector_(std::move(detector)) {}
+        audit_(audit), detector_(std::move(detector)), budget_(budget) {}
 
   void SetSnapshot(std::shared_ptr<const Snapshot> s) { snapshot_ = std::move(s); }
 
@@ -145,6 +159,23 @@ class GatewayHandler final : public Handler {
   net::awaitable<void> RunAnthropic(Request& req, Connection& conn, RequestContext& ctx);
   // Routes, translates to the upstream's dialect, decides and forwards (both front doors).
   net::awaitable<void> RouteAndForward(Connection& conn, RequestContext& ctx);
+  // A model with several routes: the first the policy allows and whose circuit admits the call,
+  // then the next on a connect error, 429 or 5xx that reached no byte to the client.
+  net::awaitable<void> RouteWithFailover(Connection& conn, RequestContext& ctx,
+                                         const RouteRuntime& head);
+  // For ctx.route: chooses the mode, translates, decides and enforces, de-identifies, and
+  // fills ctx.upstream_body unless the decision is a block. False (with `err`) when the call
+  // cannot go to this route at all.
+  bool Prepare(RequestContext& ctx, PrepareError* err);
+  // Writes the decision record (durable before anything leaves); false after answering 503.
+  net::awaitable<bool> AuditDecision(Connection& conn, RequestContext& ctx);
+  // Answers a block, or forwards and relays with the client's disconnect watched.
+  net::awaitable<void> SendOrForward(Connection& conn, RequestContext& ctx);
+  // Forgets one attempt's state before the next route is tried.
+  static void ResetAttempt(RequestContext& ctx);
+  // Forward's failure paths: true when this failure hands the call to the next route (nothing
+  // has been sent to the client); records it against the route's circuit either way.
+  bool GiveWay(RequestContext& ctx, std::chrono::milliseconds retry_after);
   net::awaitable<void> RelayStreamTranslated(Connection& conn, RequestContext& ctx,
                                              UpstreamConnection& up,
                                              bhttp::response_parser<bhttp::buffer_body>& parser);
@@ -186,6 +217,7 @@ class GatewayHandler final : public Handler {
   admin::Metrics& metrics_;
   audit::AuditLog* audit_;  // null: audit disabled; else outlives the handler
   std::shared_ptr<const phi::Detector> detector_;  // null: no de-identified fallback
+  RetryBudget& budget_;  // the gateway's, shared by all workers
 };
 
 namespace {
@@ -344,24 +376,153 @@ net::awaitable<void> GatewayHandler::RunAnthropic(Request& req, Connection& conn
 
 net::awaitable<void> GatewayHandler::RouteAndForward(Connection& conn, RequestContext& ctx) {
   // route
-  ctx.route = ctx.snapshot->FindRoute(ctx.parsed.model);
-  if (!ctx.route) {
+  const RouteRuntime* head = ctx.snapshot->FindRoute(ctx.parsed.model);
+  if (!head) {
     co_await SendError(conn, ctx, 404, "model_not_found",
                        "The model requested is not configured on this gateway.", "model");
     co_return;
   }
-  if (!ctx.snapshot->Allows(*ctx.principal, *ctx.route)) {
+  if (!ctx.snapshot->Allows(*ctx.principal, *head)) {
     co_await SendError(conn, ctx, 403, "model_not_allowed",
                        "This gateway key may not use the model requested.", "model");
     co_return;
   }
-  if (!ctx.route->upstream->credential_problem.empty()) {
-    co_await SendError(conn, ctx, 502, "upstream_credential_missing",
-                       "The gateway has no credential for this model's upstream; an operator "
-                       "must configure it.");
+  if (head->group.size() > 1) {
+    co_await RouteWithFailover(conn, ctx, *head);
     co_return;
   }
+  ctx.route = head;
+  PrepareError err;
+  if (!Prepare(ctx, &err)) {
+    co_await SendError(conn, ctx, err.status, err.code, err.message, err.param);
+    co_return;
+  }
+  if (!co_await AuditDecision(conn, ctx)) co_return;
+  co_await SendOrForward(conn, ctx);
+}
 
+net::awaitable<void> GatewayHandler::RouteWithFailover(Connection& conn, RequestContext& ctx,
+                                                       const RouteRuntime& head) {
+  const config::FailoverConfig& cfg = ctx.snapshot->config().failover;
+  FailoverClock::time_point now = FailoverClock::now();
+  budget_.OnRequest(now);
+  // Each attempt enforces on (and may de-identify) its own copy of the client's body.
+  const json::object openai_body = ctx.parsed.body;
+  const json::object anthropic_body = ctx.an_parsed.body;
+  const std::string anthropic_beta = ctx.anthropic_beta;
+  auto restore = [&](const RouteRuntime* route) {
+    ResetAttempt(ctx);
+    ctx.parsed.body = openai_body;
+    ctx.an_parsed.body = anthropic_body;
+    ctx.anthropic_beta = anthropic_beta;
+    ctx.route = route;
+  };
+  const auto& group = head.group;
+  std::size_t first_refused = group.size();  // answered if no route takes the call
+  FailoverClock::time_point reopen{};        // the earliest an open circuit admits a probe
+  bool circuit_open = false;
+  bool attempted = false;
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    const RouteRuntime* route = group[i];
+    restore(route);
+    PrepareError err;
+    if (!Prepare(ctx, &err) || ctx.decision.decision == policy::DecisionKind::kBlock) {
+      // Only routes the policy allows (and the gateway can reach) are candidates.
+      if (first_refused == group.size()) first_refused = i;
+      continue;
+    }
+    if (!route->health->Admit(now, cfg)) {
+      circuit_open = true;
+      FailoverClock::time_point t = route->health->open_until();
+      if (reopen == FailoverClock::time_point{} || t < reopen) reopen = t;
+      continue;
+    }
+    if (!co_await AuditDecision(conn, ctx)) co_return;
+    attempted = true;
+    ctx.may_failover = false;
+    for (std::size_t j = i + 1; j < group.size() && !ctx.may_failover; ++j) {
+      ctx.may_failover = group[j]->upstream->credential_problem.empty() &&
+                         !group[j]->health->open(now);
+    }
+    co_await SendOrForward(conn, ctx);
+    if (!ctx.failed_over) co_return;
+    // Nothing reached the client: this attempt gets its own outcome record, the next route
+    // gets the call.
+    metrics_.RecordUpstreamError(route->upstream->target.name, "failover");
+    RecordOutcome(ctx);
+    ++ctx.failovers;
+    now = FailoverClock::now();
+  }
+  if (!attempted && !circuit_open && first_refused < group.size()) {
+    // Every route refused the call: answer with the primary's reasons (its block is recorded).
+    restore(group[first_refused]);
+    PrepareError err;
+    if (!Prepare(ctx, &err)) {
+      co_await SendError(conn, ctx, err.status, err.code, err.message, err.param);
+      co_return;
+    }
+    if (!co_await AuditDecision(conn, ctx)) co_return;
+    co_await SendOrForward(conn, ctx);
+    co_return;
+  }
+  ResetAttempt(ctx);
+  ctx.route = &head;
+  if (!attempted) {
+    const auto wait = std::chrono::ceil<std::chrono::seconds>(reopen - now).count();
+    const std::string retry_after = std::to_string(std::max<std::int64_t>(1, wait));
+    co_await SendError(conn, ctx, 503, "upstream_unavailable",
+                       "Every route for this model is temporarily out of rotation after upstream "
+                       "failures; retry later.",
+                       {}, "api_error", retry_after);
+    co_return;
+  }
+  co_await SendError(conn, ctx, 502, "upstream_unavailable",
+                     "Every route for this model failed; the gateway could not complete the "
+                     "exchange with an upstream provider.");
+}
+
+bool GatewayHandler::GiveWay(RequestContext& ctx, std::chrono::milliseconds retry_after) {
+  const FailoverClock::time_point now = FailoverClock::now();
+  const config::FailoverConfig& cfg = ctx.snapshot->config().failover;
+  ctx.route->health->OnFailure(now, retry_after, cfg);
+  if (!ctx.may_failover || ctx.client_gone || !budget_.TryRetry(now, cfg)) return false;
+  ctx.failed_over = true;
+  ctx.status = 502;  // this attempt's outcome record; nothing was sent to the client
+  ctx.error_code = "upstream_failover";
+  return true;
+}
+
+void GatewayHandler::ResetAttempt(RequestContext& ctx) {
+  ctx.upstream_body.clear();
+  ctx.outcome = {};
+  ctx.upstream_model.clear();
+  ctx.decided = false;
+  ctx.decision = {};
+  ctx.phi.reset();
+  ctx.audit_event_id.clear();
+  ctx.status = 0;
+  ctx.error_code.clear();
+  ctx.upstream_failure = UpstreamFailure::kNone;
+  ctx.upstream_status = 0;
+  ctx.usage = {};
+  ctx.bytes_out = 0;
+  ctx.events = 0;
+  ctx.stream_completed = false;
+  ctx.upstream_start = {};
+  ctx.first_byte = {};
+  ctx.finish_reason.clear();
+  ctx.upstream_request_id.clear();
+  ctx.failed_over = false;
+  ctx.may_failover = false;
+}
+
+bool GatewayHandler::Prepare(RequestContext& ctx, PrepareError* err) {
+  if (!ctx.route->upstream->credential_problem.empty()) {
+    *err = {502, "upstream_credential_missing",
+            "The gateway has no credential for this model's upstream; an operator must "
+            "configure it.", ""};
+    return false;
+  }
   const std::string& upstream_model =
       ctx.route->upstream_model.empty() ? ctx.parsed.model : ctx.route->upstream_model;
 
@@ -376,10 +537,10 @@ net::awaitable<void> GatewayHandler::RouteAndForward(Connection& conn, RequestCo
   } else if (provider == "bedrock") {
     ctx.mode = Mode::kBedrockInvoke;
   } else {
-    co_await SendError(conn, ctx, 502, "upstream_protocol_unsupported",
-                       "This model's upstream speaks a protocol this gateway build cannot "
-                       "forward to; an operator must change the route.");
-    co_return;
+    *err = {502, "upstream_protocol_unsupported",
+            "This model's upstream speaks a protocol this gateway build cannot forward to; an "
+            "operator must change the route.", ""};
+    return false;
   }
   json::object translated;
   an::TranslateError terr;
@@ -440,8 +601,8 @@ net::awaitable<void> GatewayHandler::RouteAndForward(Connection& conn, RequestCo
       break;
   }
   if (!translated_ok) {
-    co_await SendError(conn, ctx, 400, "untranslatable_request", terr.message, terr.param);
-    co_return;
+    *err = {400, "untranslatable_request", terr.message, terr.param};
+    return false;
   }
   const bool deidentify = ctx.decision.decision == policy::DecisionKind::kAllowDeidentified;
   if (deidentify && (!detector_ || ctx.mode != Mode::kOpenAIPassthrough)) {
@@ -503,6 +664,10 @@ net::awaitable<void> GatewayHandler::RouteAndForward(Connection& conn, RequestCo
       ctx.phi.reset();
     }
   }
+  return true;
+}
+
+net::awaitable<bool> GatewayHandler::AuditDecision(Connection& conn, RequestContext& ctx) {
   // audit: the decision record is durable before anything is forwarded (or refused), and a
   // gateway that cannot write it refuses the call (fail closed)
   if (audit_) {
@@ -532,10 +697,14 @@ net::awaitable<void> GatewayHandler::RouteAndForward(Connection& conn, RequestCo
                          "The gateway could not record this request in its audit log, so it was "
                          "not sent. Retry later; an operator must check the audit store.",
                          {}, "api_error", "5");
-      co_return;
+      co_return false;
     }
     ctx.audit_event_id = std::move(appended.event_id);
   }
+  co_return true;
+}
+
+net::awaitable<void> GatewayHandler::SendOrForward(Connection& conn, RequestContext& ctx) {
   if (ctx.decision.decision == policy::DecisionKind::kBlock) {
     co_await SendBlocked(conn, ctx);
     co_return;
@@ -631,6 +800,12 @@ net::awaitable<void> GatewayHandler::Forward(Connection& conn, RequestContext& c
   std::unique_ptr<UpstreamConnection> uc = co_await pool_.Acquire(target, deadline, &failure);
   if (ctx.client_gone) co_return;
   if (!uc) {
+    // Nothing reached the vendor: safe to hand to the next route.
+    if (GiveWay(ctx, std::chrono::milliseconds(0))) {
+      ctx.upstream_failure = failure;
+      metrics_.RecordUpstreamError(target.name, UpstreamFailureName(failure));
+      co_return;
+    }
     co_await FailUpstream(conn, ctx, failure);
     co_return;
   }
@@ -733,6 +908,9 @@ net::awaitable<void> GatewayHandler::Forward(Connection& conn, RequestContext& c
   deadline.Disarm();
   if (ctx.client_gone) co_return;
   if (hec) {
+    // The vendor may be working on the call: recorded against the route, never retried.
+    ctx.route->health->OnFailure(FailoverClock::now(), std::chrono::milliseconds(0),
+                                ctx.snapshot->config().failover);
     co_await FailUpstream(conn, ctx,
                           fired ? UpstreamFailure::kFirstByteTimeout : UpstreamFailure::kRead);
     co_return;
@@ -740,6 +918,15 @@ net::awaitable<void> GatewayHandler::Forward(Connection& conn, RequestContext& c
   ctx.first_byte = Clock::now();
   ctx.upstream_status = parser.get().result_int();
   ctx.upstream_request_id = std::string(parser.get()["x-request-id"].substr(0, 128));
+  if (ctx.upstream_status == 429 || ctx.upstream_status >= 500) {
+    // Rate limited or failing: the error body is not read, so the connection is not pooled.
+    if (GiveWay(ctx, ParseRetryAfter(parser.get()[bhttp::field::retry_after]))) {
+      metrics_.RecordUpstreamError(target.name, "http_" + std::to_string(ctx.upstream_status));
+      co_return;
+    }
+  } else {
+    ctx.route->health->OnSuccess();
+  }
 
   if (ctx.upstream_status != 200) {
     co_await RelayUpstreamError(conn, ctx, *uc, parser);
@@ -1382,6 +1569,7 @@ void GatewayHandler::Record(const RequestContext& ctx) {
     line.Uint("events", ctx.events).Bool("stream_completed", ctx.stream_completed);
   }
   if (ctx.client_gone) line.Bool("client_disconnected", true);
+  if (ctx.failovers) line.Uint("failovers", ctx.failovers);
   line.Uint("bytes_out", ctx.bytes_out);
   line.Emit();
 }
@@ -1458,7 +1646,8 @@ Gateway::Gateway(std::shared_ptr<const Snapshot> snapshot, admin::Metrics& metri
 
 std::unique_ptr<Handler> Gateway::MakeHandler(Worker& worker) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto h = std::make_unique<GatewayHandler>(worker, snapshot_, metrics_, audit_, detector_);
+  auto h = std::make_unique<GatewayHandler>(worker, snapshot_, metrics_, audit_, detector_,
+                                            budget_);
   handlers_.emplace_back(&worker, h.get());
   return h;
 }

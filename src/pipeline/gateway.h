@@ -54,6 +54,7 @@ class Gateway {
   admin::Metrics& metrics_;
   audit::AuditLog* const audit_;
   std::shared_ptr<const phi::Detector> detector_;
+  RetryBudget budget_;  // failovers, across all workers
   mutable std::mutex mu_;
   std::shared_ptr<const Snapshot> snapshot_;                    // mu_
   std::vector<std::pair<http::Worker*, GatewayHandler*>> handlers_;  // mu_

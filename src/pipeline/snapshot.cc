@@ -128,6 +128,16 @@ core::Result<std::shared_ptr<const Snapshot>> Snapshot::Build(const config::Conf
     rr.upstream_model = r.upstream_model;
     snap->routes_.push_back(std::move(rr));
   }
+  // Failover lists, in configuration order (pointers are stable now that routes_ is complete).
+  for (std::size_t i = 0; i < snap->routes_.size(); ++i) {
+    RouteRuntime& head = snap->routes_[i];
+    bool later = false;
+    for (std::size_t j = 0; j < i; ++j) later = later || snap->routes_[j].pattern == head.pattern;
+    if (later) continue;
+    for (std::size_t j = i; j < snap->routes_.size(); ++j) {
+      if (snap->routes_[j].pattern == head.pattern) head.group.push_back(&snap->routes_[j]);
+    }
+  }
   for (const auto& k : cfg.keys) {
     Principal p{k.name, k.tenant, k.app, k.role, k.purpose, k.models};
     snap->keys_.emplace_back(k.sha256, std::move(p));

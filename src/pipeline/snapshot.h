@@ -13,6 +13,7 @@
 #include "core/secret.h"
 #include "core/status.h"
 #include "http/upstream.h"
+#include "pipeline/failover.h"
 #include "policy/policy.h"
 #include "providers/bedrock/sigv4.h"
 
@@ -43,6 +44,11 @@ struct RouteRuntime {
   bool deidentified_fallback = false;
   const UpstreamRuntime* upstream = nullptr;
   std::string upstream_model;  // empty: pass the client's model through
+  // The ordered failover list this route heads: itself, then the later routes with the same
+  // model pattern. Empty on the later routes themselves (FindRoute never returns them).
+  std::vector<const RouteRuntime*> group;
+  // Circuit breaker; shared by every worker using this snapshot (a reload starts afresh).
+  std::shared_ptr<RouteHealth> health = std::make_shared<RouteHealth>();
 };
 
 // Who is calling, from the gateway key.
@@ -61,7 +67,8 @@ class Snapshot {
   // credential does not fail the build (see UpstreamRuntime::credential_problem).
   static core::Result<std::shared_ptr<const Snapshot>> Build(const config::Config& cfg);
 
-  // Exact route first, then the longest matching prefix pattern.
+  // Exact route first, then the longest matching prefix pattern; the head of its failover
+  // list (RouteRuntime::group) when several routes share the pattern.
   const RouteRuntime* FindRoute(std::string_view model) const;
   // Compares SHA-256(presented) with every configured key in constant time per key, without
   // stopping at the first match, so timing does not tell which key (or how much) matched.

@@ -98,6 +98,23 @@ std::vector<Event> ParseSse(const std::string& body) {
   return out;
 }
 
+TEST(GatewayAnthropic, ServerLevelErrorsOnTheMessagesPathUseAnthropicsShape) {
+  Harness::Options o = TwoVendors();
+  o.extra_server_yaml = "    max_body_bytes: 1024\n";
+  Harness h(o);
+  Client c(h.gateway());
+  auto r = SendAnthropic(c, "/v1/messages", MessagesBody(std::string(4096, 'a'), kClaudeRoute));
+  EXPECT_EQ(r.status, 413u);
+  auto body = r.Json().as_object();
+  EXPECT_EQ(body["type"], "error");
+  EXPECT_EQ(body["error"].at("type"), "request_too_large");
+  // The OpenAI front door keeps OpenAI's shape for the same limit.
+  Client c2(h.gateway());
+  auto o413 = c2.Send(verb::post, "/v1/chat/completions", ChatBody(std::string(4096, 'a')));
+  EXPECT_EQ(o413.status, 413u);
+  EXPECT_EQ(o413.Json().at("error").at("code"), "request_too_large");
+}
+
 TEST(GatewayAnthropic, RelaysAMessageAndSwapsInTheVendorKey) {
   Harness h(TwoVendors());
   Client c(h.gateway());

@@ -95,6 +95,81 @@ TEST_F(GatewayAudit, EachCallLeavesADecisionAndAnOutcomeRecordThatVerify) {
   EXPECT_EQ(v->unsigned_tail, 0u);
 }
 
+TEST_F(GatewayAudit, AFailedOverAttemptHasItsOwnDecisionAndOutcome) {
+  fake_vendor::Options failing;
+  failing.fault_rate_500 = 1.0;
+  ExtraVendor bad(failing);
+  std::string backup_host;
+  {
+    Harness::Options opts;
+    opts.audit = log_.get();
+    opts.extra_upstreams_yaml = bad.UpstreamYaml("bad");
+    opts.extra_routes_yaml =
+        "  - { model: fo, upstream: bad }\n"
+        "  - { model: fo, name: fo-backup, upstream: fake }\n";
+    opts.extra_key_models = ", fo";
+    Harness h(opts);
+    backup_host = "127.0.0.1:" + std::to_string(h.fake().port());
+    Client c(h.gateway());
+    auto r = c.Send(bhttp::verb::post, "/v1/chat/completions", ChatBody("hello", false, "", "fo"));
+    EXPECT_EQ(r.status, 200u) << r.body;
+    ASSERT_EQ(Records(4).size(), 4u);
+  }
+  log_->Close();
+  auto records = Records(4);
+  ASSERT_EQ(records.size(), 4u);
+  // decision (primary) → outcome error, upstream 500 → decision (backup) → outcome success
+  EXPECT_EQ(records[0].phase, "decision");
+  EXPECT_EQ(records[1].phase, "outcome");
+  EXPECT_NE(records[1].body.find("\"decision_event_id\":\"" + records[0].event_id + "\""),
+            std::string::npos);
+  EXPECT_NE(records[1].body.find("\"status\":\"error\""), std::string::npos) << records[1].body;
+  EXPECT_NE(records[1].body.find("500"), std::string::npos) << records[1].body;
+  EXPECT_EQ(records[2].phase, "decision");
+  // Each decision names the upstream it was made for.
+  EXPECT_NE(records[0].body.find("127.0.0.1:" + std::to_string(bad.port())), std::string::npos)
+      << records[0].body;
+  EXPECT_NE(records[2].body.find(backup_host), std::string::npos) << records[2].body;
+  EXPECT_NE(records[3].body.find("\"decision_event_id\":\"" + records[2].event_id + "\""),
+            std::string::npos);
+  EXPECT_NE(records[3].body.find("\"status\":\"success\""), std::string::npos);
+  auto store = audit::OpenSqliteStore(db());
+  auto key = audit::PublicKey::Load((dir_ / "audit.key.pub").string());
+  audit::VerifyOptions vo;
+  vo.key = &*key;
+  auto v = audit::VerifyLog(**store, "it/gw", vo);
+  ASSERT_TRUE(v.ok());
+  EXPECT_TRUE(v->ok) << v->problem;
+}
+
+TEST_F(GatewayAudit, AStreamThatStallsAndAnOversizedAnswerGetTheRightStatus) {
+  {
+    Harness::Options opts;
+    opts.audit = log_.get();
+    opts.extra_upstream_yaml = "    idle_timeout_ms: 300\n    max_response_bytes: 2048\n";
+    Harness h(opts);
+    Client c(h.gateway());
+    // The vendor sends the stream head and a chunk, then nothing for 5 s: an upstream timeout.
+    auto stalled = c.Send(bhttp::verb::post, "/v1/chat/completions",
+                          ChatBody("stall [[fake:chunk-delay=5000]]", true));
+    EXPECT_EQ(stalled.status, 200u);
+    EXPECT_NE(stalled.body.find("upstream_timeout"), std::string::npos) << stalled.body;
+    EXPECT_EQ(stalled.body.find("[DONE]"), std::string::npos);
+    // An answer larger than max_response_bytes: 502, recorded as an error.
+    Client c2(h.gateway());
+    auto big = c2.Send(bhttp::verb::post, "/v1/chat/completions", ChatBody(std::string(4096, 'x')));
+    EXPECT_EQ(big.status, 502u) << big.body;
+    ASSERT_EQ(Records(4).size(), 4u);
+  }
+  log_->Close();
+  auto records = Records(4);
+  ASSERT_EQ(records.size(), 4u);
+  EXPECT_NE(records[1].body.find("\"status\":\"upstream_timeout\""), std::string::npos)
+      << records[1].body;
+  EXPECT_NE(records[3].body.find("\"status\":\"error\""), std::string::npos) << records[3].body;
+  EXPECT_NE(records[3].body.find("502"), std::string::npos) << records[3].body;
+}
+
 TEST_F(GatewayAudit, RefusesTheCallWhenTheDecisionRecordCannotBeWritten) {
   Harness::Options opts;
   opts.audit = log_.get();

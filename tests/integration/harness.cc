@@ -4,6 +4,7 @@
 #include <ctime>
 
 #include "http/tls.h"
+#include "providers/anthropic/anthropic.h"
 #include "providers/openai/openai.h"
 
 namespace baagate::testing {
@@ -79,7 +80,7 @@ Harness::Harness(Options opts) {
   fso.name = "fake";
   fso.endpoint = tcp::endpoint(net::ip::make_address("127.0.0.1"), 0);
   fso.workers = 1;
-  fso.json_error_body = &providers::openai::ErrorJsonForStatus;
+  fso.json_error_body = &providers::anthropic::ErrorJsonForPath;
   if (opts.fake_tls) fso.tls = ServerTls();
   fake_server_ = std::make_unique<http::Server>(
       fso, [this](http::Worker& w) { return vendor_->MakeHandler(w); });
@@ -106,7 +107,8 @@ Harness::Harness(Options opts) {
           "http://127.0.0.1:" + std::to_string(fake().port()) +
           "\n    credential: { env: BAAGATE_TEST_VENDOR_KEY }\n"
           "  fake-bedrock:\n    provider: bedrock\n    region: us-east-1\n    base_url: "
-          "http://127.0.0.1:" + std::to_string(fake().port()) + "\n    credential: aws_environment\n"
+          "http://127.0.0.1:" + std::to_string(fake().port()) + "\n    credential: aws_environment\n" +
+          opts.extra_upstreams_yaml +
           "routes:\n"
           "  - { model: gpt-4o-mini, upstream: fake }\n"
           "  - { model: clinical, upstream: fake, upstream_model: gpt-4o }\n"
@@ -117,13 +119,14 @@ Harness::Harness(Options opts) {
           "  - { model: eu-deid, upstream: fake-eu, deidentified_fallback: true }\n"
           "  - { model: azure-gpt, upstream: fake-azure, upstream_model: gpt4o-deployment }\n"
           "  - { model: claude-bedrock, upstream: fake-bedrock, upstream_model: "
-          "\"anthropic.claude-3-5-sonnet-20240620-v1:0\" }\n"
+          "\"anthropic.claude-3-5-sonnet-20240620-v1:0\" }\n" +
+          opts.extra_routes_yaml +
           "keys:\n"
           "  - { name: test, sha256: " +
           core::HexEncode(core::Sha256(kGatewayKey)) +
           ", tenant: t1, app: a1, role: dev, purpose: treatment, models: [gpt-4o-mini, clinical, "
-          "text-embedding-3-small, eu-model, claude-fallback, eu-deid, claude-bedrock, azure-gpt] "
-          "}\n";
+          "text-embedding-3-small, eu-model, claude-fallback, eu-deid, claude-bedrock, azure-gpt" +
+          opts.extra_key_models + "] }\n" + opts.extra_top_yaml;
   std::string tenant = opts.tenant_yaml.empty() ? std::string(kDefaultTenant) : opts.tenant_yaml;
   for (auto at = tenant.find("{NOW}"); at != std::string::npos; at = tenant.find("{NOW}")) {
     tenant.replace(at, 5, NowRfc3339());
@@ -149,7 +152,7 @@ Harness::Harness(Options opts) {
   gso.endpoint = tcp::endpoint(net::ip::make_address("127.0.0.1"), 0);
   gso.workers = opts.workers;
   gso.limits = pipeline::ServerLimitsFromConfig(cfg->server.limits);
-  gso.json_error_body = &providers::openai::ErrorJsonForStatus;
+  gso.json_error_body = &providers::anthropic::ErrorJsonForPath;
   if (opts.gateway_tls) gso.tls = ServerTls();
   gateway_ = std::make_unique<http::Server>(
       gso, [this](http::Worker& w) { return gateway_state_->MakeHandler(w); });
@@ -174,6 +177,30 @@ boost::json::object Harness::LastVendorRequest() {
   auto& reqs = all["requests"].as_array();
   if (reqs.empty()) return {};
   return reqs.back().as_object();
+}
+
+ExtraVendor::ExtraVendor(fake_vendor::Options o) {
+  o.api_key = kVendorKey;
+  vendor_ = std::make_unique<fake_vendor::FakeVendor>(std::move(o));
+  http::ServerOptions so;
+  so.name = "extra-fake";
+  so.endpoint = tcp::endpoint(net::ip::make_address("127.0.0.1"), 0);
+  so.workers = 1;
+  so.json_error_body = &providers::anthropic::ErrorJsonForPath;
+  server_ = std::make_unique<http::Server>(
+      so, [this](http::Worker& w) { return vendor_->MakeHandler(w); });
+  EXPECT_TRUE(server_->Start().ok());
+}
+
+ExtraVendor::~ExtraVendor() { server_->Stop(); }
+
+std::size_t ExtraVendor::requests() const {
+  return boost::json::parse(vendor_->RecordedJson()).as_object()["requests"].as_array().size();
+}
+
+std::string ExtraVendor::UpstreamYaml(const std::string& name) const {
+  return "  " + name + ":\n    region: us\n    base_url: http://127.0.0.1:" +
+         std::to_string(port()) + "/v1\n    credential: { env: BAAGATE_TEST_VENDOR_KEY }\n";
 }
 
 }  // namespace baagate::testing

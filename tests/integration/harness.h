@@ -111,6 +111,10 @@ class Harness {
     bool trust_fake_ca = true;
     std::string extra_server_yaml;    // appended under server.limits
     std::string extra_upstream_yaml;  // appended under the upstream
+    std::string extra_upstreams_yaml; // more upstreams (indented two spaces, like `  name:`)
+    std::string extra_routes_yaml;    // more routes (`  - { … }` lines)
+    std::string extra_key_models;     // more route patterns for the test key (", a, b")
+    std::string extra_top_yaml;       // more top-level sections (e.g. failover:)
     // Replaces the default tenant (a BAA with OpenAI, zero data retention verified now, US
     // regions) and apps sections; {NOW} is replaced by the current time.
     std::string tenant_yaml;
@@ -147,6 +151,22 @@ class Harness {
   std::unique_ptr<http::Server> gateway_;
   std::unique_ptr<http::Server> admin_;
   std::string yaml_;
+};
+
+// Another fake vendor on loopback (for example one that always fails), for failover tests.
+class ExtraVendor {
+ public:
+  explicit ExtraVendor(fake_vendor::Options o);
+  ~ExtraVendor();
+  std::uint16_t port() const { return server_->local_endpoint().port(); }
+  // Requests it has received so far.
+  std::size_t requests() const;
+  // An OpenAI upstream entry for Harness::Options::extra_upstreams_yaml.
+  std::string UpstreamYaml(const std::string& name) const;
+
+ private:
+  std::unique_ptr<fake_vendor::FakeVendor> vendor_;
+  std::unique_ptr<http::Server> server_;
 };
 
 }  // namespace baagate::testing

@@ -1,6 +1,7 @@
 #include "providers/anthropic/anthropic.h"
 
 #include "core/log.h"
+#include "providers/openai/openai.h"
 
 namespace baagate::providers::anthropic {
 
@@ -43,6 +44,14 @@ std::string ErrorJson(std::string_view type, std::string_view message,
   }
   out += '}';
   return out;
+}
+
+std::string ErrorJsonForPath(unsigned status, std::string_view code, std::string_view message,
+                             std::string_view path) {
+  if (ClassifyPath(path) != Endpoint::kUnknown || path.rfind("/v1/messages", 0) == 0) {
+    return ErrorJson(ErrorTypeForStatus(status), message);
+  }
+  return openai::ErrorJsonForStatus(status, code, message);
 }
 
 std::string_view ErrorTypeForStatus(unsigned status) {

@@ -25,6 +25,10 @@ std::string_view EndpointUpstreamPath(Endpoint e);  // "/v1/messages", "/v1/mess
 std::string ErrorJson(std::string_view type, std::string_view message,
                       std::string_view request_id = "");
 std::string_view ErrorTypeForStatus(unsigned status);
+// The body of an error the HTTP server answers itself (413, 431, 408, …): Anthropic's shape
+// for the Anthropic front door's paths (/v1/messages…), OpenAI's for everything else.
+std::string ErrorJsonForPath(unsigned status, std::string_view code, std::string_view message,
+                             std::string_view path);
 // The error type if `type` is one of Anthropic's documented error types, else "".
 std::string_view KnownErrorType(std::string_view type);
 // Reads error.type from an Anthropic error body, keeping it only if it is a known word.
