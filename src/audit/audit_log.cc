@@ -65,7 +65,10 @@ core::Result<std::unique_ptr<AuditLog>> AuditLog::Open(std::unique_ptr<Store> st
 }
 
 AuditLog::AuditLog(std::unique_ptr<Store> store, AuditLogOptions options, SigningKey key)
-    : store_(std::move(store)), options_(std::move(options)), key_(std::move(key)) {}
+    : store_(std::move(store)),
+      options_(std::move(options)),
+      key_(std::move(key)),
+      actor_key_(key_.DeriveSecret("baagate actor_ref v1")) {}
 
 AuditLog::~AuditLog() { Close(); }
 

@@ -81,6 +81,9 @@ class AuditLog {
   void Close();
 
   const PublicKey& public_key() const { return key_.public_key(); }
+  // The key of the actor_ref pseudonyms (COMPLIANCE.md §4 field 9), derived from the signing
+  // key: a log reader without the key file cannot map an actor_ref back to a credential.
+  const core::Sha256Digest& actor_key() const { return actor_key_; }
   const std::string& log_id() const { return options_.log_id; }
 
  private:
@@ -110,6 +113,7 @@ class AuditLog {
   std::unique_ptr<Store> store_;  // used by the writer thread only (and Open)
   const AuditLogOptions options_;
   const SigningKey key_;
+  const core::Sha256Digest actor_key_;
 
   std::mutex mu_;
   std::condition_variable cv_;

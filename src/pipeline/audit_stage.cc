@@ -61,6 +61,32 @@ audit::BaaScope MapScope(policy::Scope s) {
 
 }  // namespace
 
+std::string ClientNet(const boost::asio::ip::address& a) {
+  if (a.is_unspecified()) return {};
+  if (a.is_v6() && a.to_v6().is_v4_mapped()) {
+    return ClientNet(boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, a.to_v6()));
+  }
+  if (a.is_v4()) {
+    auto b = a.to_v4().to_bytes();
+    b[3] = 0;
+    return boost::asio::ip::address_v4(b).to_string() + "/24";
+  }
+  auto b = a.to_v6().to_bytes();
+  for (std::size_t i = 6; i < b.size(); ++i) b[i] = 0;
+  return boost::asio::ip::address_v6(b).to_string() + "/48";
+}
+
+std::string ActorRef(std::string_view key, std::string_view tenant, std::string_view credential) {
+  if (key.empty() || credential.empty()) return {};
+  std::string data;
+  data.reserve(tenant.size() + 1 + credential.size());
+  data.append(tenant);
+  data.push_back('\0');
+  data.append(credential);
+  core::Sha256Digest mac = core::HmacSha256(key, data);
+  return core::Base64UrlEncode(mac.data(), mac.size()).substr(0, 22);
+}
+
 audit::DecisionRecord MakeDecisionRecord(const DecisionFacts& f) {
   audit::DecisionRecord r;
   r.request_id = OptId(f.request_id);
@@ -70,6 +96,7 @@ audit::DecisionRecord MakeDecisionRecord(const DecisionFacts& f) {
     r.purpose_id = OptId(f.principal->purpose);
     r.actor_role = OptCode(f.principal->role);
     r.credential_ref = OptId(f.principal->key_name);
+    r.actor_ref = OptId(ActorRef(f.actor_key, f.principal->tenant, f.principal->key_name));
     r.actor_type = audit::ActorType::kService;
     r.auth_method = audit::AuthMethod::kApiKey;
   }
@@ -78,6 +105,7 @@ audit::DecisionRecord MakeDecisionRecord(const DecisionFacts& f) {
     r.upstream_host = OptId(f.route->upstream->target.host_header);
     r.region = OptId(f.route->upstream->region);
   }
+  r.client_net = OptId(ClientNet(f.client_address));
   r.api_surface = OptCode(f.api_surface);
   r.endpoint_method = audit::HttpMethod::kPost;
   r.endpoint_path = OptId(f.endpoint_path);

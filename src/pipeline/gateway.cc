@@ -674,6 +674,8 @@ net::awaitable<bool> GatewayHandler::AuditDecision(Connection& conn, RequestCont
     DecisionFacts facts;
     facts.request_id = ctx.request_id;
     facts.principal = ctx.principal;
+    facts.client_address = conn.remote_address();  // only its /24 or /48 is recorded
+    facts.actor_key = audit::AsView(audit_->actor_key());
     facts.route = ctx.route;
     facts.endpoint_path = ctx.path;
     const std::string api_surface = policy::UpstreamSurface(ctx.route->upstream->provider, ctx.surface);
