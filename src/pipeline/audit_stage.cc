@@ -17,6 +17,11 @@ audit::Id OptId(std::string_view s) {
   return id.ok() ? *id : audit::Id();
 }
 
+audit::Id OptModel(std::string_view s) {
+  auto id = audit::Id::ParseModel(s);
+  return id.ok() ? *id : audit::Id();
+}
+
 audit::Code OptCode(std::string_view s) {
   auto c = audit::Code::Parse(s);
   return c.ok() ? *c : audit::Code();
@@ -109,7 +114,7 @@ audit::DecisionRecord MakeDecisionRecord(const DecisionFacts& f) {
   r.api_surface = OptCode(f.api_surface);
   r.endpoint_method = audit::HttpMethod::kPost;
   r.endpoint_path = OptId(f.endpoint_path);
-  r.model_requested = OptId(f.model_requested);
+  r.model_requested = OptId(f.model_requested);  // client text: the strict rules
   r.stream = f.stream;
   // Modalities stay empty (unknown) until the policy facts expose them: a wrong "text" would be
   // worse than none.
@@ -170,6 +175,7 @@ audit::OutcomeRecord MakeOutcomeRecord(const OutcomeFacts& f) {
   o.latency_ms = f.latency_ms;
   o.ttfb_ms = f.ttfb_ms;
   o.upstream_request_id = OptId(f.upstream_request_id);
+  o.model_served = OptModel(f.model_served);
   return o;
 }
 

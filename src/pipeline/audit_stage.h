@@ -61,6 +61,7 @@ struct OutcomeFacts {
   std::uint64_t bytes_in = 0, bytes_out = 0, stream_events = 0;
   std::uint64_t latency_ms = 0, ttfb_ms = 0;
   std::string_view upstream_request_id;  // vendor header; recorded only if id-shaped
+  std::string_view model_served;         // the vendor's response "model"; only if id-shaped
 };
 
 audit::OutcomeRecord MakeOutcomeRecord(const OutcomeFacts& f);

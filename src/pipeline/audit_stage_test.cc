@@ -42,5 +42,14 @@ TEST(AuditStage, DecisionRecordCarriesClientNetAndActorRef) {
   EXPECT_EQ(r.credential_ref.str(), "scribe-prod");
 }
 
+TEST(AuditStage, OutcomeRecordCarriesModelServedOnlyIfIdShaped) {
+  OutcomeFacts f;
+  f.decision_event_id = "01890000-0000-7000-8000-000000000000";
+  f.model_served = "gpt-4o-2024-08-06";
+  EXPECT_EQ(MakeOutcomeRecord(f).model_served.str(), "gpt-4o-2024-08-06");
+  f.model_served = "not a model: Patient John";
+  EXPECT_TRUE(MakeOutcomeRecord(f).model_served.empty());
+}
+
 }  // namespace
 }  // namespace baagate::pipeline
