@@ -96,7 +96,7 @@ Command RegisterFakeVendor(CLI::App& app) {
   CLI::App* sub = app.add_subcommand(
       "fake-vendor",
       "Run a local fake of the OpenAI API, the Anthropic Messages API and the Bedrock runtime "
-      "(InvokeModel) for tests, benchmarks and the offline quickstart. "
+      "(InvokeModel, Converse) for tests, benchmarks and the offline quickstart. "
       "Answers echo what they received (\"ECHO: <last user message>\"); GET /_fake/requests "
       "shows every request as received. Faults per request with markers in the last user "
       "message: [[fake:429]] [[fake:500]] [[fake:400]] [[fake:timeout]] "

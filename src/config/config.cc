@@ -107,7 +107,7 @@ class Parser : public YamlReader {
       const YAML::Node& v = kv.second;
       CheckKeys(v, p,
                 {"provider", "region", "private_connectivity", "base_url", "api_version", "ca_file",
-                 "credential",
+                 "credential", "bedrock_api", "profile",
                  "connect_timeout_ms",
                  "first_byte_timeout_ms", "idle_timeout_ms", "pool_idle_timeout_ms",
                  "max_idle_connections", "max_response_bytes"});
@@ -135,6 +135,18 @@ class Parser : public YamlReader {
              u.provider == "bedrock" ? "a bedrock upstream signs with SigV4: use aws_environment"
                                      : "aws_environment is for bedrock upstreams only");
       }
+      for (const char* key : {"bedrock_api", "profile"}) {
+        if (v[key] && u.provider != "bedrock") {
+          Fail(v[key], p + "." + key, "is for bedrock upstreams only");
+        }
+      }
+      if (v["bedrock_api"]) {
+        u.bedrock_api = Str(v["bedrock_api"], p + ".bedrock_api");
+        if (u.bedrock_api != "converse" && u.bedrock_api != "invoke") {
+          Fail(v["bedrock_api"], p + ".bedrock_api", "must be converse or invoke");
+        }
+      }
+      if (v["profile"]) u.profile = NonEmptyStr(v["profile"], p + ".profile");
       if (v["connect_timeout_ms"]) u.connect_timeout = Ms(v["connect_timeout_ms"], p + ".connect_timeout_ms");
       if (v["first_byte_timeout_ms"])
         u.first_byte_timeout = Ms(v["first_byte_timeout_ms"], p + ".first_byte_timeout_ms");

@@ -57,7 +57,8 @@ struct LogConfig {
 // Where a vendor credential comes from. The value itself is never in the configuration.
 struct CredentialConfig {
   // kAwsEnvironment: the standard AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN
-  // variables (Bedrock's SigV4 needs a key pair, not one secret).
+  // variables, else the shared credentials file (Bedrock's SigV4 needs a key pair, not one
+  // secret; providers/bedrock/credentials.h).
   enum class Kind { kNone, kEnv, kFile, kAwsEnvironment };
   Kind kind = Kind::kNone;
   std::string ref;  // variable name or file path
@@ -79,6 +80,11 @@ struct UpstreamConfig {
   std::string api_version;
   std::string ca_file;
   CredentialConfig credential;
+  // Bedrock only. The runtime API: "converse" or "invoke"; empty chooses per model id (invoke
+  // for Anthropic models, "anthropic." or ".anthropic.", converse otherwise).
+  std::string bedrock_api;
+  // Bedrock only. The shared credentials file's profile when AWS_PROFILE is unset.
+  std::string profile;
   Millis connect_timeout{5000};
   Millis first_byte_timeout{120000};
   Millis idle_timeout{120000};

@@ -54,6 +54,34 @@ TEST(ParseConfig, RejectsBadValues) {
   EXPECT_FALSE(ParseConfig("server: [", "x").ok());
 }
 
+TEST(ParseConfig, ReadsBedrockApiAndProfileWithLineNumberedErrors) {
+  constexpr char kBedrock[] = R"(upstreams:
+  br:
+    provider: bedrock
+    region: us-east-1
+    base_url: https://bedrock-runtime.us-east-1.amazonaws.com
+    credential: aws_environment
+    bedrock_api: converse
+    profile: clinic
+)";
+  auto c = ParseConfig(kBedrock, "b.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->upstreams.at("br").bedrock_api, "converse");
+  EXPECT_EQ(c->upstreams.at("br").profile, "clinic");
+  std::string bad = kBedrock;
+  bad.replace(bad.find("api: converse"), 13, "api: chat");
+  auto b = ParseConfig(bad, "b.yaml");
+  ASSERT_FALSE(b.ok());
+  EXPECT_NE(b.status().message().find("b.yaml:7:18: upstreams.br.bedrock_api: must be converse or invoke"),
+            std::string::npos) << b.status().message();
+  std::string other = kGood;
+  other.replace(other.find("credential: { env: X }"), 22, "credential: { env: X }\n    profile: p");
+  auto o = ParseConfig(other, "o.yaml");
+  ASSERT_FALSE(o.ok());
+  EXPECT_NE(o.status().message().find("upstreams.up.profile: is for bedrock upstreams only"),
+            std::string::npos) << o.status().message();
+}
+
 TEST(ParseConfig, EmbeddedDefaultsAreValidAndHaveNoKeys) {
   auto c = ParseConfig(EmbeddedDefaultYaml(), "<embedded>");
   ASSERT_TRUE(c.ok()) << c.status().message();

@@ -783,49 +783,126 @@ class FakeHandler final : public Handler {
     return out;
   }
 
+  // SigV4 verification as AWS does it: 403 with the expected canonical request on a mismatch.
+  // Returns false when it answered.
+  net::awaitable<bool> BedrockVerifySignature(Request& req, Connection& conn) {
+    const Options& opt = vendor_.options();
+    if (opt.aws_access_key_id.empty()) co_return true;
+    bedrock::SigV4Request sreq;
+    sreq.method = req.method_string();
+    std::string_view target = req.target();
+    std::size_t q = target.find('?');
+    sreq.path = target.substr(0, q);
+    sreq.query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
+    for (const auto& f : req) {
+      sreq.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+    }
+    sreq.payload = req.body();
+    bedrock::AwsCredentials creds{opt.aws_access_key_id,
+                                  core::SecretString(opt.aws_secret_access_key), {}};
+    std::string canonical;
+    core::Status st = bedrock::VerifyRequest(sreq, creds, &canonical);
+    if (st.ok()) co_return true;
+    std::string message =
+        st.code() == core::StatusCode::kPermissionDenied
+            ? "The request signature we calculated does not match the signature you "
+              "provided. The Canonical String for this request should have been\n'" +
+                  canonical + "'"
+            : "Missing Authentication Token";
+    co_await BedrockError(conn, 403,
+                          st.code() == core::StatusCode::kPermissionDenied
+                              ? "InvalidSignatureException"
+                              : "MissingAuthenticationTokenException",
+                          message);
+    co_return false;
+  }
+
   net::awaitable<void> Bedrock(Request& req, Connection& conn, const std::string& path) {
     ++counter_;
     // /model/{modelId}/{operation}
     const std::size_t slash = path.find('/', 7);
     const std::string model_id = PercentDecode(path.substr(7, slash - 7));
     const std::string op = slash == std::string::npos ? "" : path.substr(slash + 1);
-    const Options& opt = vendor_.options();
-    if (!opt.aws_access_key_id.empty()) {
-      bedrock::SigV4Request sreq;
-      sreq.method = req.method_string();
-      std::string_view target = req.target();
-      std::size_t q = target.find('?');
-      sreq.path = target.substr(0, q);
-      sreq.query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
-      for (const auto& f : req) {
-        sreq.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
-      }
-      sreq.payload = req.body();
-      bedrock::AwsCredentials creds{opt.aws_access_key_id,
-                                    core::SecretString(opt.aws_secret_access_key), {}};
-      std::string canonical;
-      core::Status st = bedrock::VerifyRequest(sreq, creds, &canonical);
-      if (!st.ok()) {
-        std::string message =
-            st.code() == core::StatusCode::kPermissionDenied
-                ? "The request signature we calculated does not match the signature you "
-                  "provided. The Canonical String for this request should have been\n'" +
-                      canonical + "'"
-                : "Missing Authentication Token";
-        co_await BedrockError(conn, 403,
-                              st.code() == core::StatusCode::kPermissionDenied
-                                  ? "InvalidSignatureException"
-                                  : "MissingAuthenticationTokenException",
-                              message);
+    if (!co_await BedrockVerifySignature(req, conn)) co_return;
+    if (op == "converse" || op == "converse-stream") {
+      co_await BedrockConverse(req, conn, op == "converse-stream");
+      co_return;
+    }
+    if (op == "invoke" || op == "invoke-with-response-stream") {
+      co_await BedrockInvoke(req, conn, model_id, op == "invoke-with-response-stream");
+      co_return;
+    }
+    co_await BedrockError(conn, 404, "UnknownOperationException", "Unknown operation");
+  }
+
+  // The faults before an answer, shared by InvokeModel and Converse (messages quote the prompt
+  // on purpose, as real vendor errors may). Returns true when a fault answered the request.
+  net::awaitable<bool> BedrockPreFaults(Connection& conn, const std::string& last_user) {
+    int latency = FaultValue(last_user, "latency");
+    co_await Sleep(latency >= 0 ? latency : vendor_.options().latency_ms);
+    if (HasFault(last_user, "429")) {
+      co_await BedrockError(conn, 429, "ThrottlingException",
+                            "Too many requests, please wait before trying again: " + last_user);
+      co_return true;
+    }
+    if (HasFault(last_user, "500")) {
+      co_await BedrockError(conn, 500, "InternalServerException",
+                            "The server encountered an error processing: " + last_user);
+      co_return true;
+    }
+    co_return false;
+  }
+
+  static std::uint32_t FrameLength(const std::string& frames, std::size_t at) {
+    return static_cast<std::uint32_t>(static_cast<std::uint8_t>(frames[at])) << 24 |
+           static_cast<std::uint32_t>(static_cast<std::uint8_t>(frames[at + 1])) << 16 |
+           static_cast<std::uint32_t>(static_cast<std::uint8_t>(frames[at + 2])) << 8 |
+           static_cast<std::uint32_t>(static_cast<std::uint8_t>(frames[at + 3]));
+  }
+
+  // Sends event-stream `frames` with the in-stream faults shared by InvokeModelWithResponseStream
+  // and ConverseStream: error-event (two messages, then a modelStreamErrorException), bad-crc,
+  // truncate-stream, chunk-delay; frames are split at odd byte boundaries.
+  net::awaitable<void> SendBedrockStream(Connection& conn, std::string frames,
+                                         const std::string& last_user) {
+    if (HasFault(last_user, "error-event")) {
+      std::size_t cut = 0;
+      for (int k = 0; k < 2 && cut + 4 <= frames.size(); ++k) cut += FrameLength(frames, cut);
+      frames = frames.substr(0, cut) +
+               bedrock::EncodeBedrockException(
+                   "modelStreamErrorException",
+                   json::serialize(json::object{{"message", "Model failed on: " + last_user}}));
+    }
+    if (HasFault(last_user, "bad-crc")) frames[frames.size() / 2] ^= 0x20;
+    if (HasFault(last_user, "truncate-stream")) frames.resize(frames.size() - 7);
+    bhttp::response<bhttp::empty_body> head{bhttp::status::ok, 11};
+    head.set(bhttp::field::content_type, "application/vnd.amazon.eventstream");
+    head.set("x-amzn-requestid", "fake-" + std::to_string(counter_));
+    head.set("x-amzn-bedrock-content-type", "application/json");
+    if (co_await conn.StartStream(head)) {
+      vendor_.CountStream(false);
+      co_return;
+    }
+    int delay = FaultValue(last_user, "chunk-delay");
+    if (delay < 0) delay = vendor_.options().chunk_delay_ms;
+    // Split at odd byte boundaries so frames straddle reads, as real networks do.
+    constexpr std::size_t kPiece = 37;
+    for (std::size_t at = 0; at < frames.size(); at += kPiece) {
+      if (at > 0) co_await Sleep(delay);
+      if (co_await conn.SendChunk(frames.substr(at, kPiece))) {
+        vendor_.CountStream(false);
         co_return;
       }
     }
-    const bool stream = op == "invoke-with-response-stream";
-    if (op != "invoke" && !stream) {
-      co_await BedrockError(conn, 404, "UnknownOperationException",
-                            "converse and converse-stream are not emulated yet");
+    if (co_await conn.EndStream()) {
+      vendor_.CountStream(false);
       co_return;
     }
+    vendor_.CountStream(true);
+  }
+
+  net::awaitable<void> BedrockInvoke(Request& req, Connection& conn, const std::string& model_id,
+                                     bool stream) {
     json::error_code ec;
     json::value v = json::parse(req.body(), ec);
     if (ec || !v.is_object()) {
@@ -865,18 +942,7 @@ class FakeHandler final : public Handler {
       input_tokens += CountWords(text) + 3;
       if (m.as_object().at("role").as_string() == "user") last_user = text;
     }
-    int latency = FaultValue(last_user, "latency");
-    co_await Sleep(latency >= 0 ? latency : opt.latency_ms);
-    if (HasFault(last_user, "429")) {
-      co_await BedrockError(conn, 429, "ThrottlingException",
-                            "Too many requests, please wait before trying again: " + last_user);
-      co_return;
-    }
-    if (HasFault(last_user, "500")) {
-      co_await BedrockError(conn, 500, "InternalServerException",
-                            "The server encountered an error processing: " + last_user);
-      co_return;
-    }
+    if (co_await BedrockPreFaults(conn, last_user)) co_return;
     const std::string reply = "ECHO: " + last_user;
     const std::int64_t output_tokens = CountWords(reply);
     const std::string id = "msg_bdrk_fake" + std::to_string(counter_);
@@ -897,45 +963,165 @@ class FakeHandler final : public Handler {
     }
     std::vector<std::string> sse = AnthropicStreamEvents(id, model_id, reply, "", "", "{}",
                                                          stop_reason, input_tokens, output_tokens);
-    std::string frames = BedrockChunks(sse, input_tokens, output_tokens);
-    if (HasFault(last_user, "error-event")) {
-      // Two chunks, then a modelStreamErrorException message.
-      std::size_t cut = 0;
-      for (int k = 0; k < 2; ++k) cut += (static_cast<std::uint8_t>(frames[cut]) << 24 |
-                                          static_cast<std::uint8_t>(frames[cut + 1]) << 16 |
-                                          static_cast<std::uint8_t>(frames[cut + 2]) << 8 |
-                                          static_cast<std::uint8_t>(frames[cut + 3]));
-      frames = frames.substr(0, cut) +
-               bedrock::EncodeBedrockException(
-                   "modelStreamErrorException",
-                   json::serialize(json::object{{"message", "Model failed on: " + last_user}}));
+    co_await SendBedrockStream(conn, BedrockChunks(sse, input_tokens, output_tokens), last_user);
+  }
+
+  // ---- Bedrock Converse / ConverseStream (PROVIDERS.md §5.2, §5.3) ----------------------------
+
+  // Validates a Converse body the way the service does (unknown keys, roles, one member per
+  // content block). Returns "" when valid, else the ValidationException message.
+  static std::string ValidateConverse(const json::object& body) {
+    static constexpr std::string_view kKnown[] = {
+        "messages", "system", "inferenceConfig", "toolConfig", "guardrailConfig",
+        "additionalModelRequestFields", "additionalModelResponseFieldPaths", "promptVariables",
+        "requestMetadata", "performanceConfig"};
+    for (const auto& kv : body) {
+      bool known = false;
+      for (auto k : kKnown) known = known || kv.key() == k;
+      if (!known) return "Malformed input request: extraneous key [" + std::string(kv.key()) + "]";
     }
-    if (HasFault(last_user, "bad-crc")) frames[frames.size() / 2] ^= 0x20;
-    if (HasFault(last_user, "truncate-stream")) frames.resize(frames.size() - 7);
-    bhttp::response<bhttp::empty_body> head{bhttp::status::ok, 11};
-    head.set(bhttp::field::content_type, "application/vnd.amazon.eventstream");
-    head.set("x-amzn-requestid", "fake-" + std::to_string(counter_));
-    head.set("x-amzn-bedrock-content-type", "application/json");
-    if (co_await conn.StartStream(head)) {
-      vendor_.CountStream(false);
-      co_return;
+    const json::value* msgs = body.if_contains("messages");
+    if (msgs == nullptr || !msgs->is_array() || msgs->as_array().empty()) {
+      return "A conversation must start with a user message.";
     }
-    int delay = FaultValue(last_user, "chunk-delay");
-    if (delay < 0) delay = opt.chunk_delay_ms;
-    // Split at odd byte boundaries so frames straddle reads, as real networks do.
-    constexpr std::size_t kPiece = 37;
-    for (std::size_t at = 0; at < frames.size(); at += kPiece) {
-      if (at > 0) co_await Sleep(delay);
-      if (co_await conn.SendChunk(frames.substr(at, kPiece))) {
-        vendor_.CountStream(false);
-        co_return;
+    std::string_view previous;
+    for (const auto& mv : msgs->as_array()) {
+      const json::object* m = mv.if_object();
+      const json::value* role = m ? m->if_contains("role") : nullptr;
+      const json::value* content = m ? m->if_contains("content") : nullptr;
+      if (role == nullptr || !role->is_string() ||
+          (role->as_string() != "user" && role->as_string() != "assistant") ||
+          content == nullptr || !content->is_array() || content->as_array().empty()) {
+        return "Malformed input request: each message needs a role and content blocks";
+      }
+      if (previous.empty() && role->as_string() != "user") {
+        return "A conversation must start with a user message.";
+      }
+      if (previous == std::string_view(role->as_string())) {
+        return "A conversation must alternate between user and assistant roles.";
+      }
+      previous = role->as_string();
+      for (const auto& b : content->as_array()) {
+        if (!b.is_object() || b.as_object().size() != 1) {
+          return "Malformed input request: a content block has exactly one member";
+        }
+        const std::string_view key = b.as_object().begin()->key();
+        if (key != "text" && key != "image" && key != "document" && key != "video" &&
+            key != "toolUse" && key != "toolResult" && key != "guardContent" &&
+            key != "reasoningContent" && key != "cachePoint") {
+          return "Malformed input request: unknown content block";
+        }
       }
     }
-    if (co_await conn.EndStream()) {
-      vendor_.CountStream(false);
+    return "";
+  }
+
+  static std::string ConverseText(const json::value& content) {
+    std::string out;
+    if (!content.is_array()) return out;
+    for (const auto& b : content.as_array()) {
+      const json::value* t = b.is_object() ? b.as_object().if_contains("text") : nullptr;
+      if (t == nullptr || !t->is_string()) continue;
+      if (!out.empty()) out += " ";
+      out += std::string(t->as_string());
+    }
+    return out;
+  }
+
+  // ConverseStream messages: each payload is the union member without a wrapping key, padded
+  // with a random-length "p" field as the service does.
+  static std::string ConverseFrame(std::string_view type, json::object payload) {
+    payload["p"] = std::string(1 + payload.size() % 7, 'x');
+    return bedrock::EncodeBedrockEvent(type, json::serialize(payload));
+  }
+
+  net::awaitable<void> BedrockConverse(Request& req, Connection& conn, bool stream) {
+    json::error_code ec;
+    json::value v = json::parse(req.body(), ec);
+    if (ec || !v.is_object()) {
+      co_await BedrockError(conn, 400, "ValidationException", "Malformed input request");
       co_return;
     }
-    vendor_.CountStream(true);
+    const json::object& body = v.as_object();
+    if (std::string invalid = ValidateConverse(body); !invalid.empty()) {
+      co_await BedrockError(conn, 400, "ValidationException", invalid);
+      co_return;
+    }
+    std::string last_user;
+    std::int64_t input_tokens = 0;
+    for (const auto& m : body.at("messages").as_array()) {
+      std::string text = ConverseText(m.as_object().at("content"));
+      input_tokens += CountWords(text) + 3;
+      if (m.as_object().at("role").as_string() == "user") last_user = text;
+    }
+    if (co_await BedrockPreFaults(conn, last_user)) co_return;
+    const std::string reply = "ECHO: " + last_user;
+    const std::int64_t output_tokens = CountWords(reply);
+    std::string stop_reason = "end_turn";
+    if (HasFault(last_user, "refusal")) stop_reason = "guardrail_intervened";
+    // tool-use: the first configured tool is called with fixed input.
+    std::string tool_name;
+    if (HasFault(last_user, "tool-use")) {
+      const json::value* tc = body.if_contains("toolConfig");
+      const json::value* tools = tc && tc->is_object() ? tc->as_object().if_contains("tools")
+                                                       : nullptr;
+      if (tools && tools->is_array() && !tools->as_array().empty()) {
+        const json::value& spec = tools->as_array()[0];
+        if (spec.is_object() && spec.as_object().contains("toolSpec")) {
+          tool_name = std::string(spec.at("toolSpec").at("name").as_string());
+          stop_reason = "tool_use";
+        }
+      }
+    }
+    const std::string tool_id = "tooluse_fake" + std::to_string(counter_);
+    const std::string tool_input = R"({"q":"fake"})";
+    json::object usage{{"inputTokens", input_tokens},
+                       {"outputTokens", output_tokens},
+                       {"totalTokens", input_tokens + output_tokens}};
+    if (!stream) {
+      json::array content{json::object{{"text", reply}}};
+      if (!tool_name.empty()) {
+        content.push_back(json::object{{"toolUse", {{"toolUseId", tool_id},
+                                                    {"name", tool_name},
+                                                    {"input", json::parse(tool_input)}}}});
+      }
+      Response res{bhttp::status::ok, 11};
+      res.set(bhttp::field::content_type, "application/json");
+      res.set("x-amzn-requestid", "fake-" + std::to_string(counter_));
+      res.body() = json::serialize(json::object{
+          {"output", {{"message", {{"role", "assistant"}, {"content", std::move(content)}}}}},
+          {"stopReason", stop_reason},
+          {"usage", usage},
+          {"metrics", {{"latencyMs", 1}}}});
+      co_await conn.Send(res);
+      co_return;
+    }
+    std::string frames = ConverseFrame("messageStart", {{"role", "assistant"}});
+    std::size_t at = 0;
+    while (at < reply.size()) {  // word by word, as models stream
+      std::size_t next = reply.find(' ', at + 1);
+      if (next == std::string::npos) next = reply.size();
+      frames += ConverseFrame("contentBlockDelta",
+                              {{"contentBlockIndex", 0},
+                               {"delta", {{"text", reply.substr(at, next - at)}}}});
+      at = next;
+    }
+    frames += ConverseFrame("contentBlockStop", {{"contentBlockIndex", 0}});
+    if (!tool_name.empty()) {
+      frames += ConverseFrame("contentBlockStart",
+                              {{"contentBlockIndex", 1},
+                               {"start", {{"toolUse", {{"toolUseId", tool_id},
+                                                       {"name", tool_name}}}}}});
+      for (std::size_t i = 0; i < tool_input.size(); i += 4) {
+        frames += ConverseFrame("contentBlockDelta",
+                                {{"contentBlockIndex", 1},
+                                 {"delta", {{"toolUse", {{"input", tool_input.substr(i, 4)}}}}}});
+      }
+      frames += ConverseFrame("contentBlockStop", {{"contentBlockIndex", 1}});
+    }
+    frames += ConverseFrame("messageStop", {{"stopReason", stop_reason}});
+    frames += ConverseFrame("metadata", {{"usage", usage}, {"metrics", {{"latencyMs", 1}}}});
+    co_await SendBedrockStream(conn, std::move(frames), last_user);
   }
 
   // ---- Azure OpenAI (PROVIDERS.md §4): deployment URLs and the v1 API --------------------------

@@ -15,6 +15,7 @@
 #include "policy/block.h"
 #include "providers/anthropic/anthropic.h"
 #include "providers/anthropic/translate.h"
+#include "providers/bedrock/converse.h"
 #include "providers/bedrock/event_stream.h"
 #include "providers/bedrock/sigv4.h"
 #include "providers/openai/openai.h"
@@ -52,6 +53,7 @@ struct RequestContext {
     kOpenAIToAnthropic,     // OpenAI client, Anthropic upstream (translated both ways)
     kAnthropicToOpenAI,     // Anthropic client, OpenAI-dialect upstream
     kBedrockInvoke,         // either client, Bedrock InvokeModel with an Anthropic-native body
+    kBedrockConverse,       // OpenAI client, Bedrock Converse (providers/bedrock/converse.h)
   };
   Dialect dialect = Dialect::kOpenAI;
   Mode mode = Mode::kOpenAIPassthrough;
@@ -131,6 +133,82 @@ void UsageFromOutcome(RequestContext& ctx) {
   ctx.usage.completion_tokens = ctx.outcome.usage.output_tokens;
   ctx.usage.total_tokens = ctx.outcome.usage.total();
 }
+
+// The shape of the body a de-identified call sends upstream, for the de-identifier; none for
+// modes without one (the call is then refused, fail closed).
+std::optional<phi::Dialect> DeidDialect(const RequestContext& ctx) {
+  using Mode = RequestContext::Mode;
+  switch (ctx.mode) {
+    case Mode::kOpenAIPassthrough:
+      return ctx.endpoint == oa::Endpoint::kEmbeddings ? phi::Dialect::kOpenAiEmbeddings
+                                                       : phi::Dialect::kOpenAiChat;
+    case Mode::kAnthropicToOpenAI: return phi::Dialect::kOpenAiChat;
+    case Mode::kAnthropicPassthrough:
+    case Mode::kOpenAIToAnthropic:
+    case Mode::kBedrockInvoke: return phi::Dialect::kAnthropicMessages;
+    case Mode::kBedrockConverse: return std::nullopt;  // no Converse-shaped de-identifier yet
+  }
+  return std::nullopt;
+}
+
+bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+// Re-identifies the events of a de-identified call's stream as they go to the client, in
+// either dialect. Text held back because it could be the start of a placeholder is released
+// as one more delta just before the event that closes it: Anthropic's content_block_stop,
+// OpenAI's [DONE].
+class ClientReidentifier {
+ public:
+  ClientReidentifier(const phi::Session& session, bool anthropic_client)
+      : reid_(session), anthropic_client_(anthropic_client) {}
+
+  void Emit(std::string_view data, std::string_view event, std::string& out) {
+    if (anthropic_client_ && event == "content_block_stop") {
+      std::int64_t index = 0;
+      json::error_code ec;
+      json::value v = json::parse(data, ec);
+      if (!ec && v.is_object()) {
+        if (const json::value* i = v.as_object().if_contains("index"); i && i->is_int64()) {
+          index = i->as_int64();
+        }
+      }
+      for (auto& [path, text] : reid_.Finish()) {
+        json::object delta;
+        if (path == ".delta.text") {
+          delta = {{"type", "text_delta"}, {"text", text}};
+        } else if (path == ".delta.partial_json") {
+          delta = {{"type", "input_json_delta"}, {"partial_json", text}};
+        } else if (path == ".delta.thinking") {
+          delta = {{"type", "thinking_delta"}, {"thinking", text}};
+        } else {
+          continue;  // identifiers and types: never a placeholder's start
+        }
+        out += EncodeSseEvent(json::serialize(json::object{{"type", "content_block_delta"},
+                                                           {"index", index},
+                                                           {"delta", std::move(delta)}}),
+                              "content_block_delta");
+      }
+    } else if (!anthropic_client_ && data == "[DONE]") {
+      for (auto& [path, text] : reid_.Finish()) {
+        if (!EndsWith(path, ".delta.content")) continue;
+        out += EncodeSseEvent(json::serialize(json::object{
+            {"object", "chat.completion.chunk"},
+            {"choices", json::array{json::object{{"index", 0},
+                                                 {"delta", json::object{{"content", text}}},
+                                                 {"finish_reason", nullptr}}}}}));
+      }
+      out += EncodeSseEvent(data, event);
+      return;
+    }
+    out += EncodeSseEvent(reid_.Feed(data), event);
+  }
+
+ private:
+  phi::JsonStreamReidentifier reid_;
+  bool anthropic_client_;
+};
 
 }  // namespace
 
@@ -544,7 +622,10 @@ bool GatewayHandler::Prepare(RequestContext& ctx, PrepareError* err) {
   } else if (provider == "anthropic") {
     ctx.mode = anthropic_client ? Mode::kAnthropicPassthrough : Mode::kOpenAIToAnthropic;
   } else if (provider == "bedrock") {
-    ctx.mode = Mode::kBedrockInvoke;
+    ctx.mode = providers::bedrock::BedrockUsesConverse(ctx.route->upstream->bedrock_api,
+                                                       upstream_model)
+                   ? Mode::kBedrockConverse
+                   : Mode::kBedrockInvoke;
   } else {
     *err = {502, "upstream_protocol_unsupported",
             "This model's upstream speaks a protocol this gateway build cannot forward to; an "
@@ -572,6 +653,22 @@ bool GatewayHandler::Prepare(RequestContext& ctx, PrepareError* err) {
       if (translated_ok) {
         Decide(ctx, upstream_model, policy::Surface::kAnthropicMessages, translated,
                anthropic_client ? std::string_view(ctx.anthropic_beta) : std::string_view());
+      }
+      break;
+    case Mode::kBedrockConverse:
+      if (anthropic_client || ctx.endpoint != oa::Endpoint::kChatCompletions) {
+        translated_ok = false;
+        terr.message = anthropic_client
+                           ? "This model's Bedrock route uses the Converse API, which serves "
+                             "OpenAI chat clients only; use an OpenAI client or a route with "
+                             "bedrock_api: invoke."
+                           : "This endpoint cannot be served by a Bedrock route.";
+        break;
+      }
+      translated_ok = providers::bedrock::ChatRequestToConverse(ctx.parsed.body, &translated,
+                                                                &terr);
+      if (translated_ok) {
+        Decide(ctx, upstream_model, policy::Surface::kBedrockConverse, translated, "");
       }
       break;
     case Mode::kOpenAIPassthrough:
@@ -614,9 +711,10 @@ bool GatewayHandler::Prepare(RequestContext& ctx, PrepareError* err) {
     return false;
   }
   const bool deidentify = ctx.decision.decision == policy::DecisionKind::kAllowDeidentified;
-  if (deidentify && (!detector_ || ctx.mode != Mode::kOpenAIPassthrough)) {
-    // No de-identifier could be loaded, or this route translates between dialects (not yet
-    // re-identified): fail closed rather than send PHI.
+  const std::optional<phi::Dialect> deid_dialect = DeidDialect(ctx);
+  if (deidentify && (!detector_ || !deid_dialect)) {
+    // No de-identifier could be loaded, or the upstream's body shape has no de-identifier:
+    // fail closed rather than send PHI.
     ctx.decision.decision = policy::DecisionKind::kBlock;
     ctx.decision.reasons.push_back("DEID_UNAVAILABLE");
   }
@@ -630,6 +728,7 @@ bool GatewayHandler::Prepare(RequestContext& ctx, PrepareError* err) {
       break;
     case Mode::kOpenAIToAnthropic:
     case Mode::kAnthropicToOpenAI:
+    case Mode::kBedrockConverse:
       ctx.upstream_body = json::serialize(translated);
       break;
     case Mode::kBedrockInvoke: {
@@ -656,14 +755,12 @@ bool GatewayHandler::Prepare(RequestContext& ctx, PrepareError* err) {
     }
   }
   if (deidentify && !blocked) {
-    // Safe Harbor: every string the vendor would read gets typed placeholders; the response is
-    // re-identified on the way back (RelayJson, RelayStream). Before the audit record, so the
-    // record carries the per-class finding counts.
+    // Safe Harbor: every string the vendor would read gets typed placeholders, in the body as
+    // it leaves (after translation); the answer is re-identified on the way back in the
+    // client's dialect (RelayJson, the stream relays). Before the audit record, so the record
+    // carries the per-class finding counts.
     ctx.phi = std::make_unique<phi::Session>(detector_, phi::TransformMode::kPlaceholder);
-    auto deid = ctx.phi->DeidentifyJsonBody(ctx.endpoint == oa::Endpoint::kEmbeddings
-                                                ? phi::Dialect::kOpenAiEmbeddings
-                                                : phi::Dialect::kOpenAiChat,
-                                            ctx.upstream_body);
+    auto deid = ctx.phi->DeidentifyJsonBody(*deid_dialect, ctx.upstream_body);
     if (deid.ok()) {
       ctx.upstream_body = std::move(*deid);
       ctx.decision.enforcement_actions.push_back("deidentify_safe_harbor");
@@ -838,8 +935,9 @@ net::awaitable<void> GatewayHandler::Forward(Connection& conn, RequestContext& c
       break;
     case Mode::kOpenAIToAnthropic: upstream_path += "/messages"; break;
     case Mode::kBedrockInvoke:
-      upstream_path += "/model/" + providers::bedrock::EncodeModelIdSegment(ctx.upstream_model) +
-                       (ctx.parsed.stream ? "/invoke-with-response-stream" : "/invoke");
+    case Mode::kBedrockConverse:
+      upstream_path += providers::bedrock::BedrockRuntimePath(
+          ctx.upstream_model, ctx.mode == Mode::kBedrockConverse, ctx.parsed.stream);
       break;
   }
   if (up.provider == "azure_openai" &&
@@ -872,7 +970,7 @@ net::awaitable<void> GatewayHandler::Forward(Connection& conn, RequestContext& c
   ureq.keep_alive(true);
   ureq.body() = std::move(ctx.upstream_body);
   ureq.prepare_payload();
-  if (ctx.mode == Mode::kBedrockInvoke) {
+  if (ctx.mode == Mode::kBedrockInvoke || ctx.mode == Mode::kBedrockConverse) {
     ureq.set(bhttp::field::accept, ctx.parsed.stream ? "application/vnd.amazon.eventstream"
                                                      : "application/json");
     if (!up.aws) {
@@ -929,6 +1027,9 @@ net::awaitable<void> GatewayHandler::Forward(Connection& conn, RequestContext& c
   ctx.first_byte = Clock::now();
   ctx.upstream_status = parser.get().result_int();
   ctx.upstream_request_id = std::string(parser.get()["x-request-id"].substr(0, 128));
+  if (ctx.upstream_request_id.empty()) {  // Bedrock's
+    ctx.upstream_request_id = std::string(parser.get()["x-amzn-requestid"].substr(0, 128));
+  }
   if (ctx.upstream_status == 429 || ctx.upstream_status >= 500) {
     // Rate limited or failing: the error body is not read, so the connection is not pooled.
     if (GiveWay(ctx, ParseRetryAfter(parser.get()[bhttp::field::retry_after]))) {
@@ -943,7 +1044,8 @@ net::awaitable<void> GatewayHandler::Forward(Connection& conn, RequestContext& c
     co_await RelayUpstreamError(conn, ctx, *uc, parser);
   } else if (ctx.parsed.stream && ctx.mode == Mode::kOpenAIPassthrough) {
     co_await RelayStream(conn, ctx, *uc, parser);
-  } else if (ctx.parsed.stream && ctx.mode == Mode::kBedrockInvoke) {
+  } else if (ctx.parsed.stream &&
+             (ctx.mode == Mode::kBedrockInvoke || ctx.mode == Mode::kBedrockConverse)) {
     co_await RelayEventStream(conn, ctx, *uc, parser);
   } else if (ctx.parsed.stream) {
     co_await RelayStreamTranslated(conn, ctx, *uc, parser);
@@ -1052,7 +1154,6 @@ net::awaitable<void> GatewayHandler::RelayJson(Connection& conn, RequestContext&
         }
       }
       client_body = std::move(body);
-      if (ctx.phi) client_body = ctx.phi->ReidentifyJsonBody(*client_body);
       break;
     case Mode::kAnthropicPassthrough:
       an::ReadMessageOutcome(v.as_object(), &ctx.outcome);
@@ -1078,7 +1179,13 @@ net::awaitable<void> GatewayHandler::RelayJson(Connection& conn, RequestContext&
             &ctx.outcome);
       }
       break;
+    case Mode::kBedrockConverse:
+      client_body = providers::bedrock::ConverseToChatCompletion(
+          body, ctx.parsed.model, ctx.request_id, NowSeconds(), &ctx.outcome);
+      break;
   }
+  // A de-identified call: placeholders back to the originals, in the client's dialect.
+  if (ctx.phi && client_body.ok()) client_body = ctx.phi->ReidentifyJsonBody(*client_body);
   if (!client_body.ok()) {
     co_await FailUpstream(conn, ctx, UpstreamFailure::kProtocol);
     co_return;
@@ -1117,8 +1224,8 @@ net::awaitable<void> GatewayHandler::RelayStream(
   std::string in;
   std::string out;
   // Re-identification of a de-identified call: placeholders split across events are restored.
-  std::optional<phi::JsonStreamReidentifier> reid;
-  if (ctx.phi) reid.emplace(*ctx.phi);
+  std::optional<ClientReidentifier> reid;
+  if (ctx.phi) reid.emplace(*ctx.phi, false);
   bool done = false;        // [DONE] seen
   std::string stream_error;  // gateway error code once the stream has failed
   for (;;) {
@@ -1137,17 +1244,10 @@ net::awaitable<void> GatewayHandler::RelayStream(
         if (ev.data == "[DONE]") {
           done = true;
           if (reid) {
-            // Text held back because it could have been the start of a placeholder.
-            for (const auto& [path, text] : reid->Finish()) {
-              (void)path;
-              out += EncodeSseEvent(json::serialize(json::object{
-                  {"object", "chat.completion.chunk"},
-                  {"choices", json::array{json::object{{"index", 0},
-                                                       {"delta", json::object{{"content", text}}},
-                                                       {"finish_reason", nullptr}}}}}));
-            }
+            reid->Emit(ev.data, ev.event, out);
+          } else {
+            out.append(ev.raw);
           }
-          out.append(ev.raw);
           return;
         }
         json::error_code ec;
@@ -1172,7 +1272,7 @@ net::awaitable<void> GatewayHandler::RelayStream(
         }
         if (usage_only && !ctx.parsed.client_wants_usage) return;  // we asked for it, not them
         if (reid) {
-          out += EncodeSseEvent(reid->Feed(ev.data));
+          reid->Emit(ev.data, ev.event, out);
         } else {
           out.append(ev.raw);
         }
@@ -1251,7 +1351,15 @@ net::awaitable<void> GatewayHandler::RelayStreamTranslated(
   bool done = false;             // the upstream's terminal event was seen and relayed
   bool translated_error = false;  // a mid-stream vendor error, already re-expressed to the client
   std::string stream_error;      // gateway error code once the stream has failed
-  auto emit = [&](const an::SseOut& e) { out += EncodeSseEvent(e.data, e.event); };
+  std::optional<ClientReidentifier> reid;
+  if (ctx.phi) reid.emplace(*ctx.phi, anthropic_client);
+  auto emit = [&](std::string_view data, std::string_view event) {
+    if (reid) {
+      reid->Emit(data, event, out);
+    } else {
+      out += EncodeSseEvent(data, event);
+    }
+  };
   for (;;) {
     in.clear();
     UpstreamFailure f = co_await ReadBodySome(up, parser, conn.deadline(), rt.target.idle_timeout,
@@ -1276,7 +1384,11 @@ net::awaitable<void> GatewayHandler::RelayStreamTranslated(
               stream_error = "upstream_stream_error";
               return;
             }
-            if (es.ok()) out.append(ev.raw);
+            if (es.ok() && reid) {
+              reid->Emit(ev.data, ev.event, out);
+            } else if (es.ok()) {
+              out.append(ev.raw);
+            }
             done = observer.done();
             break;
           case Mode::kOpenAIToAnthropic:
@@ -1290,14 +1402,15 @@ net::awaitable<void> GatewayHandler::RelayStreamTranslated(
             translated_error = to_anthropic.outcome().finish == providers::FinishReason::kError;
             break;
           case Mode::kOpenAIPassthrough:
-          case Mode::kBedrockInvoke: break;
+          case Mode::kBedrockInvoke:
+          case Mode::kBedrockConverse: break;
         }
         if (!es.ok()) {
           stream_error = "upstream_malformed_stream";
           done = false;
           return;
         }
-        for (const auto& o : outs) emit(o);
+        for (const auto& o : outs) emit(o.data, o.event);
       });
       if (!st.ok()) stream_error = "upstream_malformed_stream";
     }
@@ -1326,7 +1439,8 @@ net::awaitable<void> GatewayHandler::RelayStreamTranslated(
     case Mode::kOpenAIToAnthropic: ctx.outcome = to_openai.outcome(); break;
     case Mode::kAnthropicToOpenAI: ctx.outcome = to_anthropic.outcome(); break;
     case Mode::kOpenAIPassthrough:
-    case Mode::kBedrockInvoke: break;
+    case Mode::kBedrockInvoke:
+    case Mode::kBedrockConverse: break;
   }
   UsageFromOutcome(ctx);
   if (translated_error) {
@@ -1375,12 +1489,25 @@ net::awaitable<void> GatewayHandler::RelayEventStream(
       ctx.parsed.model,
       NowSeconds(),
       ctx.parsed.client_wants_usage);
+  // Converse routes: the messages are ConverseStream events, translated for OpenAI clients.
+  const bool converse = ctx.mode == RequestContext::Mode::kBedrockConverse;
+  providers::bedrock::ConverseToOpenAiStream from_converse(
+      ctx.parsed.model, ctx.request_id, NowSeconds(), ctx.parsed.client_wants_usage);
   std::vector<an::SseOut> outs;
   std::string in;
   std::string out;
   bool done = false;
   bool translated_error = false;
   std::string stream_error;
+  std::optional<ClientReidentifier> reid;
+  if (ctx.phi) reid.emplace(*ctx.phi, anthropic_client);
+  auto emit = [&](std::string_view data, std::string_view event) {
+    if (reid) {
+      reid->Emit(data, event, out);
+    } else {
+      out += EncodeSseEvent(data, event);
+    }
+  };
   // One Anthropic event (decoded from a chunk's base64 `bytes`) to the client.
   auto on_anthropic_event = [&](std::string_view data) {
     json::error_code ec;
@@ -1399,12 +1526,12 @@ net::awaitable<void> GatewayHandler::RelayEventStream(
         stream_error = "upstream_stream_error";
         return;
       }
-      out += EncodeSseEvent(json::serialize(obj), type);
+      emit(json::serialize(obj), type);
       done = observer.done();
     } else {
       outs.clear();
       (void)to_openai.OnEvent(type, json::serialize(obj), &outs);
-      for (const auto& o : outs) out += EncodeSseEvent(o.data, o.event);
+      for (const auto& o : outs) emit(o.data, o.event);
       done = to_openai.done();
       translated_error = to_openai.outcome().finish == providers::FinishReason::kError;
     }
@@ -1421,6 +1548,22 @@ net::awaitable<void> GatewayHandler::RelayEventStream(
       for (const auto& m : messages) {
         if (done || !stream_error.empty()) break;
         ++ctx.events;
+        if (converse) {
+          const std::string_view mtype = m.StringHeader(":message-type");
+          outs.clear();
+          if (!from_converse
+                   .OnMessage(mtype,
+                              m.StringHeader(mtype == "event" ? ":event-type" : ":exception-type"),
+                              m.payload, &outs)
+                   .ok()) {
+            stream_error = "upstream_malformed_stream";
+            break;
+          }
+          for (const auto& o : outs) out += EncodeSseEvent(o.data, o.event);
+          done = from_converse.done();
+          translated_error = from_converse.outcome().finish == providers::FinishReason::kError;
+          continue;
+        }
         if (m.StringHeader(":message-type") != "event") {
           // exception or error message: its text may quote the prompt and is not relayed.
           stream_error = "upstream_stream_error";
@@ -1452,6 +1595,13 @@ net::awaitable<void> GatewayHandler::RelayEventStream(
     if (stream_error.empty() && f != UpstreamFailure::kNone && !done) {
       stream_error = StreamReadFailure(ctx, f);
     }
+    if (stream_error.empty() && parser.is_done() && !done && converse &&
+        from_converse.stopped() && decoder.Finish().ok()) {
+      outs.clear();  // the answer is complete; only the trailing metadata (usage) is missing
+      from_converse.Finish(&outs);
+      for (const auto& o : outs) out += EncodeSseEvent(o.data, o.event);
+      done = true;
+    }
     if (stream_error.empty() && parser.is_done() && !done) {
       stream_error = decoder.Finish().ok() ? "upstream_stream_incomplete" : "upstream_framing";
     }
@@ -1469,7 +1619,9 @@ net::awaitable<void> GatewayHandler::RelayEventStream(
     }
     if (parser.is_done() || done) break;
   }
-  ctx.outcome = anthropic_client ? observer.outcome() : to_openai.outcome();
+  ctx.outcome = converse           ? from_converse.outcome()
+                : anthropic_client ? observer.outcome()
+                                   : to_openai.outcome();
   if (!stream_error.empty() && ctx.outcome.error_class.empty()) {
     ctx.outcome.error_class = stream_error;
   }

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "http/tls.h"
+#include "providers/bedrock/credentials.h"
 
 namespace baagate::pipeline {
 
@@ -83,21 +84,15 @@ core::Result<std::shared_ptr<const Snapshot>> Snapshot::Build(const config::Conf
     std::string problem;
     std::string key;
     if (u.provider == "bedrock") {
-      // SigV4 needs a key pair, which the standard AWS variables carry; the shared credentials
-      // file and instance roles are not read yet.
-      const char* id = std::getenv("AWS_ACCESS_KEY_ID");
-      const char* secret = std::getenv("AWS_SECRET_ACCESS_KEY");
-      const char* token = std::getenv("AWS_SESSION_TOKEN");
-      if (id == nullptr || *id == '\0' || secret == nullptr || *secret == '\0') {
-        problem = "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set";
+      // SigV4 needs a key pair: the standard AWS variables, else the shared credentials file.
+      auto creds = providers::bedrock::ResolveAwsCredentials(
+          u.profile, [](const char* name) { return std::getenv(name); });
+      if (!creds.ok()) {
+        problem = creds.status().message();
       } else if (u.region.empty()) {
         problem = "a bedrock upstream needs a region to sign requests";
       } else {
-        auto creds = std::make_shared<providers::bedrock::AwsCredentials>();
-        creds->access_key_id = id;
-        creds->secret_access_key = core::SecretString(secret);
-        if (token != nullptr) creds->session_token = core::SecretString(token);
-        rt->aws = std::move(creds);
+        rt->aws = std::make_shared<providers::bedrock::AwsCredentials>(std::move(*creds));
       }
     } else {
       key = LoadCredential(u.credential, &problem);
@@ -115,6 +110,7 @@ core::Result<std::shared_ptr<const Snapshot>> Snapshot::Build(const config::Conf
     rt->provider = u.provider;
     rt->api_version = u.api_version.empty() ? std::string("2024-10-21") : u.api_version;
     rt->region = u.region;
+    rt->bedrock_api = u.bedrock_api;
     rt->private_connectivity = u.private_connectivity;
     by_name[name] = rt.get();
     snap->upstreams_.push_back(std::move(rt));

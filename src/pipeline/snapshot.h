@@ -29,9 +29,11 @@ struct UpstreamRuntime {
   core::SecretString authorization;
   std::string auth_header = "authorization";
   std::string api_version;  // Azure deployment URLs
-  // Bedrock: SigV4 credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY /
-  // AWS_SESSION_TOKEN, read once per snapshot; null for other providers.
+  // Bedrock: SigV4 credentials from the environment or the shared credentials file
+  // (providers/bedrock/credentials.h), read once per snapshot; null for other providers.
   std::shared_ptr<const providers::bedrock::AwsCredentials> aws;
+  // Bedrock: "converse", "invoke", or empty to choose per model id (BedrockUsesConverse).
+  std::string bedrock_api;
   // Non-empty when the credential could not be loaded: requests on this upstream are refused
   // with 502 (fail closed) and this says why (names the variable or file, never a value).
   std::string credential_problem;

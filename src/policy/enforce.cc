@@ -70,6 +70,14 @@ EnforcementResult Enforce(Surface surface, json::object& body, const Enforcement
       }
       break;
     }
+    case Surface::kBedrockConverse: {
+      // requestMetadata lands in Bedrock's invocation logs (C-META): it does not leave.
+      if (json::value* md = body.if_contains("requestMetadata"); md && !md->is_null()) {
+        if (!md->is_object() || !md->get_object().empty()) r.actions.push_back("strip_metadata");
+        body.erase("requestMetadata");
+      }
+      break;
+    }
   }
   return r;
 }

@@ -546,6 +546,116 @@ class Extractor {
     f_.stream = TrueField(body, "stream");
   }
 
+  // ---- Bedrock Converse (PROVIDERS.md §5.2): one union member per content block
+  void ConverseSource(const json::object& media, std::string_view feature,
+                      std::string_view modality) {
+    f_.AddFeature(feature);
+    const json::value* src = media.if_contains("source");
+    if (!src || !src->is_object()) return Error("a source must be an object");
+    if (src->get_object().contains("bytes")) {
+      f_.AddModalityIn(modality);
+    } else if (src->get_object().contains("s3Location")) {
+      f_.AddFeature("s3_source");
+      f_.AddModalityIn(modality);
+    } else {
+      for (const auto& kv : src->get_object()) Unknown("source.", kv.key());
+    }
+  }
+
+  void ConverseBlock(const json::object& block) {
+    for (const auto& kv : block) {
+      const std::string_view key = kv.key();
+      const json::object* o = kv.value().if_object();
+      if (key == "text") {
+        f_.AddModalityIn("text");
+      } else if (key == "image" && o) {
+        ConverseSource(*o, "vision.image_input", "image");
+      } else if (key == "document" && o) {
+        ConverseSource(*o, "pdf_input", "pdf");
+        if (Present(*o, "citations")) f_.AddFeature("citations");
+      } else if (key == "video" && o) {
+        ConverseSource(*o, "video_input", "video");
+      } else if (key == "toolUse") {
+        f_.AddFeature("tools.function");
+      } else if (key == "toolResult" && o) {
+        const json::value* c = o->if_contains("content");
+        if (!c || !c->is_array()) return Error("toolResult content must be an array");
+        for (const json::value& b : c->get_array()) {
+          if (!b.is_object()) return Error("content blocks must be objects");
+          for (const auto& rk : b.get_object()) {
+            if (rk.key() == "json") f_.AddModalityIn("text");
+          }
+          json::object rest = b.get_object();
+          rest.erase("json");
+          ConverseBlock(rest);
+        }
+      } else if (key == "guardContent") {
+        f_.AddFeature("guardrail");
+        f_.AddModalityIn("text");
+      } else if (key == "reasoningContent") {
+        f_.AddFeature("reasoning");
+      } else if (key == "cachePoint") {
+        f_.AddFeature("prompt_cache");
+      } else {
+        Unknown("messages[].content[].", key);
+      }
+    }
+  }
+
+  void BedrockConverse(const json::object& body) {
+    CheckTopLevel(body, {"messages", "system", "inferenceConfig", "toolConfig", "guardrailConfig",
+                         "additionalModelRequestFields", "additionalModelResponseFieldPaths",
+                         "promptVariables", "requestMetadata", "performanceConfig"});
+    const json::value* msgs = body.if_contains("messages");
+    if (!msgs || !msgs->is_array()) return Error("messages must be an array");
+    for (const json::value& m : msgs->get_array()) {
+      if (!m.is_object()) return Error("messages[] must be objects");
+      std::string_view role = StrOr(m.get_object(), "role");
+      if (!In(role, {"user", "assistant"})) Unknown("messages[].role=", role);
+      const json::value* content = m.get_object().if_contains("content");
+      if (!content || !content->is_array()) return Error("message content must be an array");
+      for (const json::value& b : content->get_array()) {
+        if (!b.is_object()) return Error("content blocks must be objects");
+        ConverseBlock(b.get_object());
+      }
+    }
+    if (const json::value* sys = body.if_contains("system"); sys && sys->is_array()) {
+      for (const json::value& b : sys->get_array()) {
+        if (!b.is_object()) return Error("system blocks must be objects");
+        ConverseBlock(b.get_object());
+      }
+    }
+    if (const json::value* tc = body.if_contains("toolConfig"); tc && tc->is_object()) {
+      if (const json::value* tools = tc->get_object().if_contains("tools"); tools && tools->is_array()) {
+        for (const json::value& t : tools->get_array()) {
+          if (!t.is_object()) return Error("tools[] must be objects");
+          for (const auto& kv : t.get_object()) {
+            if (kv.key() == "toolSpec") f_.AddFeature("tools.function");
+            else if (kv.key() == "cachePoint") f_.AddFeature("prompt_cache");
+            else Unknown("toolConfig.tools[].", kv.key());
+          }
+        }
+      }
+      if (const json::value* ch = tc->get_object().if_contains("toolChoice"); ch && ch->is_object()) {
+        if (ch->get_object().contains("any") || ch->get_object().contains("tool")) {
+          f_.AddFeature("tool_choice.forced");
+        }
+      }
+      if (f_.HasFeature("tools.function")) f_.AddFeature("tools.parallel");
+    }
+    if (Present(body, "guardrailConfig")) f_.AddFeature("guardrail");
+    // Model-native extras are opaque to the gateway: a feature nobody has checked.
+    if (const json::value* extra = body.if_contains("additionalModelRequestFields");
+        extra && extra->is_object()) {
+      for (const auto& kv : extra->get_object()) {
+        if (kv.key() == "thinking" || kv.key() == "reasoning_config") f_.AddFeature("reasoning");
+        else Unknown("additionalModelRequestFields.", kv.key());
+      }
+    }
+    if (Present(body, "promptVariables")) f_.AddFeature("prompt_management");
+    Metadata(body.if_contains("requestMetadata"));
+  }
+
   void BetaHeaders(std::string_view header) {
     while (!header.empty()) {
       auto comma = header.find(',');
@@ -571,6 +681,7 @@ std::string_view SurfaceName(Surface s) {
     case Surface::kOpenAIResponses: return "openai.responses";
     case Surface::kAnthropicMessages: return "anthropic.messages";
     case Surface::kAnthropicCountTokens: return "anthropic.count_tokens";
+    case Surface::kBedrockConverse: return "bedrock.converse";
   }
   return "unknown";
 }
@@ -582,6 +693,7 @@ std::string_view SurfaceEndpoint(Surface s) {
     case Surface::kOpenAIResponses: return "POST /v1/responses";
     case Surface::kAnthropicMessages: return "POST /v1/messages";
     case Surface::kAnthropicCountTokens: return "POST /v1/messages/count_tokens";
+    case Surface::kBedrockConverse: return "POST /model/{modelId}/converse";
   }
   return "";
 }
@@ -593,7 +705,9 @@ std::string UpstreamSurface(std::string_view provider, Surface front) {
   if (provider == "openai") return std::string(name);
   if (provider == "anthropic") return count ? "anthropic.count_tokens" : "anthropic.messages";
   if (provider == "azure_openai") return "azure_openai." + std::string(suffix);
-  if (provider == "bedrock") return "bedrock.converse";
+  if (provider == "bedrock") {
+    return front == Surface::kBedrockConverse ? "bedrock.converse" : "bedrock.invoke";
+  }
   if (provider == "vertex_google") return "vertex.generate_content";
   if (provider == "vertex_anthropic") return "vertex.raw_predict";
   return std::string(provider) + "." + std::string(suffix);
@@ -636,6 +750,7 @@ void ExtractFacts(Surface surface, const json::object& body, std::string_view be
     case Surface::kOpenAIResponses: x.OpenAIResponses(body); break;
     case Surface::kAnthropicMessages: x.AnthropicMessages(body, false); break;
     case Surface::kAnthropicCountTokens: x.AnthropicMessages(body, true); break;
+    case Surface::kBedrockConverse: x.BedrockConverse(body); break;
   }
   if (facts->end_user_id) facts->AddFeature("end_user_id");
   x.BetaHeaders(beta_headers);

@@ -22,12 +22,13 @@ enum class Surface {
   kOpenAIResponses,   // POST /v1/responses
   kAnthropicMessages,     // POST /v1/messages
   kAnthropicCountTokens,  // POST /v1/messages/count_tokens
+  kBedrockConverse,       // POST /model/{modelId}/converse[-stream] (PROVIDERS.md §5.2)
 };
 std::string_view SurfaceName(Surface s);  // openai.chat_completions, …
 std::string_view SurfaceEndpoint(Surface s);  // "POST /v1/chat/completions", …
 // The registry surface of the call the upstream receives when a client uses `front` against a
-// route to `provider` (a call may be translated: OpenAI chat to a Bedrock route is
-// bedrock.converse).
+// route to `provider` (a call may be translated: OpenAI chat to a Bedrock Converse route is
+// bedrock.converse, Anthropic Messages to a Bedrock InvokeModel route bedrock.invoke).
 std::string UpstreamSurface(std::string_view provider, Surface front);
 
 struct RequestFacts {

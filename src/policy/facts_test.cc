@@ -1,5 +1,7 @@
 #include "policy/facts.h"
 
+#include "policy/enforce.h"
+
 #include <boost/json.hpp>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -91,7 +93,39 @@ TEST(Facts, UpstreamSurfaces) {
   EXPECT_EQ(UpstreamSurface("openai", Surface::kOpenAIChat), "openai.chat_completions");
   EXPECT_EQ(UpstreamSurface("azure_openai", Surface::kOpenAIEmbeddings), "azure_openai.embeddings");
   EXPECT_EQ(UpstreamSurface("anthropic", Surface::kOpenAIChat), "anthropic.messages");
-  EXPECT_EQ(UpstreamSurface("bedrock", Surface::kAnthropicMessages), "bedrock.converse");
+  EXPECT_EQ(UpstreamSurface("bedrock", Surface::kAnthropicMessages), "bedrock.invoke");
+  EXPECT_EQ(UpstreamSurface("bedrock", Surface::kBedrockConverse), "bedrock.converse");
+}
+
+TEST(Facts, BedrockConverseFeaturesModalitiesAndUnknownBlocks) {
+  auto body = json::parse(R"({
+    "messages":[{"role":"user","content":[{"text":"hi"},
+       {"image":{"format":"png","source":{"bytes":"AAAA"}}},
+       {"document":{"format":"pdf","name":"d","source":{"s3Location":{"uri":"s3://b/k"}}}}]},
+      {"role":"assistant","content":[{"toolUse":{"toolUseId":"t","name":"f","input":{}}}]},
+      {"role":"user","content":[{"toolResult":{"toolUseId":"t","content":[{"json":{"a":1}}]}},
+                                {"cachePoint":{"type":"default"}},{"audio":{}}]}],
+    "system":[{"text":"s"}],
+    "toolConfig":{"tools":[{"toolSpec":{"name":"f","inputSchema":{"json":{}}}}],
+                  "toolChoice":{"any":{}}},
+    "guardrailConfig":{"guardrailIdentifier":"g","guardrailVersion":"1"},
+    "additionalModelRequestFields":{"thinking":{"type":"enabled"},"top_k":3},
+    "requestMetadata":{"k":"v"}})").as_object();
+  RequestFacts f;
+  ExtractFacts(Surface::kBedrockConverse, body, "", &f);
+  EXPECT_TRUE(f.extraction_error.empty()) << f.extraction_error;
+  for (const char* feature : {"vision.image_input", "pdf_input", "s3_source", "tools.function",
+                              "tool_choice.forced", "guardrail", "reasoning", "prompt_cache",
+                              "metadata_attached"}) {
+    EXPECT_TRUE(f.HasFeature(feature)) << feature;
+  }
+  EXPECT_EQ(f.modalities_in, (std::vector<std::string>{"image", "pdf", "text"}));
+  EXPECT_EQ(f.unknown_fields, (std::vector<std::string>{"additionalModelRequestFields.top_k",
+                                                        "messages[].content[].audio"}));
+  json::object enforced = body;
+  EnforcementResult r = Enforce(Surface::kBedrockConverse, enforced, {});
+  EXPECT_FALSE(enforced.contains("requestMetadata"));
+  EXPECT_EQ(r.actions, (std::vector<std::string>{"strip_metadata"}));
 }
 
 }  // namespace

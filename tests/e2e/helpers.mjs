@@ -68,10 +68,18 @@ upstreams:
     base_url: http://${fakeAddr}
     credential: aws_environment
     first_byte_timeout_ms: 1000
+  fake-bedrock-converse:
+    provider: bedrock
+    region: us-east-1
+    base_url: http://${fakeAddr}
+    credential: aws_environment
+    bedrock_api: converse
+    first_byte_timeout_ms: 1000
 routes:
   - { model: gpt-4o-mini, upstream: fake }
   - { model: azure-gpt, upstream: fake-azure, upstream_model: gpt4o-deployment }
   - { model: claude-bedrock, upstream: fake-bedrock, upstream_model: "anthropic.claude-3-5-sonnet-20240620-v1:0" }
+  - { model: claude-converse, upstream: fake-bedrock-converse, upstream_model: "us.anthropic.claude-3-5-sonnet-20240620-v1:0" }
   - { model: text-embedding-3-small, upstream: fake }
   - { model: claude-sonnet, upstream: fake-anthropic, upstream_model: claude-3-5-sonnet-20240620 }
 keys:

@@ -62,41 +62,6 @@ RawResponse SendAnthropic(Client& c, const std::string& path, const std::string&
   return c.Read();
 }
 
-struct Event {
-  std::string name;
-  json::object data;
-};
-
-// Splits an SSE body into (event, data) pairs; unnamed events get name "".
-std::vector<Event> ParseSse(const std::string& body) {
-  std::vector<Event> out;
-  std::size_t pos = 0;
-  while (pos < body.size()) {
-    std::size_t end = body.find("\n\n", pos);
-    if (end == std::string::npos) end = body.size();
-    std::string block = body.substr(pos, end - pos);
-    pos = end + 2;
-    Event e;
-    std::string data;
-    std::size_t lp = 0;
-    while (lp < block.size()) {
-      std::size_t le = block.find('\n', lp);
-      if (le == std::string::npos) le = block.size();
-      std::string line = block.substr(lp, le - lp);
-      lp = le + 1;
-      if (line.rfind("event: ", 0) == 0) e.name = line.substr(7);
-      if (line.rfind("data: ", 0) == 0) data += line.substr(6);
-    }
-    if (data.empty()) continue;
-    if (data == "[DONE]") {
-      e.name = "[DONE]";
-    } else {
-      e.data = json::parse(data).as_object();
-    }
-    out.push_back(std::move(e));
-  }
-  return out;
-}
 
 TEST(GatewayAnthropic, ServerLevelErrorsOnTheMessagesPathUseAnthropicsShape) {
   Harness::Options o = TwoVendors();
@@ -195,7 +160,12 @@ TEST(GatewayAnthropic, AnswersErrorsInAnthropicsShape) {
 }
 
 TEST(GatewayAnthropic, BlocksAnUncoveredBetaHeaderIn403AnthropicShape) {
-  Harness h(TwoVendors());
+  // A Claude route without de-identified fallback (on claude-fallback the same call would be
+  // sent de-identified).
+  Harness::Options o = TwoVendors();
+  o.extra_routes_yaml = "  - { model: claude-direct, upstream: fake-anthropic }\n";
+  o.extra_key_models = ", claude-direct";
+  Harness h(o);
   Client c(h.gateway());
   bhttp::request<bhttp::string_body> req{verb::post, "/v1/messages", 11};
   req.set(bhttp::field::host, "127.0.0.1");
@@ -203,7 +173,7 @@ TEST(GatewayAnthropic, BlocksAnUncoveredBetaHeaderIn403AnthropicShape) {
   req.set("anthropic-version", "2023-06-01");
   req.set("anthropic-beta", "files-api-2025-04-14");
   req.set(bhttp::field::content_type, "application/json");
-  req.body() = MessagesBody("x", kClaudeRoute);
+  req.body() = MessagesBody("x", "claude-direct");
   req.prepare_payload();
   bhttp::write(c.socket(), req);
   auto r = c.Read();

@@ -55,6 +55,36 @@ apps:
 
 }  // namespace
 
+std::vector<Event> ParseSse(const std::string& body) {
+  std::vector<Event> out;
+  std::size_t pos = 0;
+  while (pos < body.size()) {
+    std::size_t end = body.find("\n\n", pos);
+    if (end == std::string::npos) end = body.size();
+    std::string block = body.substr(pos, end - pos);
+    pos = end + 2;
+    Event e;
+    std::string data;
+    std::size_t lp = 0;
+    while (lp < block.size()) {
+      std::size_t le = block.find('\n', lp);
+      if (le == std::string::npos) le = block.size();
+      std::string line = block.substr(lp, le - lp);
+      lp = le + 1;
+      if (line.rfind("event: ", 0) == 0) e.name = line.substr(7);
+      if (line.rfind("data: ", 0) == 0) data += line.substr(6);
+    }
+    if (data.empty()) continue;
+    if (data == "[DONE]") {
+      e.name = "[DONE]";
+    } else {
+      e.data = boost::json::parse(data).as_object();
+    }
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
 std::string Harness::NowRfc3339(long offset_seconds) {
   std::time_t t = std::time(nullptr) + offset_seconds;
   std::tm tm{};
@@ -119,13 +149,17 @@ Harness::Harness(Options opts) {
           "  - { model: eu-deid, upstream: fake-eu, deidentified_fallback: true }\n"
           "  - { model: azure-gpt, upstream: fake-azure, upstream_model: gpt4o-deployment }\n"
           "  - { model: claude-bedrock, upstream: fake-bedrock, upstream_model: "
-          "\"anthropic.claude-3-5-sonnet-20240620-v1:0\" }\n" +
+          "\"anthropic.claude-3-5-sonnet-20240620-v1:0\" }\n"
+          // Not an Anthropic model id: the Converse API (bedrock_api unset).
+          "  - { model: nova-bedrock, upstream: fake-bedrock, upstream_model: "
+          "\"amazon.nova-pro-v1:0\" }\n" +
           opts.extra_routes_yaml +
           "keys:\n"
           "  - { name: test, sha256: " +
           core::HexEncode(core::Sha256(kGatewayKey)) +
           ", tenant: t1, app: a1, role: dev, purpose: treatment, models: [gpt-4o-mini, clinical, "
-          "text-embedding-3-small, eu-model, claude-fallback, eu-deid, claude-bedrock, azure-gpt" +
+          "text-embedding-3-small, eu-model, claude-fallback, eu-deid, claude-bedrock, azure-gpt, "
+          "nova-bedrock" +
           opts.extra_key_models + "] }\n" + opts.extra_top_yaml;
   std::string tenant = opts.tenant_yaml.empty() ? std::string(kDefaultTenant) : opts.tenant_yaml;
   for (auto at = tenant.find("{NOW}"); at != std::string::npos; at = tenant.find("{NOW}")) {

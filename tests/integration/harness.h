@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 #include <thread>
 
 #include "admin/admin_handler.h"
@@ -98,6 +99,14 @@ class Client {
   tcp::socket socket_;
   boost::beast::flat_buffer buf_;
 };
+
+// One SSE event of a client response; unnamed events get name "", `data: [DONE]` name "[DONE]".
+struct Event {
+  std::string name;
+  boost::json::object data;
+};
+// Splits an SSE body into events (shared by the Anthropic, Bedrock and Vertex route tests).
+std::vector<Event> ParseSse(const std::string& body);
 
 std::string ChatBody(const std::string& text, bool stream = false, const std::string& extra = "",
                      const std::string& model = "gpt-4o-mini");

@@ -131,6 +131,105 @@ TEST(GatewayPolicy, DeidentifiedFallbackRestoresPlaceholdersSplitAcrossStreamEve
   EXPECT_NE(r.body.find("data: [DONE]"), std::string::npos);
 }
 
+// The de-identified fallback on every route shape: translated (OpenAI client to Claude,
+// Anthropic client to an OpenAI-dialect route), Anthropic pass-through and Bedrock event
+// streams. The vendor must see none of the seeded values, and the client must read the originals,
+// plain and streamed.
+struct DeidCase {
+  const char* name;
+  bool anthropic_client;
+  const char* model;
+  bool stream;
+  // Appended to the prompt: a literal that looks like the start of a placeholder is held back
+  // to the end of its block and must still reach the client.
+  const char* tail = "";
+};
+
+class DeidentifiedFallbackOnEveryRoute : public ::testing::TestWithParam<DeidCase> {};
+
+// The text the client reads: the message content, or the streamed deltas joined.
+std::string ClientText(const RawResponse& r, bool anthropic, bool stream) {
+  std::string text;
+  if (!stream) {
+    const json::value v = r.Json();
+    if (anthropic) {
+      for (const auto& block : v.at("content").as_array()) {
+        if (block.at("type") == "text") text += std::string(block.at("text").as_string());
+      }
+      return text;
+    }
+    return std::string(v.at("choices").at(0).at("message").at("content").as_string());
+  }
+  std::size_t pos = 0;
+  while ((pos = r.body.find("data: ", pos)) != std::string::npos) {
+    std::size_t end = r.body.find("\n\n", pos);
+    std::string data = r.body.substr(pos + 6, end - pos - 6);
+    pos = end;
+    if (data == "[DONE]") break;
+    json::value v = json::parse(data);
+    if (anthropic) {
+      if (v.at("type") != "content_block_delta") continue;
+      const json::value* t = v.at("delta").as_object().if_contains("text");
+      if (t && t->is_string()) text += std::string(t->as_string());
+    } else {
+      const json::value* content = v.at("choices").at(0).at("delta").as_object().if_contains("content");
+      if (content && content->is_string()) text += std::string(content->as_string());
+    }
+  }
+  return text;
+}
+
+TEST_P(DeidentifiedFallbackOnEveryRoute, SendsNoPhiAndRestoresTheAnswer) {
+  const DeidCase& p = GetParam();
+  Harness::Options o;
+  o.extra_routes_yaml =
+      "  - { model: bedrock-deid, upstream: fake-bedrock, deidentified_fallback: true, "
+      "upstream_model: \"anthropic.claude-3-5-sonnet-20240620-v1:0\" }\n";
+  o.extra_key_models = ", bedrock-deid";
+  Harness h(o);
+  Client c(h.gateway());
+  const std::string prompt = std::string(kSeededPhi) + p.tail;
+  RawResponse r;
+  if (p.anthropic_client) {
+    json::object body{{"model", p.model},
+                      {"max_tokens", 256},
+                      {"messages", json::array{json::object{{"role", "user"}, {"content", prompt}}}}};
+    if (p.stream) body["stream"] = true;
+    bhttp::request<bhttp::string_body> req{verb::post, "/v1/messages", 11};
+    req.set(bhttp::field::host, "127.0.0.1");
+    req.set("x-api-key", kGatewayKey);
+    req.set("anthropic-version", "2023-06-01");
+    req.set(bhttp::field::content_type, "application/json");
+    req.body() = json::serialize(body);
+    req.prepare_payload();
+    bhttp::write(c.socket(), req);
+    r = c.Read();
+  } else {
+    r = c.Send(verb::post, "/v1/chat/completions", ChatBody(prompt, p.stream, "", p.model));
+  }
+  ASSERT_EQ(r.status, 200u) << r.body;
+  std::string sent(h.LastVendorRequest()["body"].as_string());
+  for (const char* v : kSeededValues) EXPECT_EQ(sent.find(v), std::string::npos) << v << " in " << sent;
+  EXPECT_NE(sent.find("[NAME_1]"), std::string::npos) << sent;
+  EXPECT_EQ(ClientText(r, p.anthropic_client, p.stream), "ECHO: " + prompt) << r.body;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Routes, DeidentifiedFallbackOnEveryRoute,
+    ::testing::Values(DeidCase{"OpenAIClientToClaude", false, "claude-fallback", false},
+                      DeidCase{"OpenAIClientToClaudeStreamed", false, "claude-fallback", true},
+                      DeidCase{"AnthropicClientToClaude", true, "claude-fallback", false},
+                      DeidCase{"AnthropicClientToClaudeStreamed", true, "claude-fallback", true},
+                      DeidCase{"AnthropicClientToOpenAI", true, "eu-deid", false},
+                      DeidCase{"AnthropicClientToOpenAIStreamed", true, "eu-deid", true},
+                      DeidCase{"OpenAIClientToBedrock", false, "bedrock-deid", false},
+                      DeidCase{"OpenAIClientToBedrockStreamed", false, "bedrock-deid", true},
+                      DeidCase{"AnthropicClientToBedrockStreamed", true, "bedrock-deid", true},
+                      DeidCase{"HeldBackTailAnthropicStream", true, "claude-fallback", true, " [NAME_"},
+                      DeidCase{"HeldBackTailTranslatedStream", false, "claude-fallback", true, " [NAME_"},
+                      DeidCase{"HeldBackTailOpenAIStream", false, "eu-deid", true, " [NAME_"}),
+    [](const ::testing::TestParamInfo<DeidCase>& info) { return std::string(info.param.name); });
+
 TEST(GatewayPolicy, StaleAttestationBlocks) {
   Harness::Options o;
   o.tenant_yaml = "tenant:\n  id: t1\n  contracts:\n    - { id: C, vendor: openai, effective_date: \"2025-01-01\" }\n"

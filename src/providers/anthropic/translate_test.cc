@@ -4,6 +4,8 @@
 
 #include <boost/json.hpp>
 
+#include "providers/bedrock/converse.h"
+
 namespace baagate::providers::anthropic {
 namespace {
 
@@ -577,9 +579,117 @@ struct OpenAiUpstreamAnthropicClient {
   }
 };
 
+// -- Bedrock Converse fixtures (PROVIDERS.md §5.2, §5.3) --
+
+std::string_view ConverseStopReason(FinishReason r) {
+  switch (r) {
+    case FinishReason::kLength: return "max_tokens";
+    case FinishReason::kToolCalls: return "tool_use";
+    case FinishReason::kContentFilter: return "content_filtered";
+    default: return "end_turn";
+  }
+}
+
+// Converse's inputTokens excludes cache reads, like Anthropic's input_tokens.
+json::object ConverseUsage(const Scenario& s) {
+  json::object u{{"inputTokens", s.input_tokens - s.cached_tokens},
+                 {"outputTokens", s.output_tokens},
+                 {"totalTokens", s.input_tokens + s.output_tokens}};
+  if (s.cached_tokens > 0) u["cacheReadInputTokens"] = s.cached_tokens;
+  return u;
+}
+
+std::string ConverseJson(const Scenario& s) {
+  json::array content;
+  if (!s.text.empty()) content.push_back(json::object{{"text", s.text}});
+  for (const auto& t : s.tools) {
+    content.push_back(json::object{{"toolUse", {{"toolUseId", t.id}, {"name", t.name},
+                                                {"input", json::parse(t.arguments)}}}});
+  }
+  return json::serialize(json::object{
+      {"output", {{"message", {{"role", "assistant"}, {"content", std::move(content)}}}}},
+      {"stopReason", ConverseStopReason(s.finish)},
+      {"usage", ConverseUsage(s)},
+      {"metrics", {{"latencyMs", 42}}}});
+}
+
+struct ConverseMessage {
+  std::string message_type;  // event | exception
+  std::string type;          // :event-type or :exception-type
+  std::string payload;
+};
+
+// The wire form: each payload is the union member without a wrapping key, with Bedrock's
+// random-length "p" padding field that parsers must ignore.
+std::vector<ConverseMessage> ConverseEvents(const Scenario& s) {
+  std::vector<ConverseMessage> ev;
+  auto add = [&](std::string type, json::object data) {
+    data["p"] = "abcdefgh";
+    ev.push_back({"event", type, json::serialize(data)});
+  };
+  add("messageStart", {{"role", "assistant"}});
+  int index = 0;
+  if (!s.text.empty()) {
+    const std::size_t half = s.text.size() / 2;
+    for (const std::string& part : {s.text.substr(0, half), s.text.substr(half)}) {
+      add("contentBlockDelta", {{"contentBlockIndex", index}, {"delta", {{"text", part}}}});
+    }
+    add("contentBlockStop", {{"contentBlockIndex", index}});
+    ++index;
+  }
+  if (s.midstream_error) {
+    ev.push_back({"exception", "modelStreamErrorException",
+                  R"({"message":"Overloaded","originalStatusCode":529})"});
+    return ev;
+  }
+  for (const auto& t : s.tools) {
+    add("contentBlockStart", {{"contentBlockIndex", index},
+                              {"start", {{"toolUse", {{"toolUseId", t.id}, {"name", t.name}}}}}});
+    for (std::size_t i = 0; i < t.arguments.size(); i += 5) {
+      add("contentBlockDelta", {{"contentBlockIndex", index},
+                                {"delta", {{"toolUse", {{"input", t.arguments.substr(i, 5)}}}}}});
+    }
+    add("contentBlockStop", {{"contentBlockIndex", index}});
+    ++index;
+  }
+  add("messageStop", {{"stopReason", ConverseStopReason(s.finish)}});
+  add("metadata", {{"usage", ConverseUsage(s)}, {"metrics", {{"latencyMs", 42}}}});
+  return ev;
+}
+
+// Upstream speaks Bedrock Converse, the client speaks OpenAI (an OpenAI client on a Converse
+// route).
+struct ConverseUpstreamOpenAiClient {
+  static std::string FinishWord(FinishReason r) { return std::string(ToOpenAiFinishReason(r)); }
+  static core::Result<std::string> TranslateJson(const Scenario& s, CanonicalOutcome* outcome) {
+    return bedrock::ConverseToChatCompletion(ConverseJson(s), "alias", "req-1", 123, outcome);
+  }
+  static core::Status TranslateStream(const Scenario& s, std::vector<SseOut>* out,
+                                      CanonicalOutcome* outcome) {
+    bedrock::ConverseToOpenAiStream t("alias", "req-1", 123, /*include_usage=*/true);
+    for (const auto& m : ConverseEvents(s)) {
+      core::Status st = t.OnMessage(m.message_type, m.type, m.payload, out);
+      if (!st.ok()) return st;
+    }
+    *outcome = t.outcome();
+    return core::Status::Ok();
+  }
+  static core::Status TranslateBadStream(std::vector<SseOut>* out) {
+    bedrock::ConverseToOpenAiStream t("alias", "req-1", 1, true);
+    return t.OnMessage("event", "contentBlockDelta", "{not json", out);
+  }
+  static Observed ReadJson(const std::string& body) { return ReadOpenAiCompletion(body); }
+  static Observed ReadStream(const std::vector<SseOut>& ev) { return ReadOpenAiChunks(ev); }
+  static std::string ErrorType(unsigned status) {
+    return std::string(
+        Obj(bedrock::ConverseErrorToOpenAi(status, "{}"))["error"].at("type").as_string());
+  }
+};
+
 template <typename T>
 class TranslatorConformance : public ::testing::Test {};
-using Translators = ::testing::Types<AnthropicUpstreamOpenAiClient, OpenAiUpstreamAnthropicClient>;
+using Translators = ::testing::Types<AnthropicUpstreamOpenAiClient, OpenAiUpstreamAnthropicClient,
+                                     ConverseUpstreamOpenAiClient>;
 TYPED_TEST_SUITE(TranslatorConformance, Translators);
 
 void ExpectSame(const Scenario& s, const Observed& o, const std::string& finish_word) {
