@@ -174,6 +174,9 @@ run_fuzzer translator_stream -DBOOST_JSON_DYN_LINK fuzz/translator_stream_fuzzer
   src/providers/anthropic/translate.cc src/providers/anthropic/anthropic.cc \
   src/providers/common/canonical.cc src/providers/openai/openai.cc src/core/status.cc \
   src/core/log.cc -lboost_json
+run_fuzzer audit_record -DBOOST_JSON_DYN_LINK fuzz/audit_record_fuzzer.cc src/audit/verify.cc \
+  src/audit/checkpoint.cc src/audit/merkle.cc src/audit/chain.cc src/audit/record.cc \
+  src/audit/jcs.cc src/core/crypto.cc src/core/status.cc -lboost_json -lsodium -lcrypto
 
 echo
 if ((${#stage_failed[@]})); then

@@ -116,13 +116,19 @@ void BM_Verify(benchmark::State& state) {
   auto key = PublicKey::Load((dir.path / "audit.key.pub").string());
   VerifyOptions vo;
   vo.key = &*key;
+  vo.threads = static_cast<unsigned>(state.range(1));
+  if (vo.threads > 0) {
+    vo.open_reader = [&] { return OpenSqliteStore((dir.path / "audit.db").string()); };
+  }
   for (auto _ : state) {
     auto r = VerifyLog(**store, "bench", vo);
     if (!r.ok() || !r->ok || r->records != static_cast<std::uint64_t>(n)) std::abort();
   }
   state.SetItemsProcessed(state.iterations() * n);
+  state.SetLabel(vo.threads ? std::to_string(vo.threads) + " reader threads" : "caller thread");
 }
-BENCHMARK(BM_Verify)->Arg(200000)->Unit(benchmark::kMillisecond)->UseRealTime();
+// Second argument: reader threads (0: read and hash on the calling thread).
+BENCHMARK(BM_Verify)->Args({200000, 0})->Args({200000, 2})->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 }  // namespace baagate::audit

@@ -3,6 +3,8 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <charconv>
+#include <cstring>
 #include <fstream>
 #include <future>
 
@@ -63,7 +65,10 @@ core::Result<std::unique_ptr<AuditLog>> AuditLog::Open(std::unique_ptr<Store> st
 }
 
 AuditLog::AuditLog(std::unique_ptr<Store> store, AuditLogOptions options, SigningKey key)
-    : store_(std::move(store)), options_(std::move(options)), key_(std::move(key)) {}
+    : store_(std::move(store)),
+      options_(std::move(options)),
+      key_(std::move(key)),
+      actor_key_(key_.DeriveSecret("baagate actor_ref v1")) {}
 
 AuditLog::~AuditLog() { Close(); }
 
@@ -112,6 +117,29 @@ void AuditLog::Enqueue(Pending p) {
   p.done(core::UnavailableError("audit: log is closed"));
 }
 
+namespace {
+
+constexpr std::string_view kHashPlaceholder =
+    "0000000000000000000000000000000000000000000000000000000000000000";
+constexpr std::string_view kTsPlaceholder = "0000-00-00T00:00:00.000Z";  // FormatTimestampMs width
+
+// Offset just past the first occurrence of `pattern` at or after `from`, or npos.
+std::size_t After(std::string_view body, std::string_view pattern, std::size_t from = 0) {
+  auto at = body.find(pattern, from);
+  return at == std::string_view::npos ? at : at + pattern.size();
+}
+
+// Writes `d` as 64 lower-case hex digits at `out`.
+void PutHex(const core::Sha256Digest& d, char* out) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  for (std::size_t i = 0; i < d.size(); ++i) {
+    out[2 * i] = kDigits[d[i] >> 4];
+    out[2 * i + 1] = kDigits[d[i] & 15];
+  }
+}
+
+}  // namespace
+
 template <typename R>
 void AuditLog::EncodeAndEnqueue(R record, Phase phase, Callback done) {
   if (record.event_id.empty()) record.event_id = core::NewUuidV7();
@@ -120,9 +148,26 @@ void AuditLog::EncodeAndEnqueue(R record, Phase phase, Callback done) {
     done(encoded.status());
     return;
   }
-  encoded->Sort();
+  // The whole canonical body is built here, on the caller's thread; the chain fields get
+  // fixed-width placeholders (seq is widened by the writer). In a canonical body these
+  // patterns can only match the top-level members (see RowMismatch in verify.cc).
+  CanonicalObject& obj = *encoded;
+  obj.Str("log_id", options_.log_id);
+  obj.Str("prev_hash", kHashPlaceholder);
+  obj.Str("ts", kTsPlaceholder);
+  obj.Uint("seq", 0);
   Pending p;
-  p.record = std::move(encoded).value();
+  p.body = std::move(obj).Finish();
+  std::string_view body = *p.body;
+  p.prev_at = After(body, "\"prev_hash\":\"");
+  p.seq_at = After(body, "\"seq\":0", p.prev_at);
+  p.ts_at = After(body, "\"ts\":\"", p.seq_at);
+  if (p.prev_at == std::string_view::npos || p.seq_at == std::string_view::npos ||
+      p.ts_at == std::string_view::npos) {
+    done(core::InternalError("audit: cannot place the chain fields in the record"));
+    return;
+  }
+  p.seq_at -= 1;  // at the "0"
   p.event_id = std::move(record.event_id);
   p.phase = phase;
   p.done = std::move(done);
@@ -217,29 +262,32 @@ void AuditLog::WriteBatch(std::deque<Pending>& batch) {
   std::int64_t now = Now();
   std::string ts = FormatTimestampMs(now);
   bool want_checkpoint = false;
+  char digits[24];
   for (auto& p : batch) {
-    if (!p.record) {
+    if (!p.body) {
       want_checkpoint = true;
       results.emplace_back(Appended{});
       continue;
     }
-    CanonicalObject& obj = *p.record;
-    obj.InsertStr("log_id", options_.log_id);
-    obj.InsertStr("prev_hash", core::HexEncode(prev));
-    obj.InsertStr("ts", ts);
-    obj.InsertUint("seq", seq);
+    const std::string& tmpl = *p.body;
+    auto [end, ec] = std::to_chars(digits, digits + sizeof digits, seq);
+    const std::size_t ndigits = static_cast<std::size_t>(end - digits);
     StoredRecord row;
-    row.body = std::move(obj).Finish();
-    const std::string& event_id = p.event_id;
+    row.body.reserve(tmpl.size() + ndigits);
+    row.body.append(tmpl, 0, p.seq_at);
+    row.body.append(digits, ndigits);
+    row.body.append(tmpl, p.seq_at + 1);
+    PutHex(prev, row.body.data() + p.prev_at);
+    std::memcpy(row.body.data() + p.ts_at + ndigits - 1, ts.data(), kTsPlaceholder.size());
     const Phase phase = p.phase;
     row.log_id = options_.log_id;
     row.seq = seq;
-    row.event_id = event_id;
+    row.event_id = std::move(p.event_id);
     row.phase = std::string(Name(phase));
     row.ts_ms = now;
     row.prev_hash = prev;
     row.record_hash = RecordHash(prev, row.body);
-    results.emplace_back(Appended{seq, event_id, row.record_hash});
+    results.emplace_back(Appended{seq, row.event_id, row.record_hash});
     prev = row.record_hash;
     ++seq;
     rows.push_back(std::move(row));

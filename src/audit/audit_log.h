@@ -81,13 +81,20 @@ class AuditLog {
   void Close();
 
   const PublicKey& public_key() const { return key_.public_key(); }
+  // The key of the actor_ref pseudonyms (COMPLIANCE.md §4 field 9), derived from the signing
+  // key: a log reader without the key file cannot map an actor_ref back to a credential.
+  const core::Sha256Digest& actor_key() const { return actor_key_; }
   const std::string& log_id() const { return options_.log_id; }
 
  private:
-  // A record already encoded (and sorted) on the caller's thread, so the writer thread only
-  // adds the chain fields, hashes and commits. No record: a checkpoint request.
+  // A record already encoded on the caller's thread, with log_id and placeholders for the other
+  // chain fields, so the writer thread only patches prev_hash, seq and ts in, hashes and commits.
+  // No body: a checkpoint request.
   struct Pending {
-    std::optional<CanonicalObject> record;
+    std::optional<std::string> body;  // canonical, with "seq":0 and placeholder hash and ts
+    std::size_t prev_at = 0;          // offset of the 64 prev_hash hex digits
+    std::size_t seq_at = 0;           // offset of the seq value "0"
+    std::size_t ts_at = 0;            // offset of the 24 ts characters (before seq is widened)
     std::string event_id;
     Phase phase = Phase::kDecision;
     Callback done;
@@ -106,6 +113,7 @@ class AuditLog {
   std::unique_ptr<Store> store_;  // used by the writer thread only (and Open)
   const AuditLogOptions options_;
   const SigningKey key_;
+  const core::Sha256Digest actor_key_;
 
   std::mutex mu_;
   std::condition_variable cv_;

@@ -175,6 +175,20 @@ class AuditLogTest : public ::testing::TestWithParam<std::string> {
     if (with_mirror) vo.mirror_dir = (dir_ / "worm").string();
     auto r = VerifyLog(**store, log_id_, vo);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
+    // The parallel path (reader threads over small seq batches, so every test crosses batch
+    // boundaries) must reach the same verdict at the same position.
+    vo.open_reader = [this] { return backend_->Open(); };
+    vo.threads = 3;
+    vo.batch = 3;
+    auto p = VerifyLog(**store, log_id_, vo);
+    EXPECT_TRUE(p.ok()) << p.status().ToString();
+    if (r.ok() && p.ok()) {
+      EXPECT_EQ(p->ok, r->ok);
+      EXPECT_EQ(p->first_bad_seq, r->first_bad_seq);
+      EXPECT_EQ(p->problem, r->problem);
+      EXPECT_EQ(p->records, r->records);
+      EXPECT_EQ(p->signed_size, r->signed_size);
+    }
     return *r;
   }
 
@@ -216,6 +230,25 @@ TEST_P(AuditLogTest, BitFlippedRecordIsCaughtAtItsPosition) {
   EXPECT_EQ(r.first_bad_seq, 4u) << r.problem;
 }
 
+TEST_P(AuditLogTest, IndexColumnsThatDisagreeWithTheRecordAreCaught) {
+  // The canonical body is authoritative; query and prove read the columns, so a column edited
+  // to point elsewhere (another event id, another time) must fail verification.
+  WriteGoldenLog();
+  backend_->Exec("UPDATE audit_records SET ts_ms=ts_ms+3600000" + Where() + " AND seq=9");
+  auto r = Verify();
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.first_bad_seq, 9u) << r.problem;
+  EXPECT_NE(r.problem.find("ts_ms"), std::string::npos) << r.problem;
+  backend_->Exec("UPDATE audit_records SET ts_ms=ts_ms-3600000" + Where() + " AND seq=9");
+  ASSERT_TRUE(Verify().ok);
+  backend_->Exec("UPDATE audit_records SET event_id='01890000-0000-7000-8000-000000000000'" +
+                 Where() + " AND seq=3");
+  r = Verify();
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.first_bad_seq, 3u) << r.problem;
+  EXPECT_NE(r.problem.find("event_id"), std::string::npos) << r.problem;
+}
+
 TEST_P(AuditLogTest, DeletedRecordIsCaughtAtItsPosition) {
   WriteGoldenLog();
   backend_->Exec("DELETE FROM audit_records" + Where() + " AND seq=6");
@@ -244,8 +277,11 @@ TEST_P(AuditLogTest, InsertedRecordIsCaughtWhereTheChainBreaks) {
   auto pos = forged.body.find("\"decision\":\"allow\"");
   ASSERT_NE(pos, std::string::npos);
   forged.body.replace(pos, 18, "\"decision\":\"block\"");
-  forged.record_hash = RecordHash(forged.prev_hash, forged.body);
   forged.event_id = core::NewUuidV7();
+  pos = forged.body.find(victim->event_id);
+  ASSERT_NE(pos, std::string::npos);
+  forged.body.replace(pos, forged.event_id.size(), forged.event_id);
+  forged.record_hash = RecordHash(forged.prev_hash, forged.body);
   auto store = backend_->Open();
   ASSERT_TRUE((*store)->Append({forged}, Durability::kDefault).ok());
   auto r = Verify();

@@ -213,6 +213,11 @@ core::Result<SigningKey> SigningKey::LoadOrCreate(const std::string& path, std::
   return k;
 }
 
+core::Sha256Digest SigningKey::DeriveSecret(std::string_view label) const {
+  return core::HmacSha256(
+      std::string_view(reinterpret_cast<const char*>(sk_.data()), 32), label);  // the seed
+}
+
 std::string SigningKey::Sign(const Checkpoint& cp) const {
   std::string body = cp.Body();
   std::uint8_t sig[4 + crypto_sign_BYTES];

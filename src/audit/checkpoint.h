@@ -67,6 +67,9 @@ class SigningKey {
   const PublicKey& public_key() const { return pub_; }
   // The signed note: body, blank line, one signature line.
   std::string Sign(const Checkpoint& cp) const;
+  // A secret for another purpose, derived from the private key with a label (HMAC-SHA256), so
+  // it lives wherever the key lives (outside the log store) and never needs its own file.
+  core::Sha256Digest DeriveSecret(std::string_view label) const;
   core::Status Save(const std::string& path) const;
 
  private:

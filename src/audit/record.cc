@@ -61,6 +61,27 @@ core::Result<Id> Id::Parse(std::string_view s) {
   return Id(std::string(s));
 }
 
+core::Result<Id> Id::ParseModel(std::string_view s) {
+  constexpr std::string_view kSuffix = "-9999-99-99";
+  if (s.size() > kSuffix.size() + 1) {
+    std::string_view tail = s.substr(s.size() - kSuffix.size());
+    if (ContainsShape(tail, kSuffix)) {
+      // Everything but the suffix must pass on its own, and the whole must be a valid id.
+      auto head = Parse(s.substr(0, s.size() - kSuffix.size()));
+      if (!head.ok()) return head.status();
+      for (char c : s) {
+        if (!(IsAlpha(c) || IsDigit(c) || c == '.' || c == '_' || c == ':' || c == '/' ||
+              c == '+' || c == '=' || c == '-')) {
+          return core::InvalidArgumentError("audit: an id may only hold [A-Za-z0-9._:/+=-]");
+        }
+      }
+      if (s.size() > 128) return core::InvalidArgumentError("audit: an id must have 1 to 128 characters");
+      return Id(std::string(s));
+    }
+  }
+  return Parse(s);
+}
+
 core::Result<Code> Code::Parse(std::string_view s) {
   if (s.empty() || s.size() > 64 || !IsAlpha(s.front())) {
     return core::InvalidArgumentError("audit: a code must have 1 to 64 characters, from a letter");

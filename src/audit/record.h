@@ -32,6 +32,9 @@ class Id {
  public:
   Id() = default;  // empty: the field is absent
   static core::Result<Id> Parse(std::string_view s);
+  // A model name: like Parse, but a vendor snapshot suffix "-YYYY-MM-DD" (gpt-4o-2024-08-06) is
+  // a release date, not a date about a person, and does not make the name refused.
+  static core::Result<Id> ParseModel(std::string_view s);
   const std::string& str() const { return v_; }
   bool empty() const { return v_.empty(); }
   bool operator==(const Id&) const = default;

@@ -113,5 +113,15 @@ TEST(AuditCheckpoint, SignedNoteRoundTripsAndRejectsTampering) {
   EXPECT_FALSE(OpenCheckpoint(note, other->public_key()).ok());
 }
 
+TEST(Id, ModelSnapshotSuffixIsNotADateAboutAPerson) {
+  EXPECT_FALSE(Id::Parse("gpt-4o-2024-08-06").ok());
+  EXPECT_EQ(Id::ParseModel("gpt-4o-2024-08-06")->str(), "gpt-4o-2024-08-06");
+  EXPECT_TRUE(Id::ParseModel("claude-3-5-sonnet-20241022").ok());
+  // Only a trailing suffix is exempt; other shapes and characters are still refused.
+  EXPECT_FALSE(Id::ParseModel("123-45-6789-2024-08-06").ok());
+  EXPECT_FALSE(Id::ParseModel("2024-08-06-gpt").ok());
+  EXPECT_FALSE(Id::ParseModel("gpt 4o-2024-08-06").ok());
+}
+
 }  // namespace
 }  // namespace baagate::audit

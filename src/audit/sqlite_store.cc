@@ -128,7 +128,7 @@ class SqliteStore final : public Store {
   core::Status Scan(const std::string& log_id, std::uint64_t from_seq,
                     const std::function<bool(const StoredRecord&)>& fn) override {
     Stmt st;
-    if (auto s = Prepare(std::string(kSelect) + " WHERE log_id=? AND seq>=? ORDER BY seq", st);
+    if (auto s = Prepare(Sql(" WHERE log_id=? AND seq>=? ORDER BY seq"), st);
         !s.ok()) {
       return s;
     }
@@ -140,8 +140,7 @@ class SqliteStore final : public Store {
   core::Status ScanTime(std::int64_t from_ms, std::int64_t to_ms,
                         const std::function<bool(const StoredRecord&)>& fn) override {
     Stmt st;
-    if (auto s = Prepare(std::string(kSelect) +
-                             " WHERE ts_ms>=? AND ts_ms<? ORDER BY ts_ms, log_id, seq",
+    if (auto s = Prepare(Sql(" WHERE ts_ms>=? AND ts_ms<? ORDER BY ts_ms, log_id, seq"),
                          st);
         !s.ok()) {
       return s;
@@ -189,7 +188,7 @@ class SqliteStore final : public Store {
 
   core::Result<std::optional<StoredRecord>> FindEvent(const std::string& event_id) override {
     Stmt st;
-    if (auto s = Prepare(std::string(kSelect) + " WHERE event_id=? ORDER BY log_id, seq LIMIT 1",
+    if (auto s = Prepare(Sql(" WHERE event_id=? ORDER BY log_id, seq LIMIT 1"),
                          st);
         !s.ok()) {
       return s;
@@ -200,7 +199,7 @@ class SqliteStore final : public Store {
 
   core::Result<std::optional<StoredRecord>> Last(const std::string& log_id) override {
     Stmt st;
-    if (auto s = Prepare(std::string(kSelect) + " WHERE log_id=? ORDER BY seq DESC LIMIT 1", st);
+    if (auto s = Prepare(Sql(" WHERE log_id=? ORDER BY seq DESC LIMIT 1"), st);
         !s.ok()) {
       return s;
     }
@@ -211,6 +210,13 @@ class SqliteStore final : public Store {
  private:
   static constexpr const char* kSelect =
       "SELECT log_id,seq,event_id,phase,ts_ms,prev_hash,record_hash,body FROM audit_records";
+
+  // kSelect + `where`, built by appending: GCC 12 misreports operator+ here (-Warray-bounds).
+  static std::string Sql(std::string_view where) {
+    std::string sql(kSelect);
+    sql.append(where);
+    return sql;
+  }
 
   static std::string Text(sqlite3_stmt* st, int col) {
     const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st, col));
@@ -224,15 +230,23 @@ class SqliteStore final : public Store {
     // A tampered hash of the wrong length reads as zeros; verify then reports the mismatch.
     if (p && n == 32) std::memcpy(out.data(), p, 32);
   }
+  // Assigns in place, so a scan reuses the strings' buffers instead of allocating per row.
+  static void AssignText(sqlite3_stmt* st, int col, std::string& out) {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st, col));
+    std::size_t n = p ? static_cast<std::size_t>(sqlite3_column_bytes(st, col)) : 0;
+    // resize + memcpy rather than assign: GCC 12 misreports assign here (-Warray-bounds).
+    out.resize(n);
+    if (n > 0) std::memcpy(out.data(), p, n);
+  }
   static void Row(sqlite3_stmt* st, StoredRecord& r) {
-    r.log_id = Text(st, 0);
+    AssignText(st, 0, r.log_id);
     r.seq = static_cast<std::uint64_t>(sqlite3_column_int64(st, 1));
-    r.event_id = Text(st, 2);
-    r.phase = Text(st, 3);
+    AssignText(st, 2, r.event_id);
+    AssignText(st, 3, r.phase);
     r.ts_ms = sqlite3_column_int64(st, 4);
     Blob(st, 5, r.prev_hash);
     Blob(st, 6, r.record_hash);
-    r.body = Text(st, 7);
+    AssignText(st, 7, r.body);
   }
 
   core::Status Run(Stmt& st, const std::function<bool(const StoredRecord&)>& fn) {

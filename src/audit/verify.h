@@ -3,14 +3,22 @@
 //  1. every checkpoint (from the store and, if given, the mirror directory) carries a valid
 //     signature by the pinned key, and tree sizes only grow;
 //  2. records: seq contiguity from 0, the prev_hash link, record_hash recomputed over the stored
-//     canonical body, the body's own seq;
-//  3. the Merkle root and chain head recomputed at every checkpoint size;
-//  4. a consistency proof between each pair of consecutive checkpoints;
+//     canonical body (the authoritative form), and the row's index columns (seq, event_id,
+//     log_id, phase, prev_hash, ts_ms) equal to the body's fields;
+//  3. the Merkle root and chain head recomputed at every checkpoint size, from one stream of
+//     leaves with O(log n) memory — which also makes every checkpoint a prefix of the next
+//     (what a consistency proof between them would show);
 //  5. the unsigned tail (records after the last checkpoint), and truncation below a checkpoint.
 // It stops at the first failure and reports its position.
+//
+// Records are read and hashed in batches on `threads` extra connections when `open_reader` is
+// given (the hashing dominates); links and the Merkle tree are folded in order on the caller's
+// thread.
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -22,6 +30,11 @@ namespace baagate::audit {
 struct VerifyOptions {
   const PublicKey* key = nullptr;  // required
   std::string mirror_dir;          // optional: also trust-check checkpoints found here
+  // Optional: opens another connection to the same store for a reader thread. Without it the
+  // records are read and hashed on the calling thread.
+  std::function<core::Result<std::unique_ptr<Store>>()> open_reader;
+  unsigned threads = 0;  // reader threads with open_reader; 0: one per hardware thread
+  std::uint64_t batch = 8192;  // records per read batch (seq range)
 };
 
 struct VerifyReport {
@@ -41,5 +54,8 @@ core::Result<VerifyReport> VerifyLog(Store& store, const std::string& log_id,
 
 // The `seq` value written in a canonical record body, or nullopt if there is none.
 std::optional<std::uint64_t> BodySeq(std::string_view body);
+// Why a row's index columns disagree with its canonical body (the authoritative form), or
+// nullptr when they agree.
+const char* RowMismatch(const StoredRecord& r);
 
 }  // namespace baagate::audit

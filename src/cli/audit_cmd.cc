@@ -116,6 +116,8 @@ int Verify(const AuditArgs& a) {
   audit::VerifyOptions vo;
   vo.key = &*key;
   vo.mirror_dir = a.mirror_dir;
+  // Reader threads each open their own connection; the records are hashed in parallel.
+  vo.open_reader = [&a] { return audit::OpenStore(a.store); };
   int rc = 0;
   for (const auto& id : logs) {
     auto r = audit::VerifyLog(*store, id, vo);

@@ -32,6 +32,9 @@ class Session final : public Connection {
   Session(Worker& worker, AnyStream stream)
       : worker_(worker), limits_(worker.server().options().limits), stream_(std::move(stream)) {
     it_ = worker_.sessions_.insert(worker_.sessions_.end(), this);
+    error_code ec;
+    auto ep = stream_.socket().remote_endpoint(ec);
+    if (!ec) remote_ = ep.address();
   }
   ~Session() override {
     worker_.sessions_.erase(it_);
@@ -57,6 +60,7 @@ class Session final : public Connection {
   Deadline& deadline() override { return deadline_; }
   Worker& worker() override { return worker_; }
   bool tls() const override { return stream_.is_tls(); }
+  net::ip::address remote_address() const override { return remote_; }
 
   bool idle() const { return idle_; }
   // For the sweep: the socket to poll, if a disconnect watch is armed.
@@ -97,6 +101,7 @@ class Session final : public Connection {
   bool started_ = false;     // a response or stream head was written for this request
   bool raw_stream_ = false;  // HTTP/1.0 stream: no chunk framing, close at the end
   bool aborted_ = false;
+  net::ip::address remote_;  // the client, read once at accept
   bool idle_ = false;  // waiting for the next request; drain may close it
   unsigned version_ = 11;
   std::string path_;  // the current request's path once its header is read (error dialect)

@@ -119,6 +119,8 @@ class Connection {
   virtual Deadline& deadline() = 0;
   virtual Worker& worker() = 0;
   virtual bool tls() const = 0;
+  // The client's IP address (unspecified if the socket has none), for the audit log's client_net.
+  virtual net::ip::address remote_address() const = 0;
 };
 
 class Handler {

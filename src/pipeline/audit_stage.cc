@@ -17,6 +17,11 @@ audit::Id OptId(std::string_view s) {
   return id.ok() ? *id : audit::Id();
 }
 
+audit::Id OptModel(std::string_view s) {
+  auto id = audit::Id::ParseModel(s);
+  return id.ok() ? *id : audit::Id();
+}
+
 audit::Code OptCode(std::string_view s) {
   auto c = audit::Code::Parse(s);
   return c.ok() ? *c : audit::Code();
@@ -61,6 +66,32 @@ audit::BaaScope MapScope(policy::Scope s) {
 
 }  // namespace
 
+std::string ClientNet(const boost::asio::ip::address& a) {
+  if (a.is_unspecified()) return {};
+  if (a.is_v6() && a.to_v6().is_v4_mapped()) {
+    return ClientNet(boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, a.to_v6()));
+  }
+  if (a.is_v4()) {
+    auto b = a.to_v4().to_bytes();
+    b[3] = 0;
+    return boost::asio::ip::address_v4(b).to_string() + "/24";
+  }
+  auto b = a.to_v6().to_bytes();
+  for (std::size_t i = 6; i < b.size(); ++i) b[i] = 0;
+  return boost::asio::ip::address_v6(b).to_string() + "/48";
+}
+
+std::string ActorRef(std::string_view key, std::string_view tenant, std::string_view credential) {
+  if (key.empty() || credential.empty()) return {};
+  std::string data;
+  data.reserve(tenant.size() + 1 + credential.size());
+  data.append(tenant);
+  data.push_back('\0');
+  data.append(credential);
+  core::Sha256Digest mac = core::HmacSha256(key, data);
+  return core::Base64UrlEncode(mac.data(), mac.size()).substr(0, 22);
+}
+
 audit::DecisionRecord MakeDecisionRecord(const DecisionFacts& f) {
   audit::DecisionRecord r;
   r.request_id = OptId(f.request_id);
@@ -70,6 +101,7 @@ audit::DecisionRecord MakeDecisionRecord(const DecisionFacts& f) {
     r.purpose_id = OptId(f.principal->purpose);
     r.actor_role = OptCode(f.principal->role);
     r.credential_ref = OptId(f.principal->key_name);
+    r.actor_ref = OptId(ActorRef(f.actor_key, f.principal->tenant, f.principal->key_name));
     r.actor_type = audit::ActorType::kService;
     r.auth_method = audit::AuthMethod::kApiKey;
   }
@@ -78,10 +110,11 @@ audit::DecisionRecord MakeDecisionRecord(const DecisionFacts& f) {
     r.upstream_host = OptId(f.route->upstream->target.host_header);
     r.region = OptId(f.route->upstream->region);
   }
+  r.client_net = OptId(ClientNet(f.client_address));
   r.api_surface = OptCode(f.api_surface);
   r.endpoint_method = audit::HttpMethod::kPost;
   r.endpoint_path = OptId(f.endpoint_path);
-  r.model_requested = OptId(f.model_requested);
+  r.model_requested = OptId(f.model_requested);  // client text: the strict rules
   r.stream = f.stream;
   // Modalities stay empty (unknown) until the policy facts expose them: a wrong "text" would be
   // worse than none.
@@ -142,6 +175,7 @@ audit::OutcomeRecord MakeOutcomeRecord(const OutcomeFacts& f) {
   o.latency_ms = f.latency_ms;
   o.ttfb_ms = f.ttfb_ms;
   o.upstream_request_id = OptId(f.upstream_request_id);
+  o.model_served = OptModel(f.model_served);
   return o;
 }
 

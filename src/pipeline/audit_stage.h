@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "audit/audit_log.h"
+#include "audit/chain.h"
 #include "http/asio.h"
 #include "pipeline/snapshot.h"
 #include "policy/policy.h"
@@ -24,6 +25,10 @@ struct DecisionFacts {
   std::string_view request_id;
   const Principal* principal = nullptr;
   const RouteRuntime* route = nullptr;
+  // The client's address; only its network (IPv4 /24, IPv6 /48) is recorded.
+  boost::asio::ip::address client_address;
+  // Key of the actor_ref pseudonym (AuditLog::actor_key()); empty: no actor_ref.
+  std::string_view actor_key;
   std::string_view endpoint_path;    // e.g. /v1/chat/completions
   std::string_view api_surface;      // e.g. openai.chat_completions
   std::string_view model_requested;  // the client's model (validated before recording)
@@ -35,6 +40,13 @@ struct DecisionFacts {
 };
 
 audit::DecisionRecord MakeDecisionRecord(const DecisionFacts& f);
+
+// "203.0.113.0/24" or "2001:db8:1::/48" (COMPLIANCE.md §4 field 11: an address is a Safe Harbor
+// identifier, its network is not); empty for an unspecified address.
+std::string ClientNet(const boost::asio::ip::address& a);
+// base64url(HMAC-SHA256(key, tenant 0x00 credential))[0:22]: the same principal always maps to
+// the same reference, which only the key holder can recompute (field 9).
+std::string ActorRef(std::string_view key, std::string_view tenant, std::string_view credential);
 
 struct OutcomeFacts {
   std::string_view decision_event_id;
@@ -49,6 +61,7 @@ struct OutcomeFacts {
   std::uint64_t bytes_in = 0, bytes_out = 0, stream_events = 0;
   std::uint64_t latency_ms = 0, ttfb_ms = 0;
   std::string_view upstream_request_id;  // vendor header; recorded only if id-shaped
+  std::string_view model_served;         // the vendor's response "model"; only if id-shaped
 };
 
 audit::OutcomeRecord MakeOutcomeRecord(const OutcomeFacts& f);

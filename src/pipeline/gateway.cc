@@ -84,6 +84,7 @@ struct RequestContext {
   UpstreamFailure upstream_failure = UpstreamFailure::kNone;
   unsigned upstream_status = 0;
   oa::Usage usage;
+  std::string model_served;  // the response's "model" (OpenAI-shaped responses)
   std::size_t bytes_out = 0;
   std::size_t events = 0;
   bool stream_completed = false;
@@ -315,6 +316,13 @@ void ReadFinishReason(const json::object& obj, std::string* out) {
   if (!c0.is_object()) return;
   const json::value* fr = c0.as_object().if_contains("finish_reason");
   if (fr && fr->is_string()) *out = std::string(fr->as_string());
+}
+
+// The response's "model": the model the vendor says served the call (audit model_served; kept
+// only if it validates as an audit id). Bounded: a vendor value is never stored unchecked.
+void ReadServedModel(const json::object& obj, std::string* out) {
+  const json::value* m = obj.if_contains("model");
+  if (m && m->is_string() && m->as_string().size() <= 128) *out = std::string(m->as_string());
 }
 
 }  // namespace
@@ -590,6 +598,7 @@ void GatewayHandler::ResetAttempt(RequestContext& ctx) {
   ctx.upstream_failure = UpstreamFailure::kNone;
   ctx.upstream_status = 0;
   ctx.usage = {};
+  ctx.model_served.clear();
   ctx.bytes_out = 0;
   ctx.events = 0;
   ctx.stream_completed = false;
@@ -795,6 +804,8 @@ net::awaitable<bool> GatewayHandler::AuditDecision(Connection& conn, RequestCont
     DecisionFacts facts;
     facts.request_id = ctx.request_id;
     facts.principal = ctx.principal;
+    facts.client_address = conn.remote_address();  // only its /24 or /48 is recorded
+    facts.actor_key = audit::AsView(audit_->actor_key());
     facts.route = ctx.route;
     facts.endpoint_path = ctx.path;
     const std::string api_surface = policy::UpstreamSurface(ctx.route->upstream->provider, ctx.surface);
@@ -1193,6 +1204,7 @@ net::awaitable<void> GatewayHandler::RelayJson(Connection& conn, RequestContext&
     case Mode::kOpenAIPassthrough:
       oa::ReadUsage(v.as_object(), &ctx.usage);
       ReadFinishReason(v.as_object(), &ctx.finish_reason);
+      ReadServedModel(v.as_object(), &ctx.model_served);
       // finish_reason "content_filter" (OpenAI, Azure) is the audit's content_filter_triggered.
       if (const json::value* ch = v.as_object().if_contains("choices");
           ch && ch->is_array() && !ch->as_array().empty() && ch->as_array()[0].is_object()) {
@@ -1319,6 +1331,7 @@ net::awaitable<void> GatewayHandler::RelayStream(
         }
         ++ctx.events;
         ReadFinishReason(obj, &ctx.finish_reason);
+        if (ctx.model_served.empty()) ReadServedModel(obj, &ctx.model_served);
         bool usage_only = false;
         if (oa::ReadUsage(obj, &ctx.usage)) {
           const json::value* choices = obj.if_contains("choices");
@@ -1851,6 +1864,7 @@ void GatewayHandler::RecordOutcome(const RequestContext& ctx) {
   f.latency_ms = ms(Clock::now() - ctx.start);
   if (ctx.first_byte != Clock::time_point{}) f.ttfb_ms = ms(ctx.first_byte - ctx.start);
   f.upstream_request_id = ctx.upstream_request_id;
+  f.model_served = ctx.model_served;
   // Fire and forget: the response is already out; a failure is logged (never content).
   audit_->AppendOutcomeAsync(MakeOutcomeRecord(f), [](core::Result<audit::Appended> r) {
     if (!r.ok()) {

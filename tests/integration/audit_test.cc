@@ -79,6 +79,12 @@ TEST_F(GatewayAudit, EachCallLeavesADecisionAndAnOutcomeRecordThatVerify) {
   EXPECT_NE(records[1].body.find("\"status\":\"success\""), std::string::npos);
   EXPECT_NE(records[0].body.find("\"decision\":\"allow\""), std::string::npos);
   EXPECT_NE(records[3].body.find("\"stream_events\":"), std::string::npos);
+  // COMPLIANCE.md §4 fields 9, 11, 14: the client's network (never its address), a keyed actor
+  // pseudonym, and the model the vendor says served the call (stream and non-stream).
+  EXPECT_NE(records[0].body.find("\"client_net\":\"127.0.0.0/24\""), std::string::npos);
+  EXPECT_NE(records[0].body.find("\"actor_ref\":\""), std::string::npos);
+  EXPECT_NE(records[1].body.find("\"model_served\":\""), std::string::npos) << records[1].body;
+  EXPECT_NE(records[3].body.find("\"model_served\":\""), std::string::npos) << records[3].body;
   for (const auto& r : records) {
     EXPECT_EQ(r.body.find("John"), std::string::npos);
     EXPECT_EQ(r.body.find("123-45-6789"), std::string::npos);
