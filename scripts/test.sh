@@ -172,8 +172,9 @@ run_fuzzer event_stream fuzz/event_stream_fuzzer.cc src/providers/bedrock/event_
   src/core/status.cc
 run_fuzzer translator_stream -DBOOST_JSON_DYN_LINK fuzz/translator_stream_fuzzer.cc \
   src/providers/anthropic/translate.cc src/providers/anthropic/anthropic.cc \
+  src/providers/bedrock/converse.cc src/providers/bedrock/sigv4.cc src/providers/vertex/gemini.cc \
   src/providers/common/canonical.cc src/providers/openai/openai.cc src/core/status.cc \
-  src/core/log.cc -lboost_json
+  src/core/crypto.cc src/core/log.cc -lboost_json -lcrypto
 run_fuzzer audit_record -DBOOST_JSON_DYN_LINK fuzz/audit_record_fuzzer.cc src/audit/verify.cc \
   src/audit/checkpoint.cc src/audit/merkle.cc src/audit/chain.cc src/audit/record.cc \
   src/audit/jcs.cc src/core/crypto.cc src/core/status.cc -lboost_json -lsodium -lcrypto

@@ -78,10 +78,13 @@ bool RetryBudget::TryRetry(FailoverClock::time_point now, const config::Failover
   const std::uint64_t allowed =
       std::max<std::uint64_t>(static_cast<std::uint64_t>(cfg.retry_budget_min),
                               requests * static_cast<std::uint64_t>(cfg.retry_budget_percent) / 100);
-  const std::uint32_t taken = retries_.fetch_add(1, std::memory_order_relaxed);
-  if (taken < allowed) return true;
-  retries_.fetch_sub(1, std::memory_order_relaxed);
-  return false;
+  // Take one only while below the allowance (never a decrement: a window reset racing with an
+  // undo could wrap the counter and refuse every failover until the next window).
+  std::uint32_t taken = retries_.load(std::memory_order_relaxed);
+  do {
+    if (taken >= allowed) return false;
+  } while (!retries_.compare_exchange_weak(taken, taken + 1, std::memory_order_relaxed));
+  return true;
 }
 
 std::chrono::milliseconds ParseRetryAfter(std::string_view value) {
@@ -93,7 +96,8 @@ std::chrono::milliseconds ParseRetryAfter(std::string_view value) {
     if (c < '0' || c > '9') return std::chrono::milliseconds(0);
     s = s * 10 + (c - '0');
   }
-  return std::chrono::seconds(s);
+  // One answer must not keep a route out of rotation for days: capped like breaker_cooldown_ms.
+  return std::chrono::seconds(std::min<std::int64_t>(s, 3600));
 }
 
 }  // namespace baagate::pipeline

@@ -56,7 +56,8 @@ class RetryBudget {
   std::atomic<std::uint32_t> retries_{0};
 };
 
-// Seconds in a Retry-After header (delta-seconds form only); zero when absent or unreadable.
+// Seconds in a Retry-After header (delta-seconds form only, at most an hour); zero when absent
+// or unreadable.
 std::chrono::milliseconds ParseRetryAfter(std::string_view value);
 
 }  // namespace baagate::pipeline

@@ -101,6 +101,7 @@ struct RequestContext {
   // and how many attempts gave way before the one that answered.
   bool may_failover = false;
   bool failed_over = false;
+  std::chrono::milliseconds gave_way_retry_after{0};  // the vendor's Retry-After, if it gave one
   unsigned failovers = 0;
 };
 
@@ -158,10 +159,6 @@ std::optional<phi::Dialect> DeidDialect(const RequestContext& ctx) {
   return std::nullopt;
 }
 
-bool EndsWith(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
 // Re-identifies the events of a de-identified call's stream as they go to the client, in
 // either dialect. Text held back because it could be the start of a placeholder is released
 // as one more delta just before the event that closes it: Anthropic's content_block_stop,
@@ -199,11 +196,16 @@ class ClientReidentifier {
       }
     } else if (!anthropic_client_ && data == "[DONE]") {
       for (auto& [path, text] : reid_.Finish()) {
-        if (!EndsWith(path, ".delta.content")) continue;
+        // Text fields directly under the delta (content, refusal, reasoning_content); tool
+        // arguments end in '}' and are never held back.
+        constexpr std::string_view kDelta = ".choices[0].delta.";
+        if (path.rfind(kDelta, 0) != 0) continue;
+        const std::string field = path.substr(kDelta.size());
+        if (field.find_first_of(".[") != std::string::npos) continue;
         out += EncodeSseEvent(json::serialize(json::object{
             {"object", "chat.completion.chunk"},
             {"choices", json::array{json::object{{"index", 0},
-                                                 {"delta", json::object{{"content", text}}},
+                                                 {"delta", json::object{{field, text}}},
                                                  {"finish_reason", nullptr}}}}}));
       }
       out += EncodeSseEvent(data, event);
@@ -515,6 +517,8 @@ net::awaitable<void> GatewayHandler::RouteWithFailover(Connection& conn, Request
   FailoverClock::time_point reopen{};        // the earliest an open circuit admits a probe
   bool circuit_open = false;
   bool attempted = false;
+  unsigned last_upstream_status = 0;  // of the last attempt that gave way
+  std::chrono::milliseconds last_retry_after{0};
   for (std::size_t i = 0; i < group.size(); ++i) {
     const RouteRuntime* route = group[i];
     restore(route);
@@ -539,6 +543,8 @@ net::awaitable<void> GatewayHandler::RouteWithFailover(Connection& conn, Request
     }
     co_await SendOrForward(conn, ctx);
     if (!ctx.failed_over) co_return;
+    last_upstream_status = ctx.upstream_status;
+    last_retry_after = ctx.gave_way_retry_after;
     // Nothing reached the client: this attempt gets its own outcome record, the next route
     // gets the call.
     metrics_.RecordUpstreamError(route->upstream->target.name, "failover");
@@ -569,6 +575,18 @@ net::awaitable<void> GatewayHandler::RouteWithFailover(Connection& conn, Request
                        {}, "api_error", retry_after);
     co_return;
   }
+  // The last attempt gave way but no later route took the call: answer what it got.
+  ctx.upstream_status = last_upstream_status;
+  if (last_upstream_status == 429) {
+    const std::string retry_after =
+        last_retry_after.count() > 0
+            ? std::to_string(std::chrono::ceil<std::chrono::seconds>(last_retry_after).count())
+            : std::string();
+    co_await SendError(conn, ctx, 429, "rate_limit_exceeded",
+                       "The upstream provider is rate limiting requests; retry later.", {},
+                       "rate_limit_error", retry_after);
+    co_return;
+  }
   co_await SendError(conn, ctx, 502, "upstream_unavailable",
                      "Every route for this model failed; the gateway could not complete the "
                      "exchange with an upstream provider.");
@@ -580,6 +598,7 @@ bool GatewayHandler::GiveWay(RequestContext& ctx, std::chrono::milliseconds retr
   ctx.route->health->OnFailure(now, retry_after, cfg);
   if (!ctx.may_failover || ctx.client_gone || !budget_.TryRetry(now, cfg)) return false;
   ctx.failed_over = true;
+  ctx.gave_way_retry_after = retry_after;
   ctx.status = 502;  // this attempt's outcome record; nothing was sent to the client
   ctx.error_code = "upstream_failover";
   return true;
@@ -608,6 +627,7 @@ void GatewayHandler::ResetAttempt(RequestContext& ctx) {
   ctx.upstream_request_id.clear();
   ctx.failed_over = false;
   ctx.may_failover = false;
+  ctx.gave_way_retry_after = std::chrono::milliseconds(0);
 }
 
 bool GatewayHandler::Prepare(RequestContext& ctx, PrepareError* err) {

@@ -209,6 +209,26 @@ TEST(Failover, RetryBudgetLimitsFailovers) {
   EXPECT_EQ(VendorRequests(h), 1u);
 }
 
+TEST(Failover, WhenNoLaterRouteTakesTheCallTheVendorsRateLimitIsAnswered) {
+  ExtraVendor bad(Failing(0, 1.0));  // 429 with Retry-After: 1
+  Harness::Options o;
+  o.extra_upstreams_yaml = bad.UpstreamYaml("bad");
+  // The second route is refused by the policy (EU region) only once it is prepared.
+  o.extra_routes_yaml =
+      "  - { model: fo, upstream: bad }\n"
+      "  - { model: fo, name: fo-eu, upstream: fake-eu }\n";
+  o.extra_key_models = ", fo";
+  Harness h(o);
+  Client c(h.gateway());
+  const std::size_t before = VendorRequests(h);
+  auto r = c.Send(verb::post, "/v1/chat/completions", ChatBody("hello", false, "", "fo"));
+  EXPECT_EQ(r.status, 429u) << r.body;
+  EXPECT_EQ(r.headers[bhttp::field::retry_after], "1");
+  EXPECT_THAT(r.body, Not(HasSubstr("hello")));
+  EXPECT_EQ(bad.requests(), 1u);
+  EXPECT_EQ(VendorRequests(h), before);
+}
+
 TEST(Failover, AnthropicClientFailsOverToo) {
   ExtraVendor bad(Failing(1.0));
   Harness h(Pair(bad));
