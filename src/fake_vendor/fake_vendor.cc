@@ -848,14 +848,22 @@ class FakeHandler final : public Handler {
   // The faults before an answer, shared by InvokeModel and Converse (messages quote the prompt
   // on purpose, as real vendor errors may). Returns true when a fault answered the request.
   net::awaitable<bool> BedrockPreFaults(Connection& conn, const std::string& last_user) {
+    const Options& opt = vendor_.options();
     int latency = FaultValue(last_user, "latency");
-    co_await Sleep(latency >= 0 ? latency : vendor_.options().latency_ms);
-    if (HasFault(last_user, "429")) {
+    co_await Sleep(latency >= 0 ? latency : opt.latency_ms);
+    if (HasFault(last_user, "timeout")) {
+      co_await Sleep(600000);  // never answer; bounded so nothing hangs
+      conn.Abort();
+      co_return true;
+    }
+    if (HasFault(last_user, "429") ||
+        (opt.fault_rate_429 > 0 && vendor_.NextRandom() < opt.fault_rate_429)) {
       co_await BedrockError(conn, 429, "ThrottlingException",
                             "Too many requests, please wait before trying again: " + last_user);
       co_return true;
     }
-    if (HasFault(last_user, "500")) {
+    if (HasFault(last_user, "500") ||
+        (opt.fault_rate_500 > 0 && vendor_.NextRandom() < opt.fault_rate_500)) {
       co_await BedrockError(conn, 500, "InternalServerException",
                             "The server encountered an error processing: " + last_user);
       co_return true;
@@ -1366,10 +1374,7 @@ class FakeHandler final : public Handler {
       const json::value* role = c.as_object().if_contains("role");
       if (role == nullptr || (role->is_string() && role->as_string() == "user")) last_user = text;
     }
-    if (HasFault(last_user, "429")) {
-      co_await GoogleError(conn, 429, "RESOURCE_EXHAUSTED", "Quota exceeded for: " + last_user);
-      co_return false;
-    }
+    if (co_await GooglePreFaults(conn, last_user)) co_return false;
     const std::string reply = "ECHO: " + last_user;
     const std::int64_t output_tokens = CountWords(reply);
     std::string finish = "STOP";
@@ -1407,6 +1412,7 @@ class FakeHandler final : public Handler {
             {"totalTokenCount", prompt_tokens + output_tokens}}},
           {"modelVersion", model},
           {"responseId", "fake-" + std::to_string(counter_)}});
+      if (HasFault(last_user, "bad-json")) answer = answer.substr(0, answer.size() / 2);
       co_await Json(conn, 200, std::move(answer));
       co_return false;
     }
@@ -1421,14 +1427,75 @@ class FakeHandler final : public Handler {
       vendor_.CountStream(false);
       co_return false;
     }
-    for (const auto& ev : GeminiEvents(reply, finish, prompt_tokens, output_tokens)) {
-      if (co_await conn.SendChunk(ev)) {
+    // The in-stream faults of the OpenAI fake, at the third event.
+    const std::vector<std::string> events = GeminiEvents(reply, finish, prompt_tokens, output_tokens);
+    int delay = FaultValue(last_user, "chunk-delay");
+    if (delay < 0) delay = vendor_.options().chunk_delay_ms;
+    const std::size_t fault_at = std::min<std::size_t>(2, events.size() - 1);
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      if (i == fault_at) {
+        if (HasFault(last_user, "reset-mid-stream")) {
+          conn.Abort();
+          vendor_.CountStream(false);
+          co_return false;
+        }
+        if (HasFault(last_user, "malformed-sse")) {
+          (void)co_await conn.SendChunk("data: {\"candidates\":[{\"content\":\n\n");
+        }
+        if (HasFault(last_user, "error-event")) {
+          // Built before co_await: GCC 12 rejects this initializer inside a co_await operand.
+          json::object detail{{"code", 500},
+                              {"message", "Internal error on: " + last_user},
+                              {"status", "INTERNAL"}};
+          const std::string error_event =
+              EncodeSseEvent(json::serialize(json::object{{"error", std::move(detail)}}));
+          (void)co_await conn.SendChunk(error_event);
+          (void)co_await conn.EndStream();
+          vendor_.CountStream(true);
+          co_return false;
+        }
+        if (HasFault(last_user, "truncate-stream")) {
+          (void)co_await conn.EndStream();
+          vendor_.CountStream(true);
+          co_return false;
+        }
+      }
+      if (i > 0) co_await Sleep(delay);
+      if (co_await conn.SendChunk(events[i])) {
         vendor_.CountStream(false);
         co_return false;
       }
     }
     (void)co_await conn.EndStream();
     vendor_.CountStream(true);
+    co_return false;
+  }
+
+  // The OpenAI fake's faults before an answer, in Google's error shape (messages quote the
+  // prompt on purpose). Returns true when a fault answered the request.
+  net::awaitable<bool> GooglePreFaults(Connection& conn, const std::string& last_user) {
+    const Options& opt = vendor_.options();
+    int latency = FaultValue(last_user, "latency");
+    co_await Sleep(latency >= 0 ? latency : opt.latency_ms);
+    if (HasFault(last_user, "timeout")) {
+      co_await Sleep(600000);  // never answer; bounded so nothing hangs
+      conn.Abort();
+      co_return true;
+    }
+    if (HasFault(last_user, "429") ||
+        (opt.fault_rate_429 > 0 && vendor_.NextRandom() < opt.fault_rate_429)) {
+      co_await GoogleError(conn, 429, "RESOURCE_EXHAUSTED", "Quota exceeded for: " + last_user);
+      co_return true;
+    }
+    if (HasFault(last_user, "500") ||
+        (opt.fault_rate_500 > 0 && vendor_.NextRandom() < opt.fault_rate_500)) {
+      co_await GoogleError(conn, 500, "INTERNAL", "Internal error encountered for: " + last_user);
+      co_return true;
+    }
+    if (HasFault(last_user, "400")) {
+      co_await GoogleError(conn, 400, "INVALID_ARGUMENT", "Invalid content: " + last_user);
+      co_return true;
+    }
     co_return false;
   }
 

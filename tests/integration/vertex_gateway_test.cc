@@ -269,6 +269,22 @@ TEST(VertexGateway, GoogleErrorsKeepTheStatusNotTheText) {
   EXPECT_EQ(r.body.find("Quota"), std::string::npos);
 }
 
+TEST(VertexGateway, GeminiFaultsBecomeClearErrorsWithoutVendorText) {
+  VertexHarness v;
+  auto e500 = Chat(v.h(), ChatBody("secret prompt [[fake:500]]", false, "", "gemini"));
+  EXPECT_EQ(e500.status, 502u) << e500.body;
+  auto bad = Chat(v.h(), ChatBody("secret prompt [[fake:bad-json]]", false, "", "gemini"));
+  EXPECT_EQ(bad.status, 502u) << bad.body;
+  for (const char* fault : {"truncate-stream", "malformed-sse", "error-event", "reset-mid-stream"}) {
+    auto r = Chat(v.h(), ChatBody(std::string("secret prompt one two three [[fake:") + fault + "]]",
+                                  true, "", "gemini"));
+    EXPECT_EQ(r.status, 200u) << fault;
+    EXPECT_EQ(r.body.find("data: [DONE]"), std::string::npos) << fault << ": " << r.body;
+    EXPECT_NE(r.body.find("\"error\""), std::string::npos) << fault << ": " << r.body;
+    EXPECT_EQ(r.body.find("Internal error"), std::string::npos) << fault;  // Google's text
+  }
+}
+
 TEST(VertexGateway, ShortLivedTokensAreRefreshedBeforeTheyExpire) {
   VertexOptions vo;
   vo.token_lifetime_s = 4;  // refreshed at half its lifetime
