@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <filesystem>
 
 namespace baagate::pipeline {
 namespace {
@@ -54,6 +55,23 @@ TEST(SnapshotCredentials, AMissingCredentialIsReportedNotFatal) {
   EXPECT_EQ(s->upstreams()[0]->credential_problem,
             "environment variable SNAPSHOT_TEST_UNSET_VARIABLE is not set");
   EXPECT_EQ(s->upstreams()[0]->authorization.ToString(), "[redacted]");
+}
+
+// Every shipped example must load and build (credentials may be missing: they only warn).
+TEST(Snapshot, EveryExampleConfigurationBuilds) {
+  setenv("BAAGATE_PSEUDONYM_KEY", "example-pseudonym-key", 1);
+  const std::filesystem::path examples =
+      std::filesystem::path(BAAGATE_FUZZ_CORPUS_DIR).parent_path().parent_path() / "examples";
+  int seen = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(examples)) {
+    if (entry.path().extension() != ".yaml") continue;
+    ++seen;
+    auto cfg = config::LoadConfigFile(entry.path().string());
+    ASSERT_TRUE(cfg.ok()) << cfg.status().message();
+    auto snap = Snapshot::Build(*cfg);
+    EXPECT_TRUE(snap.ok()) << entry.path() << ": " << snap.status().message();
+  }
+  EXPECT_GE(seen, 6);
 }
 
 }  // namespace
