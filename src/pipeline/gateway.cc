@@ -1859,8 +1859,10 @@ void GatewayHandler::RecordOutcome(const RequestContext& ctx) {
   } else if (ctx.upstream_failure == UpstreamFailure::kFirstByteTimeout ||
              ctx.error_code == "upstream_timeout") {
     f.status = audit::OutcomeStatus::kUpstreamTimeout;
-  } else if (ctx.status == 200 && !stream_broken &&
+  } else if (!stream_broken &&
              (ctx.finish_reason == "content_filter" || ctx.outcome.content_filter)) {
+    // A filtered completion (200) or a prompt the vendor's filter refused (Azure's 400
+    // content_filter): both are content-filter results.
     f.status = audit::OutcomeStatus::kContentFilterTriggered;
   } else if (ctx.status == 200 && !stream_broken) {
     f.status = audit::OutcomeStatus::kSuccess;

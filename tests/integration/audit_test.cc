@@ -194,6 +194,43 @@ TEST_F(GatewayAudit, AStreamThatStallsAndAnOversizedAnswerGetTheRightStatus) {
   EXPECT_NE(big.find("502"), std::string::npos) << big;
 }
 
+TEST_F(GatewayAudit, AzureContentFilterResultsAreRecordedAsContentFilterTriggered) {
+  {
+    Harness::Options opts;
+    opts.audit = log_.get();
+    opts.tenant_yaml = R"(tenant:
+  id: t1
+  contracts:
+    - { id: BAA-OPENAI-TEST, vendor: openai, effective_date: "2025-01-01" }
+    - { id: BAA-MICROSOFT-TEST, vendor: microsoft, effective_date: "2025-01-01" }
+  attestations:
+    - { vendor: openai, retention: zero_data_retention, source: verified, verified_at: "{NOW}" }
+    - { vendor: microsoft, retention: abuse_monitoring_off, source: verified, verified_at: "{NOW}" }
+  allowed_regions: [us, "eastus*"]
+apps:
+  - { id: a1, purpose: treatment }
+)";
+    Harness h(opts);
+    Client c(h.gateway());
+    // A prompt Azure's filter blocks (400), then a completion it filters (finish_reason).
+    auto blocked = c.Send(bhttp::verb::post, "/v1/chat/completions",
+                          ChatBody("x [[fake:content-filter]]", false, "", "azure-gpt"));
+    EXPECT_EQ(blocked.status, 400u) << blocked.body;
+    Client c2(h.gateway());
+    auto filtered = c2.Send(bhttp::verb::post, "/v1/chat/completions",
+                            ChatBody("x [[fake:filtered-completion]]", false, "", "azure-gpt"));
+    EXPECT_EQ(filtered.status, 200u) << filtered.body;
+    ASSERT_EQ(Records(4).size(), 4u);
+  }
+  log_->Close();
+  int filtered_outcomes = 0;
+  for (const auto& r : Records(4)) {
+    if (r.phase != "outcome") continue;
+    filtered_outcomes += r.body.find("\"status\":\"content_filter_triggered\"") != std::string::npos;
+  }
+  EXPECT_EQ(filtered_outcomes, 2);
+}
+
 TEST_F(GatewayAudit, RefusesTheCallWhenTheDecisionRecordCannotBeWritten) {
   Harness::Options opts;
   opts.audit = log_.get();
