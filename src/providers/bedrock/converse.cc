@@ -1,11 +1,15 @@
 #include "providers/bedrock/converse.h"
 
 #include "providers/bedrock/sigv4.h"
+#include "providers/common/json_fields.h"
 #include "providers/openai/openai.h"
 
 namespace baagate::providers::bedrock {
 
 namespace json = boost::json;
+using json_fields::Str;
+using json_fields::Obj;
+using json_fields::Int;
 
 bool BedrockUsesConverse(std::string_view bedrock_api, std::string_view model_id) {
   if (bedrock_api == "converse") return true;
@@ -30,24 +34,6 @@ bool Fail(TranslateError* error, std::string param, std::string_view why) {
                    std::string(why);
   error->param = std::move(param);
   return false;
-}
-
-const json::string* Str(const json::object& o, std::string_view k) {
-  const json::value* v = o.if_contains(k);
-  return v != nullptr ? v->if_string() : nullptr;
-}
-
-const json::object* Obj(const json::object& o, std::string_view k) {
-  const json::value* v = o.if_contains(k);
-  return v != nullptr ? v->if_object() : nullptr;
-}
-
-std::int64_t Int(const json::object& o, std::string_view k, std::int64_t fallback) {
-  const json::value* v = o.if_contains(k);
-  if (v == nullptr) return fallback;
-  if (v->is_int64()) return v->as_int64();
-  if (v->is_uint64()) return static_cast<std::int64_t>(v->as_uint64());
-  return fallback;
 }
 
 // ---- OpenAI chat -> Converse ------------------------------------------------------------------

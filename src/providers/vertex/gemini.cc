@@ -2,11 +2,14 @@
 
 #include <map>
 
+#include "providers/common/json_fields.h"
 #include "providers/openai/openai.h"
 
 namespace baagate::providers::vertex {
 
 namespace json = boost::json;
+using json_fields::Str;
+using json_fields::Int;
 
 namespace {
 
@@ -17,19 +20,6 @@ bool Fail(TranslateError* error, std::string param, std::string_view why) {
                    std::string(why);
   error->param = std::move(param);
   return false;
-}
-
-const json::string* Str(const json::object& o, std::string_view k) {
-  const json::value* v = o.if_contains(k);
-  return v != nullptr ? v->if_string() : nullptr;
-}
-
-std::int64_t Int(const json::object& o, std::string_view k, std::int64_t fallback) {
-  const json::value* v = o.if_contains(k);
-  if (v == nullptr) return fallback;
-  if (v->is_int64()) return v->as_int64();
-  if (v->is_uint64()) return static_cast<std::int64_t>(v->as_uint64());
-  return fallback;
 }
 
 // "data:image/png;base64,AAAA" -> inlineData. Remote URLs would make Google fetch content on
