@@ -140,6 +140,21 @@ void UsageFromOutcome(RequestContext& ctx) {
   ctx.usage.total_tokens = ctx.outcome.usage.total();
 }
 
+// Reads what follows a stream's terminal event (normally nothing) so the connection can be
+// pooled; a failure just leaves it unpooled.
+net::awaitable<void> DrainRest(UpstreamConnection& up,
+                               bhttp::response_parser<bhttp::buffer_body>& parser,
+                               Deadline& deadline, Millis idle) {
+  std::string rest;
+  while (!parser.is_done()) {
+    rest.clear();
+    if (co_await ReadBodySome(up, parser, deadline, idle, rest, 64 * 1024) !=
+        UpstreamFailure::kNone) {
+      break;
+    }
+  }
+}
+
 // The shape of the body a de-identified call sends upstream, for the de-identifier; none for
 // modes without one (the call is then refused, fail closed).
 std::optional<phi::Dialect> DeidDialect(const RequestContext& ctx) {
@@ -1388,15 +1403,7 @@ net::awaitable<void> GatewayHandler::RelayStream(
   }
   if (done) {
     ctx.stream_completed = true;
-    // Drain what follows [DONE] (normally nothing) so the connection can be pooled.
-    std::string rest;
-    while (!parser.is_done()) {
-      rest.clear();
-      if (co_await ReadBodySome(up, parser, conn.deadline(), rt.target.idle_timeout, rest,
-                                64 * 1024) != UpstreamFailure::kNone) {
-        break;
-      }
-    }
+    co_await DrainRest(up, parser, conn.deadline(), rt.target.idle_timeout);
   }
   if (co_await conn.EndStream()) ctx.client_gone = true;
 }
@@ -1550,14 +1557,7 @@ net::awaitable<void> GatewayHandler::RelayStreamTranslated(
     up.stream().Close();
   } else if (done) {
     ctx.stream_completed = true;
-    std::string rest;
-    while (!parser.is_done()) {
-      rest.clear();
-      if (co_await ReadBodySome(up, parser, conn.deadline(), rt.target.idle_timeout, rest,
-                                64 * 1024) != UpstreamFailure::kNone) {
-        break;
-      }
-    }
+    co_await DrainRest(up, parser, conn.deadline(), rt.target.idle_timeout);
   }
   if (co_await conn.EndStream()) ctx.client_gone = true;
 }
@@ -1732,14 +1732,7 @@ net::awaitable<void> GatewayHandler::RelayEventStream(
     up.stream().Close();
   } else if (done) {
     ctx.stream_completed = true;
-    std::string rest;
-    while (!parser.is_done()) {
-      rest.clear();
-      if (co_await ReadBodySome(up, parser, conn.deadline(), rt.target.idle_timeout, rest,
-                                64 * 1024) != UpstreamFailure::kNone) {
-        break;
-      }
-    }
+    co_await DrainRest(up, parser, conn.deadline(), rt.target.idle_timeout);
   }
   if (co_await conn.EndStream()) ctx.client_gone = true;
 }
