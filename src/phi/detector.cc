@@ -17,6 +17,11 @@
 
 namespace baagate::phi {
 
+namespace generated {
+// The builtin rules' Hyperscan databases serialised at build time; empty where not built.
+std::string_view PrecompiledDatabases();
+}  // namespace generated
+
 // What to do with a Hyperscan match before it becomes a candidate.
 enum class Check : std::uint8_t {
   kPlain,        // boundary check only
@@ -417,58 +422,77 @@ std::pair<std::size_t, std::size_t> IdAfter(std::string_view t, std::size_t pos)
 
 }  // namespace
 
-core::Result<std::shared_ptr<const Detector>> Detector::Create(DetectorOptions options) {
-  std::shared_ptr<Detector> d(new Detector());
-  d->dicts_ = Dictionaries::Build(options.extras);
-  d->rules_ = BuiltinRules();
-  for (const CustomPattern& p : options.custom_patterns) {
-    d->rules_.push_back({"custom." + p.name, p.regex, p.caseless ? kCi : 0U, p.cls, 0.95F,
-                         Check::kCustom});
+namespace {
+
+// The builtin rules' databases, serialised at build time (phi_db.cc, written by
+// tools/phi/dbgen.cc), or empty.
+//   "BGHS1" | u64 fingerprint | u32 count | count x { u32 rule (kStage1Entry: stage 1), u32 size, bytes }
+constexpr std::string_view kDbMagic = "BGHS1";
+constexpr std::uint32_t kStage1Entry = UINT32_MAX;
+
+// Hash of everything the compiled databases depend on: the rules and the Hyperscan version.
+std::uint64_t RulesFingerprint(const std::vector<Rule>& rules) {
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  auto mix = [&h](std::string_view s) {
+    for (char c : s) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
+    h = (h ^ 0xFFU) * 0x100000001b3ULL;
+  };
+  mix(hs_version());
+  for (const Rule& r : rules) {
+    mix(r.id);
+    mix(r.regex);
+    mix(std::to_string(r.flags));
   }
-  const std::size_t n = d->rules_.size();
-  auto compile_error = [&](std::size_t first, hs_compile_error_t* err) {
-    std::string msg = "PHI pattern does not compile";
+  return h;
+}
+
+template <typename T>
+void PutInt(std::string& out, T v) {
+  out.append(reinterpret_cast<const char*>(&v), sizeof(v));
+}
+
+template <typename T>
+bool GetInt(std::string_view& in, T* v) {
+  if (in.size() < sizeof(T)) return false;
+  std::memcpy(v, in.data(), sizeof(T));
+  in.remove_prefix(sizeof(T));
+  return true;
+}
+
+}  // namespace
+
+core::Status Detector::CompileRules(std::size_t first, std::size_t last, hs_database** stage1) {
+  auto compile_error = [&](std::size_t rule, hs_compile_error_t* err) {
+    std::string msg = "PHI pattern does not compile: " + rules_[rule].id;
     if (err != nullptr) {
-      if (err->expression >= 0) {
-        msg += ": " + d->rules_[first + static_cast<std::size_t>(err->expression)].id;
-      }
       if (err->message != nullptr) msg += std::string(" (") + err->message + ")";
       hs_free_compile_error(err);
     }
     return core::InvalidArgumentError(msg);
   };
-  d->widths_.assign(n, {0U, 0U});
-  d->som_.assign(n, nullptr);
   std::vector<const char*> exprs;
   std::vector<unsigned> flags, ids;
-  for (std::size_t i = 0; i < n; ++i) {
-    const Rule& r = d->rules_[i];
-    hs_expr_info_t* info = nullptr;
-    hs_compile_error_t* err = nullptr;
-    if (hs_expression_info(r.regex.c_str(), r.flags, &info, &err) != HS_SUCCESS) {
-      return compile_error(i, err);
-    }
-    d->widths_[i] = {info->min_width, info->max_width};
-    std::free(info);
-    if (IsNative(r)) continue;
-    exprs.push_back(r.regex.c_str());
-    flags.push_back(r.flags);
+  for (std::size_t i = first; i < last; ++i) {
+    if (IsNative(rules_[i])) continue;
+    exprs.push_back(rules_[i].regex.c_str());
+    flags.push_back(rules_[i].flags);
     ids.push_back(static_cast<unsigned>(i));
   }
+  if (exprs.empty()) return core::Status::Ok();
   // Stage-2 databases: one small start-of-match database per variable-width rule (small
   // databases compile fast; a scan runs only the rules that matched). They compile on a
-  // second thread while stage 1 compiles here, which halves the start-up time on two cores.
-  std::vector<hs_compile_error_t*> som_err(n, nullptr);
-  std::vector<char> som_failed(n, 0);
+  // second thread while stage 1 compiles here, which halves the compile time on two cores.
+  std::size_t som_failed = SIZE_MAX;
+  hs_compile_error_t* som_err = nullptr;
   std::thread som_thread([&] {
     for (std::size_t k = 0; k < ids.size(); ++k) {
       std::size_t i = ids[k];
-      if (d->widths_[i][0] == d->widths_[i][1]) continue;
-      unsigned id = static_cast<unsigned>(i);
-      unsigned f = d->rules_[i].flags | HS_FLAG_SOM_LEFTMOST;
-      if (hs_compile_multi(exprs.data() + k, &f, &id, 1, HS_MODE_BLOCK, nullptr, &d->som_[i],
-                           &som_err[i]) != HS_SUCCESS) {
-        som_failed[i] = 1;
+      if (widths_[i][0] == widths_[i][1]) continue;
+      unsigned id = ids[k];
+      unsigned f = flags[k] | HS_FLAG_SOM_LEFTMOST;
+      if (hs_compile_multi(exprs.data() + k, &f, &id, 1, HS_MODE_BLOCK, nullptr, &som_[i],
+                           &som_err) != HS_SUCCESS) {
+        som_failed = i;
         return;
       }
     }
@@ -476,30 +500,126 @@ core::Result<std::shared_ptr<const Detector>> Detector::Create(DetectorOptions o
   hs_compile_error_t* err = nullptr;
   hs_error_t rc = hs_compile_multi(exprs.data(), flags.data(), ids.data(),
                                    static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK, nullptr,
-                                   &d->stage1_, &err);
+                                   stage1, &err);
   som_thread.join();
   if (rc != HS_SUCCESS) {
-    for (hs_compile_error_t* e : som_err) {
-      if (e != nullptr) hs_free_compile_error(e);
-    }
+    if (som_err != nullptr) hs_free_compile_error(som_err);
     // Name the failing rule: ids[] maps the expression index back to the rule.
-    if (err != nullptr && err->expression >= 0) {
-      std::size_t rule = ids[static_cast<std::size_t>(err->expression)];
-      err->expression = 0;
-      return compile_error(rule, err);
-    }
-    return compile_error(0, err);
+    std::size_t rule = first;
+    if (err != nullptr && err->expression >= 0) rule = ids[static_cast<std::size_t>(err->expression)];
+    return compile_error(rule, err);
   }
+  if (som_failed != SIZE_MAX) return compile_error(som_failed, som_err);
+  return core::Status::Ok();
+}
+
+bool Detector::LoadPrecompiled(std::string_view blob, std::size_t builtin) {
+  if (blob.substr(0, kDbMagic.size()) != kDbMagic) return false;
+  blob.remove_prefix(kDbMagic.size());
+  std::uint64_t fingerprint = 0;
+  std::uint32_t count = 0;
+  if (!GetInt(blob, &fingerprint) || !GetInt(blob, &count)) return false;
+  if (fingerprint != RulesFingerprint({rules_.begin(), rules_.begin() + static_cast<long>(builtin)})) {
+    return false;
+  }
+  std::vector<hs_database*> loaded(builtin, nullptr);
+  hs_database* stage1 = nullptr;
+  auto discard = [&] {
+    for (hs_database* db : loaded) {
+      if (db != nullptr) hs_free_database(db);
+    }
+    if (stage1 != nullptr) hs_free_database(stage1);
+    return false;
+  };
+  for (std::uint32_t k = 0; k < count; ++k) {
+    std::uint32_t rule = 0, size = 0;
+    if (!GetInt(blob, &rule) || !GetInt(blob, &size) || blob.size() < size) return discard();
+    if (rule != kStage1Entry && (rule >= builtin || loaded[rule] != nullptr)) return discard();
+    hs_database*& slot = rule == kStage1Entry ? stage1 : loaded[rule];
+    if (slot != nullptr) return discard();
+    // Fails with HS_DB_PLATFORM_ERROR where the CPU lacks what the build machine had.
+    if (hs_deserialize_database(blob.data(), size, &slot) != HS_SUCCESS) {
+      slot = nullptr;
+      return discard();
+    }
+    blob.remove_prefix(size);
+  }
+  for (std::size_t i = 0; i < builtin; ++i) {
+    bool wants = !IsNative(rules_[i]) && widths_[i][0] != widths_[i][1];
+    if (wants != (loaded[i] != nullptr)) return discard();
+  }
+  if (stage1 == nullptr || !blob.empty()) return discard();
+  stage1_ = stage1;
+  for (std::size_t i = 0; i < builtin; ++i) som_[i] = loaded[i];
+  return true;
+}
+
+core::Result<std::string> Detector::SerializeBuiltinDatabases() {
+  DetectorOptions options;
+  options.use_precompiled = false;
+  auto det = Create(std::move(options));
+  if (!det.ok()) return det.status();
+  const Detector& d = **det;
+  std::string out(kDbMagic);
+  PutInt(out, RulesFingerprint(d.rules_));
+  std::vector<std::pair<std::uint32_t, hs_database*>> dbs{{kStage1Entry, d.stage1_}};
+  for (std::size_t i = 0; i < d.som_.size(); ++i) {
+    if (d.som_[i] != nullptr) dbs.emplace_back(static_cast<std::uint32_t>(i), d.som_[i]);
+  }
+  PutInt(out, static_cast<std::uint32_t>(dbs.size()));
+  for (const auto& [rule, db] : dbs) {
+    char* bytes = nullptr;
+    std::size_t size = 0;
+    if (hs_serialize_database(db, &bytes, &size) != HS_SUCCESS) {
+      return core::InternalError("hyperscan serialisation failed");
+    }
+    PutInt(out, rule);
+    PutInt(out, static_cast<std::uint32_t>(size));
+    out.append(bytes, size);
+    std::free(bytes);
+  }
+  return out;
+}
+
+core::Result<std::shared_ptr<const Detector>> Detector::Create(DetectorOptions options) {
+  std::shared_ptr<Detector> d(new Detector());
+  d->dicts_ = Dictionaries::Build(options.extras);
+  d->rules_ = BuiltinRules();
+  const std::size_t builtin = d->rules_.size();
+  for (const CustomPattern& p : options.custom_patterns) {
+    d->rules_.push_back({"custom." + p.name, p.regex, p.caseless ? kCi : 0U, p.cls, 0.95F,
+                         Check::kCustom});
+  }
+  const std::size_t n = d->rules_.size();
+  d->widths_.assign(n, {0U, 0U});
+  d->som_.assign(n, nullptr);
   for (std::size_t i = 0; i < n; ++i) {
-    if (som_failed[i] == 0) continue;
-    if (som_err[i] != nullptr) som_err[i]->expression = 0;
-    for (std::size_t k = i + 1; k < n; ++k) {
-      if (som_err[k] != nullptr) hs_free_compile_error(som_err[k]);
+    const Rule& r = d->rules_[i];
+    hs_expr_info_t* info = nullptr;
+    hs_compile_error_t* err = nullptr;
+    if (hs_expression_info(r.regex.c_str(), r.flags, &info, &err) != HS_SUCCESS) {
+      std::string msg = "PHI pattern does not compile: " + r.id;
+      if (err != nullptr) {
+        if (err->message != nullptr) msg += std::string(" (") + err->message + ")";
+        hs_free_compile_error(err);
+      }
+      return core::InvalidArgumentError(msg);
     }
-    return compile_error(i, som_err[i]);
+    d->widths_[i] = {info->min_width, info->max_width};
+    std::free(info);
   }
-  if (hs_alloc_scratch(d->stage1_, &d->prototype_) != HS_SUCCESS) {
-    return core::InternalError("hyperscan scratch allocation failed");
+  // The builtin rules come precompiled unless the blob is missing, stale or made for another
+  // CPU; custom patterns always compile here, into a database of their own.
+  d->precompiled_ = options.use_precompiled &&
+                    d->LoadPrecompiled(generated::PrecompiledDatabases(), builtin);
+  if (!d->precompiled_) {
+    if (core::Status s = d->CompileRules(0, builtin, &d->stage1_); !s.ok()) return s;
+  }
+  if (core::Status s = d->CompileRules(builtin, n, &d->custom1_); !s.ok()) return s;
+  for (hs_database* db : {d->stage1_, d->custom1_}) {
+    if (db != nullptr && hs_alloc_scratch(db, &d->prototype_) != HS_SUCCESS) {
+      return core::InternalError("hyperscan scratch allocation failed");
+    }
   }
   for (hs_database* db : d->som_) {
     if (db != nullptr && hs_alloc_scratch(db, &d->prototype_) != HS_SUCCESS) {
@@ -514,6 +634,7 @@ Detector::~Detector() {
   for (hs_scratch* s : free_scratch_) hs_free_scratch(s);
   if (prototype_ != nullptr) hs_free_scratch(prototype_);
   if (stage1_ != nullptr) hs_free_database(stage1_);
+  if (custom1_ != nullptr) hs_free_database(custom1_);
   for (hs_database* db : som_) {
     if (db != nullptr) hs_free_database(db);
   }
@@ -788,9 +909,11 @@ bool Detector::ScanWindow(std::string_view text, std::size_t off, std::size_t le
   ScanCtx ctx{win, &rules_, &st.raw, &st.last};
   Stage1Ctx c1{&ctx, &widths_, &st.ends, &st.pending};
   st.pending.clear();
-  if (hs_scan(stage1_, win.data(), static_cast<unsigned>(len), 0, scratch, OnEnd, &c1) !=
-      HS_SUCCESS) {
-    return false;
+  for (hs_database* db : {stage1_, custom1_}) {
+    if (db != nullptr &&
+        hs_scan(db, win.data(), static_cast<unsigned>(len), 0, scratch, OnEnd, &c1) != HS_SUCCESS) {
+      return false;
+    }
   }
   for (unsigned id : st.pending) {
     std::vector<std::size_t>& ends = st.ends[id];

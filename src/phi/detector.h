@@ -46,6 +46,9 @@ struct CustomPattern {
 struct DetectorOptions {
   DictionaryExtras extras;
   std::vector<CustomPattern> custom_patterns;
+  // Load the builtin rules' databases compiled at build time (falls back to compiling them
+  // when they are missing, stale or were built for a CPU with other features).
+  bool use_precompiled = true;
   // Minimum confidence per class; a candidate below it is dropped.
   std::array<float, kPhiClassCount> thresholds = DefaultThresholds();
 
@@ -70,6 +73,12 @@ class Detector {
   core::Result<std::vector<Finding>> Scan(std::string_view text) const;
 
   const Dictionaries& dictionaries() const { return *dicts_; }
+  // True if the builtin rules' databases were loaded precompiled (not compiled at start-up).
+  bool precompiled() const { return precompiled_; }
+
+  // The builtin rules' compiled Hyperscan databases in the form Create loads (used at build
+  // time by tools/phi/dbgen.cc to embed them in the binary).
+  static core::Result<std::string> SerializeBuiltinDatabases();
 
   // Implementation types, public so the .cc's helpers can name them.
   struct RuleSpec;
@@ -82,6 +91,9 @@ class Detector {
 
  private:
   Detector() = default;
+  // Compiles stage 1 of rules [first, last) into *stage1 and their stage-2 databases into som_.
+  core::Status CompileRules(std::size_t first, std::size_t last, hs_database** stage1);
+  bool LoadPrecompiled(std::string_view blob, std::size_t builtin);
   hs_scratch* AcquireScratch() const;
   void ReleaseScratch(hs_scratch* s) const;
   // Both stages over one window of at most 1 GiB (Hyperscan lengths are 32-bit).
@@ -94,7 +106,9 @@ class Detector {
   // Stage 1: every rule in one database without start-of-match tracking (cheap), reporting
   // match ends. Stage 2: per rule, a start-of-match database run only over small windows
   // that end at stage-1 matches (see Scan). Fixed-width rules need no stage 2.
-  hs_database* stage1_ = nullptr;
+  hs_database* stage1_ = nullptr;   // builtin rules
+  hs_database* custom1_ = nullptr;  // deployment patterns, if any
+  bool precompiled_ = false;
   std::vector<hs_database*> som_;  // index = rule; nullptr for fixed-width or native rules
   // Per rule: {min width, max width} of a match (max = UINT_MAX when unbounded).
   std::vector<std::array<unsigned, 2>> widths_;

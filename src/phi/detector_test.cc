@@ -208,6 +208,43 @@ TEST(PhiDetector, AppliesCustomPatternsAndRoster) {
   EXPECT_EQ(b.status().code(), core::StatusCode::kInvalidArgument);
 }
 
+// The builtin databases compiled at build time load, and find exactly what compiling the rules
+// at start-up finds; a custom pattern still works next to them (it compiles on its own).
+TEST(PhiDetector, PrecompiledDatabasesMatchRuntimeCompilation) {
+  EXPECT_TRUE(Shared().precompiled());
+  DetectorOptions runtime;
+  runtime.use_precompiled = false;
+  auto fresh = Detector::Create(runtime);
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_FALSE((*fresh)->precompiled());
+  std::string text =
+      "Sarah P., a 92-year-old, MRN: CC-4456721, phone (312) 555-0187, seen 03/14/2022 at "
+      "UCLA Medical Center; lives at 4521 Maple Street, Chicago, IL 60614; s.p@example.com; "
+      "SSN 123-45-6789, NPI 1234567893, VIN 1HGCM82633A004352, http://example.org/x, 10.1.2.3";
+  auto a = Shared().Scan(text);
+  auto b = (*fresh)->Scan(text);
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_GE(a->size(), 10U);
+  ASSERT_EQ(a->size(), b->size());
+  for (std::size_t i = 0; i < a->size(); ++i) {
+    EXPECT_EQ((*a)[i].begin, (*b)[i].begin);
+    EXPECT_EQ((*a)[i].end, (*b)[i].end);
+    EXPECT_EQ((*a)[i].rule, (*b)[i].rule);
+  }
+  DetectorOptions custom;
+  custom.custom_patterns.push_back({"badge", "BDG[0-9]{4}", PhiClass::kUniqueId, false});
+  auto c = Detector::Create(custom);
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE((*c)->precompiled());
+  std::string t2 = "badge BDG1234, MRN: CC-4456721";
+  auto fc = (*c)->Scan(t2);
+  ASSERT_TRUE(fc.ok());
+  const Finding* badge = Covering(*fc, t2, "BDG1234");
+  ASSERT_NE(badge, nullptr);
+  EXPECT_EQ(badge->rule, "custom.badge");
+  EXPECT_NE(Covering(*fc, t2, "CC-4456721"), nullptr);
+}
+
 TEST(PhiDetector, MergesOverlapsIntoSortedDisjointFindings) {
   std::string text =
       "John Smith (DOB 01/02/1950, MRN 123456789) at UCLA Medical Center, phone 555-987-6543.";

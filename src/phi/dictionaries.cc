@@ -20,12 +20,12 @@ namespace {
 
 constexpr std::size_t kMaxKey = 64;
 
-void AddLines(WordSet& set, std::string_view data) {
+void AddLines(WordSet& set, std::string_view data, std::uint16_t bit) {
   std::size_t pos = 0;
   while (pos < data.size()) {
     std::size_t nl = data.find('\n', pos);
     if (nl == std::string_view::npos) nl = data.size();
-    if (nl > pos) set.Insert(data.substr(pos, nl - pos));
+    if (nl > pos) set.Insert(data.substr(pos, nl - pos), bit);
     pos = nl + 1;
   }
 }
@@ -49,6 +49,8 @@ inline std::uint64_t FoldHash(std::string_view w) {
   return h * 0xbf58476d1ce4e5b9ULL;
 }
 
+inline std::uint32_t Tag(std::uint64_t h) { return static_cast<std::uint32_t>(h); }
+
 inline bool EqualsFolded(const char* lower, std::string_view w) {
   for (std::size_t i = 0; i < w.size(); ++i) {
     unsigned char u = static_cast<unsigned char>(w[i]);
@@ -67,55 +69,58 @@ void WordSet::Grow() {
   slots_.assign(cap, Slot{});
   shift_ = 64 - static_cast<std::size_t>(__builtin_ctzll(cap));
   for (const Slot& s : old) {
-    if (s.data == nullptr) continue;
-    std::size_t i = static_cast<std::size_t>(s.hash >> shift_);
-    while (slots_[i].data != nullptr) i = (i + 1) & (cap - 1);
+    if (s.bits == 0) continue;
+    std::size_t i = static_cast<std::size_t>(FoldHash({s.data, s.len}) >> shift_);
+    while (slots_[i].bits != 0) i = (i + 1) & (cap - 1);
     slots_[i] = s;
   }
 }
 
-void WordSet::Insert(std::string_view lower) {
-  if (lower.empty() || lower.size() > kMaxKey) return;
+void WordSet::Insert(std::string_view lower, std::uint16_t bits) {
+  if (lower.empty() || lower.size() > kMaxKey || bits == 0) return;
   if ((size_ + 1) * 2 > slots_.size()) Grow();  // load factor at most 1/2
   std::uint64_t h = FoldHash(lower);
   std::size_t mask = slots_.size() - 1;
   for (std::size_t i = static_cast<std::size_t>(h >> shift_);; i = (i + 1) & mask) {
     Slot& s = slots_[i];
-    if (s.data == nullptr) {
-      s = {h, lower.data(), static_cast<std::uint32_t>(lower.size())};
+    if (s.bits == 0) {
+      s = {Tag(h), static_cast<std::uint16_t>(lower.size()), bits, lower.data()};
       ++size_;
       return;
     }
-    if (s.hash == h && s.len == lower.size() && EqualsFolded(s.data, lower)) return;
+    if (s.tag == Tag(h) && s.len == lower.size() && EqualsFolded(s.data, lower)) {
+      s.bits = static_cast<std::uint16_t>(s.bits | bits);
+      return;
+    }
   }
 }
 
-bool WordSet::Has(std::string_view word) const {
-  if (word.empty() || word.size() > kMaxKey || slots_.empty()) return false;
+std::uint16_t WordSet::Find(std::string_view word) const {
+  if (word.empty() || word.size() > kMaxKey || slots_.empty()) return 0;
   std::uint64_t h = FoldHash(word);
   std::size_t mask = slots_.size() - 1;
   for (std::size_t i = static_cast<std::size_t>(h >> shift_);; i = (i + 1) & mask) {
     const Slot& s = slots_[i];
-    if (s.data == nullptr) return false;
-    if (s.hash == h && s.len == word.size() && EqualsFolded(s.data, word)) return true;
+    if (s.bits == 0) return 0;
+    if (s.tag == Tag(h) && s.len == word.size() && EqualsFolded(s.data, word)) return s.bits;
   }
 }
 
-void Dictionaries::AddOwned(Set& set, std::string_view word) {
+void Dictionaries::AddOwned(std::string_view word, std::uint16_t bit) {
   if (word.empty() || word.size() > kMaxKey) return;
   owned_.push_back(std::make_unique<std::string>(Lower(word)));
-  set.Insert(*owned_.back());
+  words_.Insert(*owned_.back(), bit);
 }
 
 std::shared_ptr<const Dictionaries> Dictionaries::Build(const DictionaryExtras& extras) {
   auto d = std::shared_ptr<Dictionaries>(new Dictionaries());
-  AddLines(d->first_, generated::kFirstNames);
-  AddLines(d->surname_, generated::kSurnames);
-  AddLines(d->city_, generated::kCities);
-  AddLines(d->state_name_, generated::kStateNames);
-  AddLines(d->state_abbr_, generated::kStateAbbrs);
-  AddLines(d->street_suffix_, generated::kStreetSuffixes);
-  AddLines(d->english_, generated::kEnglishWords);
+  AddLines(d->words_, generated::kFirstNames, kFirstName);
+  AddLines(d->words_, generated::kSurnames, kSurname);
+  AddLines(d->words_, generated::kCities, kCity);
+  AddLines(d->words_, generated::kStateNames, kStateName);
+  AddLines(d->words_, generated::kStateAbbrs, kStateAbbr);
+  AddLines(d->words_, generated::kStreetSuffixes, kStreetSuffix);
+  AddLines(d->words_, generated::kEnglishWords, kEnglish);
   {
     std::string_view cities = generated::kCities;
     std::size_t words = 1;
@@ -134,11 +139,11 @@ std::shared_ptr<const Dictionaries> Dictionaries::Build(const DictionaryExtras& 
     while (pos < name.size()) {
       std::size_t sp = name.find(' ', pos);
       if (sp == std::string::npos) sp = name.size();
-      if (sp - pos > 1) d->AddOwned(d->roster_token_, std::string_view(name).substr(pos, sp - pos));
+      if (sp - pos > 1) d->AddOwned(std::string_view(name).substr(pos, sp - pos), kRoster);
       pos = sp + 1;
     }
   }
-  for (const std::string& name : extras.staff_names) d->AddOwned(d->surname_, name);
+  for (const std::string& name : extras.staff_names) d->AddOwned(name, kSurname);
   d->facility_phrases_ = extras.facilities;
   return d;
 }

@@ -12,21 +12,28 @@
 
 namespace baagate::phi {
 
-// A set of lower-case words (views into storage the owner keeps alive), looked up in any case
-// without copying: an open-addressing table of {64-bit hash, pointer, length}, probed linearly.
-// The hash is computed while case-folding, and the word bytes are compared only on a hash hit.
+// Lower-case words (views into storage the owner keeps alive), each with a set of bits (which
+// lists it is on), looked up in any case without copying: an open-addressing table of 16-byte
+// {32-bit hash tag, length, bits, pointer} slots, probed linearly. The hash is computed while
+// case-folding, and the word bytes are compared only on a tag hit. One table for all lists
+// means one probe (one likely cache miss) per word, whatever the number of lists asked about.
 class WordSet {
  public:
-  void Insert(std::string_view lower);
-  bool Has(std::string_view word) const;  // ASCII case folding
+  // Adds `bits` to `lower`'s entry (creating it). `bits` must not be 0.
+  void Insert(std::string_view lower, std::uint16_t bits = 1);
+  // The entry's bits, or 0 if `word` (ASCII case folding) is absent.
+  std::uint16_t Find(std::string_view word) const;
+  bool Has(std::string_view word) const { return Find(word) != 0; }
   std::size_t size() const { return size_; }
 
  private:
   struct Slot {
-    std::uint64_t hash = 0;
+    std::uint32_t tag = 0;
+    std::uint16_t len = 0;
+    std::uint16_t bits = 0;  // 0: empty slot
     const char* data = nullptr;
-    std::uint32_t len = 0;
   };
+  static_assert(sizeof(Slot) == 16);
   void Grow();
   std::vector<Slot> slots_;
   std::size_t size_ = 0;
@@ -42,32 +49,45 @@ struct DictionaryExtras {
 
 class Dictionaries {
  public:
+  // The lists a word can be on (bits of Lookup's answer).
+  enum : std::uint16_t {
+    kFirstName = 1,
+    kSurname = 2,
+    kCity = 4,
+    kStateName = 8,
+    kEnglish = 16,
+    kRoster = 32,
+    kStreetSuffix = 64,
+    kStateAbbr = 128,
+  };
+
   // Builds from the compiled-in lists plus `extras`.
   static std::shared_ptr<const Dictionaries> Build(const DictionaryExtras& extras);
 
   // `word` in any case; ASCII case folding.
-  bool IsFirstName(std::string_view word) const { return Has(first_, word); }
-  bool IsSurname(std::string_view word) const { return Has(surname_, word); }
-  bool IsCity(std::string_view phrase) const { return Has(city_, phrase); }
-  bool IsStateName(std::string_view phrase) const { return Has(state_name_, phrase); }
-  bool IsStateAbbr(std::string_view word) const { return Has(state_abbr_, word); }
-  bool IsStreetSuffix(std::string_view word) const { return Has(street_suffix_, word); }
-  bool IsEnglishWord(std::string_view word) const { return Has(english_, word); }
-  bool IsRosterToken(std::string_view word) const { return Has(roster_token_, word); }
+  // Every list `word` (or a city/state phrase) is on, in one lookup.
+  std::uint16_t Lookup(std::string_view word) const { return words_.Find(word); }
+  bool IsFirstName(std::string_view word) const { return On(word, kFirstName); }
+  bool IsSurname(std::string_view word) const { return On(word, kSurname); }
+  bool IsCity(std::string_view phrase) const { return On(phrase, kCity); }
+  bool IsStateName(std::string_view phrase) const { return On(phrase, kStateName); }
+  bool IsStateAbbr(std::string_view word) const { return On(word, kStateAbbr); }
+  bool IsStreetSuffix(std::string_view word) const { return On(word, kStreetSuffix); }
+  bool IsEnglishWord(std::string_view word) const { return On(word, kEnglish); }
+  bool IsRosterToken(std::string_view word) const { return On(word, kRoster); }
   const std::vector<std::string>& roster_phrases() const { return roster_phrases_; }
   const std::vector<std::string>& facility_phrases() const { return facility_phrases_; }
   // Longest number of words in a city name (bounds the phrase lookups).
   std::size_t max_city_words() const { return max_city_words_; }
 
  private:
-  using Set = WordSet;
-  static bool Has(const Set& set, std::string_view word) { return set.Has(word); }
-  void AddOwned(Set& set, std::string_view word);
+  bool On(std::string_view word, std::uint16_t bit) const { return (words_.Find(word) & bit) != 0; }
+  void AddOwned(std::string_view word, std::uint16_t bit);
 
   // Owned storage for entries that do not come from the compiled-in literals; a deque-like
   // vector of unique_ptr keeps string_views stable.
   std::vector<std::unique_ptr<std::string>> owned_;
-  Set first_, surname_, city_, state_name_, state_abbr_, street_suffix_, english_, roster_token_;
+  WordSet words_;  // every list, a bit each
   std::vector<std::string> roster_phrases_, facility_phrases_;
   std::size_t max_city_words_ = 1;
 };

@@ -21,20 +21,20 @@ struct Token {
   bool all_caps;  // every letter upper case, at least two letters
   bool poss;      // ends in 's or ’s
   bool nl_before; // a line break (or start) precedes: a heading or a new record
-  // Dictionary lookups of the stem, done at most once per token (see Window::D).
-  std::uint8_t known;
-  std::uint8_t value;
+  // Dictionary lookup of the stem, done at most once per token (see Window::D).
+  std::uint8_t known;  // 1 once looked up
+  std::uint8_t value;  // Dictionaries::Lookup bits
 };
 
-// Dictionary bits cached per token.
+// Dictionary bits cached per token (Dictionaries::Lookup's answer).
 enum : std::uint8_t {
-  kFirstBit = 1,
-  kSurnameBit = 2,
-  kCityBit = 4,
-  kStateNameBit = 8,
-  kEnglishBit = 16,
-  kRosterBit = 32,
-  kStreetBit = 64,
+  kFirstBit = Dictionaries::kFirstName,
+  kSurnameBit = Dictionaries::kSurname,
+  kCityBit = Dictionaries::kCity,
+  kStateNameBit = Dictionaries::kStateName,
+  kEnglishBit = Dictionaries::kEnglish,
+  kRosterBit = Dictionaries::kRoster,
+  kStreetBit = Dictionaries::kStreetSuffix,
 };
 
 inline bool IsAsciiLetter(unsigned char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
@@ -328,25 +328,14 @@ class Window {
   }
   bool IsMonth(std::size_t i) const { return In<kMonths>(Stem(i)); }
   bool English(std::size_t i) const { return D(i, kEnglishBit); }
-  // Dictionary membership of token i's stem, looked up once per token and dictionary.
+  // Dictionary membership of token i's stem: one lookup per token answers every list.
   bool D(std::size_t i, std::uint8_t bit) const {
     Token& t = toks_[i];
-    if ((t.known & bit) == 0) {
-      t.known = static_cast<std::uint8_t>(t.known | bit);
-      if (Lookup(Stem(i), bit)) t.value = static_cast<std::uint8_t>(t.value | bit);
+    if (t.known == 0) {
+      t.known = 1;
+      t.value = static_cast<std::uint8_t>(d_.Lookup(Stem(i)) & 0xFFU);
     }
     return (t.value & bit) != 0;
-  }
-  bool Lookup(std::string_view w, std::uint8_t bit) const {
-    switch (bit) {
-      case kFirstBit: return d_.IsFirstName(w);
-      case kSurnameBit: return d_.IsSurname(w);
-      case kCityBit: return d_.IsCity(w);
-      case kStateNameBit: return d_.IsStateName(w);
-      case kEnglishBit: return d_.IsEnglishWord(w);
-      case kRosterBit: return d_.IsRosterToken(w);
-      default: return d_.IsStreetSuffix(w);
-    }
   }
   // A capitalised word that could be part of a person's name.
   bool NamePart(std::size_t i) const {
