@@ -81,7 +81,7 @@ class RecordReader {
       } else {
         if (!line.empty() && line.back() == '\r') line.pop_back();
         r.id = json::value(static_cast<std::int64_t>(line_no_));
-        r.text = phi::RepairUtf8(line);
+        r.text = phi::IsValidUtf8(line) ? std::move(line) : phi::RepairUtf8(line);
       }
       bytes += r.text.size() + 64;
       out.push_back(std::move(r));
@@ -236,10 +236,13 @@ int RunDeid(const PhiOptions& opts) {
     phi::Session session(*det, mode);  // one vault per record, wiped when it ends
     auto text = session.Deidentify(r.text);
     if (!text.ok()) return ErrorLine(r, "detector failed");
-    json::object out;
-    out["id"] = r.id;
-    out["text"] = *text;
-    return json::serialize(out);
+    // Written directly (no json::object per record); the serializer escapes the text.
+    std::string out = "{\"id\":";
+    out += json::serialize(r.id);
+    out += ",\"text\":";
+    out += json::serialize(json::string_view(text->data(), text->size()));
+    out += '}';
+    return out;
   });
   return refused == 0 ? 0 : 1;
 }

@@ -275,8 +275,10 @@ constexpr std::string_view kKnownFacilities[] = {
 
 class Window {
  public:
-  Window(std::string_view t, std::size_t base, const Dictionaries& d, std::vector<Candidate>& out)
-      : t_(t), base_(base), d_(d), out_(out) {}
+  // `toks` is a buffer reused across windows (its contents are replaced).
+  Window(std::string_view t, std::size_t base, const Dictionaries& d, std::vector<Candidate>& out,
+         std::vector<Token>& toks)
+      : t_(t), base_(base), d_(d), out_(out), toks_(toks) {}
 
   void Run() {
     Tokenize(t_, toks_);
@@ -643,7 +645,7 @@ class Window {
         // "St. Louis" is stored as "saint louis" in some lists and "st louis" in others.
         ++k;
       }
-      if (d_.IsCity(phrase)) best = j + 1;
+      if (words == 1 ? D(j, kCityBit) : d_.IsCity(phrase)) best = j + 1;
       if (toks_[j].poss) break;
       j = k;
     }
@@ -758,7 +760,7 @@ class Window {
   std::size_t base_;
   const Dictionaries& d_;
   std::vector<Candidate>& out_;
-  mutable std::vector<Token> toks_;  // mutable: the per-token dictionary cache
+  std::vector<Token>& toks_;  // holds the per-token dictionary cache, hence D() is const
 };
 
 }  // namespace
@@ -767,6 +769,7 @@ void RunTokenRules(std::string_view text, const Dictionaries& dicts, std::vector
   // Windows of about 256 KiB cut at a line break (or a space) bound the token buffer, so a
   // 100 MB line costs the same memory as a short one.
   constexpr std::size_t kWindow = 256 * 1024;
+  thread_local std::vector<Token> toks;  // per thread: no allocation per call once grown
   std::size_t pos = 0;
   while (pos < text.size()) {
     std::size_t end = std::min(text.size(), pos + kWindow);
@@ -778,7 +781,7 @@ void RunTokenRules(std::string_view text, const Dictionaries& dicts, std::vector
       if (cut == std::string_view::npos) cut = half.rfind(' ');
       if (cut != std::string_view::npos) end = pos + kWindow / 2 + cut + 1;
     }
-    Window w(text.substr(pos, end - pos), pos, dicts, out);
+    Window w(text.substr(pos, end - pos), pos, dicts, out, toks);
     w.Run();
     pos = end;
   }

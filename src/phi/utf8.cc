@@ -1,5 +1,8 @@
 #include "phi/utf8.h"
 
+#include <cstdint>
+#include <cstring>
+
 namespace baagate::phi {
 
 namespace {
@@ -27,10 +30,23 @@ std::size_t ValidSeq(std::string_view s, std::size_t i) {
   return 0;
 }
 
+// Index of the first byte >= 0x80 at or after `i` (s.size() if none), eight bytes at a time.
+std::size_t SkipAscii(std::string_view s, std::size_t i) {
+  while (i + 8 <= s.size()) {
+    std::uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    std::uint64_t high = w & 0x8080808080808080ULL;
+    if (high != 0) return i + static_cast<std::size_t>(__builtin_ctzll(high) / 8);
+    i += 8;
+  }
+  while (i < s.size() && static_cast<unsigned char>(s[i]) < 0x80) ++i;
+  return i;
+}
+
 }  // namespace
 
 bool IsValidUtf8(std::string_view s) {
-  for (std::size_t i = 0; i < s.size();) {
+  for (std::size_t i = SkipAscii(s, 0); i < s.size(); i = SkipAscii(s, i)) {
     std::size_t n = ValidSeq(s, i);
     if (n == 0) return false;
     i += n;
@@ -39,6 +55,7 @@ bool IsValidUtf8(std::string_view s) {
 }
 
 std::string RepairUtf8(std::string_view s) {
+  if (IsValidUtf8(s)) return std::string(s);
   std::string out;
   out.reserve(s.size());
   bool in_bad = false;
