@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cstring>
 
 namespace baagate::phi {
 
@@ -30,37 +31,40 @@ void AddLines(WordSet& set, std::string_view data, std::uint16_t bit) {
   }
 }
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
+// Eight bytes with ASCII upper-case letters folded to lower case (others unchanged).
+inline std::uint64_t FoldLower8(std::uint64_t x) {
+  constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
+  std::uint64_t t = x & ~kHigh;
+  std::uint64_t ge_a = t + 0x3F3F3F3F3F3F3F3FULL;  // high bit set where t >= 'A'
+  std::uint64_t gt_z = t + 0x2525252525252525ULL;  // high bit set where t > 'Z'
+  std::uint64_t upper = ge_a & ~gt_z & ~x & kHigh;
+  return x | (upper >> 2);
 }
 
-// FNV-1a over the case-folded bytes, then a multiplicative finish so the top bits (the slot
-// index) depend on every byte.
+// Hash of the case-folded word, eight bytes at a time, with a finish that makes the top bits
+// (the slot index) depend on every byte.
 inline std::uint64_t FoldHash(std::string_view w) {
-  std::uint64_t h = 0xcbf29ce484222325ULL;
-  for (char c : w) {
-    unsigned char u = static_cast<unsigned char>(c);
-    u = static_cast<unsigned char>(u + ((static_cast<unsigned>(u - 'A') < 26U) ? 32 : 0));
-    h = (h ^ u) * 0x100000001b3ULL;
+  std::uint64_t h = 0x9E3779B97F4A7C15ULL ^ w.size();
+  std::size_t i = 0;
+  for (; i + 8 <= w.size(); i += 8) {
+    std::uint64_t x;
+    std::memcpy(&x, w.data() + i, 8);
+    h = (h ^ FoldLower8(x)) * 0xBF58476D1CE4E5B9ULL;
+    h ^= h >> 31;
   }
-  h ^= h >> 29;
-  return h * 0xbf58476d1ce4e5b9ULL;
-}
-
-inline std::uint32_t Tag(std::uint64_t h) { return static_cast<std::uint32_t>(h); }
-
-inline bool EqualsFolded(const char* lower, std::string_view w) {
-  for (std::size_t i = 0; i < w.size(); ++i) {
-    unsigned char u = static_cast<unsigned char>(w[i]);
-    u = static_cast<unsigned char>(u + ((static_cast<unsigned>(u - 'A') < 26U) ? 32 : 0));
-    if (static_cast<unsigned char>(lower[i]) != u) return false;
+  if (i < w.size()) {
+    std::uint64_t x = 0;
+    std::memcpy(&x, w.data() + i, w.size() - i);
+    h = (h ^ FoldLower8(x)) * 0xBF58476D1CE4E5B9ULL;
+    h ^= h >> 31;
   }
-  return true;
+  h *= 0x94D049BB133111EBULL;
+  return h ^ (h >> 29);
 }
 
 }  // namespace
+
+std::uint64_t WordSet::Hash(std::string_view word) { return FoldHash(word); }
 
 void WordSet::Grow() {
   std::vector<Slot> old;
@@ -70,7 +74,7 @@ void WordSet::Grow() {
   shift_ = 64 - static_cast<std::size_t>(__builtin_ctzll(cap));
   for (const Slot& s : old) {
     if (s.bits == 0) continue;
-    std::size_t i = static_cast<std::size_t>(FoldHash({s.data, s.len}) >> shift_);
+    std::size_t i = static_cast<std::size_t>(s.hash >> shift_);
     while (slots_[i].bits != 0) i = (i + 1) & (cap - 1);
     slots_[i] = s;
   }
@@ -84,32 +88,25 @@ void WordSet::Insert(std::string_view lower, std::uint16_t bits) {
   for (std::size_t i = static_cast<std::size_t>(h >> shift_);; i = (i + 1) & mask) {
     Slot& s = slots_[i];
     if (s.bits == 0) {
-      s = {Tag(h), static_cast<std::uint16_t>(lower.size()), bits, lower.data()};
+      s = {h, static_cast<std::uint16_t>(lower.size()), bits};
       ++size_;
       return;
     }
-    if (s.tag == Tag(h) && s.len == lower.size() && EqualsFolded(s.data, lower)) {
+    if (s.hash == h && s.len == lower.size()) {
       s.bits = static_cast<std::uint16_t>(s.bits | bits);
       return;
     }
   }
 }
 
-std::uint16_t WordSet::Find(std::string_view word) const {
-  if (word.empty() || word.size() > kMaxKey || slots_.empty()) return 0;
-  std::uint64_t h = FoldHash(word);
+std::uint16_t WordSet::FindHashed(std::uint64_t hash, std::size_t len) const {
+  if (len == 0 || len > kMaxKey || slots_.empty()) return 0;
   std::size_t mask = slots_.size() - 1;
-  for (std::size_t i = static_cast<std::size_t>(h >> shift_);; i = (i + 1) & mask) {
+  for (std::size_t i = static_cast<std::size_t>(hash >> shift_);; i = (i + 1) & mask) {
     const Slot& s = slots_[i];
     if (s.bits == 0) return 0;
-    if (s.tag == Tag(h) && s.len == word.size() && EqualsFolded(s.data, word)) return s.bits;
+    if (s.hash == hash && s.len == len) return s.bits;
   }
-}
-
-void Dictionaries::AddOwned(std::string_view word, std::uint16_t bit) {
-  if (word.empty() || word.size() > kMaxKey) return;
-  owned_.push_back(std::make_unique<std::string>(Lower(word)));
-  words_.Insert(*owned_.back(), bit);
 }
 
 std::shared_ptr<const Dictionaries> Dictionaries::Build(const DictionaryExtras& extras) {
@@ -139,11 +136,11 @@ std::shared_ptr<const Dictionaries> Dictionaries::Build(const DictionaryExtras& 
     while (pos < name.size()) {
       std::size_t sp = name.find(' ', pos);
       if (sp == std::string::npos) sp = name.size();
-      if (sp - pos > 1) d->AddOwned(std::string_view(name).substr(pos, sp - pos), kRoster);
+      if (sp - pos > 1) d->words_.Insert(std::string_view(name).substr(pos, sp - pos), kRoster);
       pos = sp + 1;
     }
   }
-  for (const std::string& name : extras.staff_names) d->AddOwned(name, kSurname);
+  for (const std::string& name : extras.staff_names) d->words_.Insert(name, kSurname);
   d->facility_phrases_ = extras.facilities;
   return d;
 }

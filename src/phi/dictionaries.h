@@ -12,26 +12,33 @@
 
 namespace baagate::phi {
 
-// Lower-case words (views into storage the owner keeps alive), each with a set of bits (which
-// lists it is on), looked up in any case without copying: an open-addressing table of 16-byte
-// {32-bit hash tag, length, bits, pointer} slots, probed linearly. The hash is computed while
-// case-folding, and the word bytes are compared only on a tag hit. One table for all lists
-// means one probe (one likely cache miss) per word, whatever the number of lists asked about.
+// Lower-case words, each with a set of bits (which lists it is on), looked up in any case
+// without copying: an open-addressing table of 16-byte {64-bit hash, length, bits} slots,
+// probed linearly. The hash is computed while case-folding and identifies the word (length and
+// 64 bits of hash; the lists are heuristics, so a collision, about 1e-14 per lookup, would only
+// mislabel one word), so a lookup touches one cache line and never the word list itself. One
+// table for all lists means one probe per word, whatever the number of lists asked about.
 class WordSet {
  public:
+  // Case-folding hash of `word` (what FindHashed and Prefetch take).
+  static std::uint64_t Hash(std::string_view word);
   // Adds `bits` to `lower`'s entry (creating it). `bits` must not be 0.
   void Insert(std::string_view lower, std::uint16_t bits = 1);
   // The entry's bits, or 0 if `word` (ASCII case folding) is absent.
-  std::uint16_t Find(std::string_view word) const;
+  std::uint16_t Find(std::string_view word) const { return FindHashed(Hash(word), word.size()); }
+  std::uint16_t FindHashed(std::uint64_t hash, std::size_t len) const;
+  // Starts loading the slot `hash` probes first (for a lookup a little later).
+  void Prefetch(std::uint64_t hash) const {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[static_cast<std::size_t>(hash >> shift_)]);
+  }
   bool Has(std::string_view word) const { return Find(word) != 0; }
   std::size_t size() const { return size_; }
 
  private:
   struct Slot {
-    std::uint32_t tag = 0;
+    std::uint64_t hash = 0;
     std::uint16_t len = 0;
     std::uint16_t bits = 0;  // 0: empty slot
-    const char* data = nullptr;
   };
   static_assert(sizeof(Slot) == 16);
   void Grow();
@@ -67,6 +74,11 @@ class Dictionaries {
   // `word` in any case; ASCII case folding.
   // Every list `word` (or a city/state phrase) is on, in one lookup.
   std::uint16_t Lookup(std::string_view word) const { return words_.Find(word); }
+  // The same for a word hashed with WordSet::Hash, e.g. while tokenising.
+  std::uint16_t LookupHashed(std::uint64_t hash, std::size_t len) const {
+    return words_.FindHashed(hash, len);
+  }
+  void Prefetch(std::uint64_t hash) const { words_.Prefetch(hash); }
   bool IsFirstName(std::string_view word) const { return On(word, kFirstName); }
   bool IsSurname(std::string_view word) const { return On(word, kSurname); }
   bool IsCity(std::string_view phrase) const { return On(phrase, kCity); }
@@ -82,11 +94,7 @@ class Dictionaries {
 
  private:
   bool On(std::string_view word, std::uint16_t bit) const { return (words_.Find(word) & bit) != 0; }
-  void AddOwned(std::string_view word, std::uint16_t bit);
 
-  // Owned storage for entries that do not come from the compiled-in literals; a deque-like
-  // vector of unique_ptr keeps string_views stable.
-  std::vector<std::unique_ptr<std::string>> owned_;
   WordSet words_;  // every list, a bit each
   std::vector<std::string> roster_phrases_, facility_phrases_;
   std::size_t max_city_words_ = 1;

@@ -24,6 +24,8 @@ struct Token {
   // Dictionary lookup of the stem, done at most once per token (see Window::D).
   std::uint8_t known;  // 1 once looked up
   std::uint8_t value;  // Dictionaries::Lookup bits
+  bool hashed;         // `hash` holds WordSet::Hash of the stem
+  std::uint64_t hash;
 };
 
 // Dictionary bits cached per token (Dictionaries::Lookup's answer).
@@ -282,7 +284,12 @@ class Window {
 
   void Run() {
     Tokenize(t_, toks_);
+    // Capitalised words are the ones the rules look up: their dictionary slots are fetched a
+    // few tokens ahead, so the lookup rarely waits for memory.
+    constexpr std::size_t kAhead = 6;
+    for (std::size_t i = 0; i < std::min(kAhead, toks_.size()); ++i) Prefetch(i);
     for (std::size_t i = 0; i < toks_.size(); ++i) {
+      if (i + kAhead < toks_.size()) Prefetch(i + kAhead);
       if (toks_[i].kind == Kind::kNum) {
         Address(i);
         continue;
@@ -335,9 +342,21 @@ class Window {
     Token& t = toks_[i];
     if (t.known == 0) {
       t.known = 1;
-      t.value = static_cast<std::uint8_t>(d_.Lookup(Stem(i)) & 0xFFU);
+      std::string_view stem = Stem(i);
+      if (!t.hashed) {
+        t.hash = WordSet::Hash(stem);
+        t.hashed = true;
+      }
+      t.value = static_cast<std::uint8_t>(d_.LookupHashed(t.hash, stem.size()) & 0xFFU);
     }
     return (t.value & bit) != 0;
+  }
+  void Prefetch(std::size_t i) const {
+    Token& t = toks_[i];
+    if (t.kind != Kind::kWord || !t.cap || t.hashed) return;
+    t.hash = WordSet::Hash(Stem(i));
+    t.hashed = true;
+    d_.Prefetch(t.hash);
   }
   // A capitalised word that could be part of a person's name.
   bool NamePart(std::size_t i) const {
