@@ -961,7 +961,7 @@ bool Detector::ScanWindow(std::string_view text, std::size_t off, std::size_t le
     const bool bounded = widths_[id][1] != UINT_MAX;
     // Unbounded rules (e-mail local parts, "MRN:" followed by any run of blanks) start with a
     // short lookback that doubles while a match may begin before the window.
-    constexpr std::size_t kUnboundedLookback = 128;
+    constexpr std::size_t kUnboundedLookback = 40;
     const std::size_t lookback = bounded ? widths_[id][1] : kUnboundedLookback;
     std::size_t i = 0;
     while (i < ends.size()) {
