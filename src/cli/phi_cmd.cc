@@ -15,6 +15,8 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "config/config.h"
+#include "config/phi_options.h"
 #include "phi/detector.h"
 #include "phi/session.h"
 #include "phi/utf8.h"
@@ -25,7 +27,14 @@ namespace {
 
 namespace json = boost::json;
 
+// The deployment lists (`phi:` in a configuration file, or given one by one).
+struct ListOptions {
+  std::string config;
+  config::PhiConfig phi;
+};
+
 struct PhiOptions {
+  ListOptions lists;
   std::vector<std::string> files;
   std::string format = "auto";
   std::string mode = "placeholder";
@@ -174,11 +183,34 @@ std::string ErrorLine(const Record& r, std::string_view message) {
   return json::serialize(o);
 }
 
-core::Result<std::shared_ptr<const phi::Detector>> MakeDetector() {
-  return phi::Detector::Create();
+core::Result<std::shared_ptr<const phi::Detector>> MakeDetector(const ListOptions& lists) {
+  config::PhiConfig phi = lists.phi;
+  if (!lists.config.empty()) {
+    auto cfg = config::LoadConfigFile(lists.config);
+    if (!cfg.ok()) return cfg.status();
+    // Flags given on the command line win over the file's lists.
+    if (phi.roster_file.empty()) phi.roster_file = cfg->phi.roster_file;
+    if (phi.staff_file.empty()) phi.staff_file = cfg->phi.staff_file;
+    if (phi.facilities_file.empty()) phi.facilities_file = cfg->phi.facilities_file;
+    phi.patterns = cfg->phi.patterns;
+  }
+  auto opts = config::DetectorOptionsFrom(phi);
+  if (!opts.ok()) return opts.status();
+  return phi::Detector::Create(std::move(*opts));
+}
+
+void AddListOptions(CLI::App* sub, ListOptions& o) {
+  sub->add_option("--config", o.config,
+                  "Use the deployment lists and patterns of this configuration's `phi:` section");
+  sub->add_option("--roster", o.phi.roster_file,
+                  "Patient roster: one name a line; always PHI wherever it appears");
+  sub->add_option("--staff", o.phi.staff_file, "Staff names: one a line; evidence of a name");
+  sub->add_option("--facilities", o.phi.facilities_file,
+                  "Local facility names: one a line, matched exactly");
 }
 
 void AddCommonOptions(CLI::App* sub, PhiOptions& o) {
+  AddListOptions(sub, o.lists);
   sub->add_option("files", o.files, "Input files (default: stdin; '-' is stdin)");
   sub->add_option("--format", o.format,
                   "Input format: text (one record a line), jsonl ({\"id\",\"text\"} a line) or "
@@ -189,7 +221,7 @@ void AddCommonOptions(CLI::App* sub, PhiOptions& o) {
 }
 
 int RunScan(const PhiOptions& opts) {
-  auto det = MakeDetector();
+  auto det = MakeDetector(opts.lists);
   if (!det.ok()) {
     std::cerr << det.status().ToString() << "\n";
     return 1;
@@ -223,7 +255,7 @@ int RunScan(const PhiOptions& opts) {
 }
 
 int RunDeid(const PhiOptions& opts) {
-  auto det = MakeDetector();
+  auto det = MakeDetector(opts.lists);
   if (!det.ok()) {
     std::cerr << det.status().ToString() << "\n";
     return 1;
@@ -354,14 +386,14 @@ core::Result<std::vector<EvalRecord>> LoadCorpus(const std::string& path, bool* 
 
 bool IsContentByte(unsigned char c) { return std::isalnum(c) != 0 || c >= 0x80; }
 
-int RunEval(const std::string& corpus, bool show_misses) {
+int RunEval(const std::string& corpus, bool show_misses, const ListOptions& lists) {
   bool presidio = false;
   auto recs = LoadCorpus(corpus, &presidio);
   if (!recs.ok()) {
     std::cerr << recs.status().ToString() << "\n";
     return 1;
   }
-  auto det = MakeDetector();
+  auto det = MakeDetector(lists);
   if (!det.ok()) {
     std::cerr << det.status().ToString() << "\n";
     return 1;
@@ -464,6 +496,7 @@ Command RegisterPhi(CLI::App& app) {
   auto deid_opts = std::make_shared<PhiOptions>();
   auto corpus = std::make_shared<std::string>();
   auto misses = std::make_shared<bool>(false);
+  auto eval_lists = std::make_shared<ListOptions>();
   CLI::App* scan = app.add_subcommand(
       "scan",
       "Find PHI (HIPAA Safe Harbor identifiers). Reads plain text (one record a line) or JSONL "
@@ -484,10 +517,11 @@ Command RegisterPhi(CLI::App& app) {
       "class leak-free recall and precision, and records without PHI that got any finding.");
   eval->add_option("--corpus", *corpus, "Gold corpus file")->required();
   eval->add_flag("--show-misses", *misses, "Print missed values and false positives to stderr");
+  AddListOptions(eval, *eval_lists);
   return [=]() -> int {
     if (scan->parsed()) return RunScan(*scan_opts);
     if (deid->parsed()) return RunDeid(*deid_opts);
-    if (eval->parsed()) return RunEval(*corpus, *misses);
+    if (eval->parsed()) return RunEval(*corpus, *misses, *eval_lists);
     return 2;
   };
 }

@@ -12,6 +12,7 @@
 #include "pipeline/audit_stage.h"
 #include "cli/commands.h"
 #include "config/config.h"
+#include "config/phi_options.h"
 #include "core/log.h"
 #include "http/server.h"
 #include "http/tls.h"
@@ -152,7 +153,14 @@ int RunServe(const ServeFlags& flags) {
     // The PHI detector for de-identified fallback routes (dictionaries compiled in; ~0.5 s).
     // Without it such calls are refused (fail closed), everything else still works.
     auto start = std::chrono::steady_clock::now();
-    auto detector = phi::Detector::Create();
+    // The deployment's lists are part of the configuration: one that cannot be read is a
+    // configuration error, not a silently weaker detector.
+    auto phi_opts = config::DetectorOptionsFrom(cfg->phi);
+    if (!phi_opts.ok()) {
+      std::cerr << "baagate serve: phi: " << phi_opts.status().message() << "\n";
+      return 1;
+    }
+    auto detector = phi::Detector::Create(std::move(*phi_opts));
     if (detector.ok()) {
       gateway.SetDeidentifier(*detector);
       LogLine(LogLevel::kInfo, "deidentifier_ready")

@@ -1,6 +1,7 @@
 #include "config/config.h"
 
 #include "config/yaml_reader.h"
+#include "phi/types.h"
 
 #include <fstream>
 #include <initializer_list>
@@ -466,6 +467,36 @@ class Parser : public YamlReader {
     if (n["mirror_dir"]) a.mirror_dir = NonEmptyStr(n["mirror_dir"], "audit.mirror_dir");
   }
 
+  void ParsePhi(const YAML::Node& n, PhiConfig& pc) const {
+    CheckKeys(n, "phi", {"roster_file", "staff_file", "facilities_file", "patterns"});
+    if (n["roster_file"]) pc.roster_file = NonEmptyStr(n["roster_file"], "phi.roster_file");
+    if (n["staff_file"]) pc.staff_file = NonEmptyStr(n["staff_file"], "phi.staff_file");
+    if (n["facilities_file"]) pc.facilities_file = NonEmptyStr(n["facilities_file"], "phi.facilities_file");
+    if (!n["patterns"]) return;
+    const YAML::Node& ps = n["patterns"];
+    if (!ps.IsSequence()) Fail(ps, "phi.patterns", "must be a list");
+    std::set<std::string> names;
+    for (std::size_t i = 0; i < ps.size(); ++i) {
+      const YAML::Node& a = ps[i];
+      const std::string p = "phi.patterns[" + std::to_string(i) + "]";
+      CheckKeys(a, p, {"name", "regex", "class", "caseless"});
+      PhiPatternConfig pat;
+      if (!a["name"] || !a["regex"]) Fail(a, p, "needs name and regex");
+      pat.name = NonEmptyStr(a["name"], p + ".name");
+      if (pat.name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_-") != std::string::npos) {
+        Fail(a["name"], p + ".name", "must be lower-case letters, digits, '_' or '-'");
+      }
+      if (!names.insert(pat.name).second) Fail(a["name"], p + ".name", "duplicate pattern");
+      pat.regex = NonEmptyStr(a["regex"], p + ".regex");
+      if (a["class"]) {
+        pat.cls = NonEmptyStr(a["class"], p + ".class");
+        if (!phi::ParseClass(pat.cls)) Fail(a["class"], p + ".class", "is not a PHI class");
+      }
+      if (a["caseless"]) pat.caseless = Bool(a["caseless"], p + ".caseless");
+      pc.patterns.push_back(std::move(pat));
+    }
+  }
+
   void ParsePolicy(const YAML::Node& n, PolicyConfig& pc) const {
     CheckKeys(n, "policy", {"registry_file", "baseline_hash", "on_drift"});
     if (n["registry_file"]) pc.registry_file = NonEmptyStr(n["registry_file"], "policy.registry_file");
@@ -487,7 +518,7 @@ class Parser : public YamlReader {
     cfg.source = std::string(source());
     if (root.IsNull()) return cfg;
     CheckKeys(root, "", {"server", "log", "upstreams", "routes", "keys", "tenant", "apps", "policy",
-                         "audit", "failover"});
+                         "audit", "failover", "phi"});
     if (root["server"]) ParseServer(root["server"], cfg.server);
     if (root["log"]) ParseLog(root["log"], cfg.log);
     if (root["upstreams"]) ParseUpstreams(root["upstreams"], cfg);
@@ -498,6 +529,7 @@ class Parser : public YamlReader {
     if (root["policy"]) ParsePolicy(root["policy"], cfg.policy);
     if (root["audit"]) ParseAudit(root["audit"], cfg.audit);
     if (root["failover"]) ParseFailover(root["failover"], cfg.failover);
+    if (root["phi"]) ParsePhi(root["phi"], cfg.phi);
     if (!cfg.tenant.id.empty()) {
       for (std::size_t i = 0; i < cfg.keys.size(); ++i) {
         if (cfg.keys[i].tenant != cfg.tenant.id) {

@@ -213,6 +213,22 @@ struct FailoverConfig {
   int retry_budget_min = 10;         // … but at least this many per 10-second window
 };
 
+// The PHI detector's deployment lists (de-identified fallback routes and `baagate scan/deid/eval
+// --config`). The files hold PHI: they are read at start-up and never logged or hashed into
+// anything that leaves the process.
+struct PhiPatternConfig {
+  std::string name;   // rule id "custom.<name>" in findings
+  std::string regex;  // Hyperscan syntax
+  std::string cls = "UNIQUE_IDENTIFIER";  // a PHI class name or placeholder tag
+  bool caseless = false;
+};
+struct PhiConfig {
+  std::string roster_file;      // one patient name per line: always PHI wherever it appears
+  std::string staff_file;       // one staff name per line: counts as evidence of a name
+  std::string facilities_file;  // one local facility name per line (matched exactly)
+  std::vector<PhiPatternConfig> patterns;  // local identifier formats (MRNs, badge numbers, ...)
+};
+
 struct Config {
   std::string source;  // file name, or "<embedded defaults>"
   ServerConfig server;
@@ -225,6 +241,7 @@ struct Config {
   PolicyConfig policy;
   AuditConfig audit;
   FailoverConfig failover;
+  PhiConfig phi;
 };
 
 core::Result<Config> ParseConfig(std::string_view yaml, std::string_view source);

@@ -594,6 +594,34 @@ bool Detector::LoadPrecompiled(std::string_view blob, std::size_t builtin) {
   return true;
 }
 
+core::Status Detector::CompileLists() {
+  std::vector<const char*> lits;
+  std::vector<std::size_t> lens;
+  std::vector<unsigned> flags, ids;
+  auto add = [&](const std::vector<std::string>& phrases, PhiClass cls, unsigned f) {
+    for (const std::string& p : phrases) {
+      if (p.empty()) continue;
+      ids.push_back(static_cast<unsigned>(list_class_.size()));
+      list_class_.push_back(cls);
+      lits.push_back(p.data());
+      lens.push_back(p.size());
+      flags.push_back(f | HS_FLAG_SOM_LEFTMOST);
+    }
+  };
+  add(dicts_->roster_phrases(), PhiClass::kName, HS_FLAG_CASELESS);
+  add(dicts_->facility_phrases(), PhiClass::kLocation, 0);
+  if (lits.empty()) return core::Status::Ok();
+  hs_compile_error_t* err = nullptr;
+  if (hs_compile_lit_multi(lits.data(), flags.data(), ids.data(), lens.data(),
+                           static_cast<unsigned>(lits.size()), HS_MODE_BLOCK, nullptr, &lists_,
+                           &err) != HS_SUCCESS) {
+    // The message names no entry: the lists hold PHI.
+    if (err != nullptr) hs_free_compile_error(err);
+    return core::InvalidArgumentError("the roster or facility list does not compile");
+  }
+  return core::Status::Ok();
+}
+
 core::Result<std::string> Detector::SerializeBuiltinDatabases() {
   DetectorOptions options;
   options.use_precompiled = false;
@@ -656,7 +684,8 @@ core::Result<std::shared_ptr<const Detector>> Detector::Create(DetectorOptions o
     if (core::Status s = d->CompileRules(0, builtin, &d->stage1_); !s.ok()) return s;
   }
   if (core::Status s = d->CompileRules(builtin, n, &d->custom1_); !s.ok()) return s;
-  for (hs_database* db : {d->stage1_, d->custom1_}) {
+  if (core::Status s = d->CompileLists(); !s.ok()) return s;
+  for (hs_database* db : {d->stage1_, d->custom1_, d->lists_}) {
     if (db != nullptr && hs_alloc_scratch(db, &d->prototype_) != HS_SUCCESS) {
       return core::InternalError("hyperscan scratch allocation failed");
     }
@@ -675,6 +704,7 @@ Detector::~Detector() {
   if (prototype_ != nullptr) hs_free_scratch(prototype_);
   if (stage1_ != nullptr) hs_free_database(stage1_);
   if (custom1_ != nullptr) hs_free_database(custom1_);
+  if (lists_ != nullptr) hs_free_database(lists_);
   for (hs_database* db : som_) {
     if (db != nullptr) hs_free_database(db);
   }
@@ -1001,6 +1031,46 @@ bool Detector::ScanWindow(std::string_view text, std::size_t off, std::size_t le
   return true;
 }
 
+namespace {
+
+struct ListCtx {
+  std::string_view text;
+  std::size_t off;
+  const std::vector<PhiClass>* cls;
+  std::vector<Candidate>* out;
+};
+
+int OnListMatch(unsigned id, unsigned long long from, unsigned long long to, unsigned /*flags*/,
+                void* vctx) {
+  auto* c = static_cast<ListCtx*>(vctx);
+  std::size_t b = c->off + static_cast<std::size_t>(from), e = c->off + static_cast<std::size_t>(to);
+  // Whole words only: "Ann Lee" is not inside "Joann Leeds".
+  if (AtWordBoundary(c->text, b, e)) {
+    bool roster = (*c->cls)[id] == PhiClass::kName;
+    c->out->push_back({b, e, (*c->cls)[id], 0.99F, roster ? "name.roster" : "location.custom"});
+  }
+  return 0;
+}
+
+}  // namespace
+
+bool Detector::ScanLists(std::string_view text, std::vector<Candidate>& out) const {
+  hs_scratch* scratch = AcquireScratch();
+  if (scratch == nullptr) return false;
+  constexpr std::size_t kWindow = std::size_t{1} << 30;
+  constexpr std::size_t kOverlap = 4096;  // longer than any list entry worth matching
+  bool ok = true;
+  for (std::size_t off = 0; off < text.size() && ok; off += kWindow - kOverlap) {
+    std::size_t len = std::min(kWindow, text.size() - off);
+    ListCtx ctx{text, off, &list_class_, &out};
+    ok = hs_scan(lists_, text.data() + off, static_cast<unsigned>(len), 0, scratch, OnListMatch,
+                 &ctx) == HS_SUCCESS;
+    if (off + len >= text.size()) break;
+  }
+  ReleaseScratch(scratch);
+  return ok;
+}
+
 core::Result<std::vector<Finding>> Detector::Scan(std::string_view text) const {
   // Per-thread buffers: a scan allocates nothing once they have grown to the usual sizes.
   thread_local ScanState st;
@@ -1029,6 +1099,10 @@ core::Result<std::vector<Finding>> Detector::Scan(std::string_view text) const {
     }
     for (const RawMatch& m : st.raw) Validate(text, rules_[m.id], m, *dicts_, st.cands);
     RunTokenRules(text, *dicts_, st.cands);
+    if (lists_ != nullptr && !ScanLists(text, st.cands)) {
+      st.Trim();
+      return core::InternalError("hyperscan scan failed");
+    }
   }
   auto out = Resolve(text, st.cands, options_.thresholds, *dicts_);
   st.Trim();

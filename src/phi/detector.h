@@ -34,6 +34,8 @@ struct hs_scratch;
 
 namespace baagate::phi {
 
+struct Candidate;  // token_rules.h
+
 // A deployment-defined identifier format ("other unique identifying number", class R).
 // `regex` is Hyperscan syntax; matches are taken at confidence 0.95.
 struct CustomPattern {
@@ -91,12 +93,16 @@ class Detector {
 
  private:
   Detector() = default;
+  // Compiles the deployment's roster and facility phrases into lists_ (none: nullptr).
+  core::Status CompileLists();
   // Compiles stage 1 of rules [first, last) into *stage1 and their stage-2 databases into som_.
   core::Status CompileRules(std::size_t first, std::size_t last, hs_database** stage1);
   bool LoadPrecompiled(std::string_view blob, std::size_t builtin);
   hs_scratch* AcquireScratch() const;
   void ReleaseScratch(hs_scratch* s) const;
   // Both stages over one window of at most 1 GiB (Hyperscan lengths are 32-bit).
+  // Appends roster and facility matches (lists_ must be set).
+  bool ScanLists(std::string_view text, std::vector<Candidate>& out) const;
   bool ScanWindow(std::string_view text, std::size_t off, std::size_t len, hs_scratch* scratch,
                   ScanState& st) const;
 
@@ -108,6 +114,10 @@ class Detector {
   // that end at stage-1 matches (see Scan). Fixed-width rules need no stage 2.
   hs_database* stage1_ = nullptr;   // builtin rules
   hs_database* custom1_ = nullptr;  // deployment patterns, if any
+  // Roster names (caseless) and facility names (exact) as literals with start of match; one
+  // scan finds them all, however long the lists. Index = pattern id.
+  hs_database* lists_ = nullptr;
+  std::vector<PhiClass> list_class_;
   bool precompiled_ = false;
   std::vector<hs_database*> som_;  // index = rule; nullptr for fixed-width or native rules
   // Per rule: {min width, max width} of a match (max = UINT_MAX when unbounded).

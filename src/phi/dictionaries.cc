@@ -140,7 +140,17 @@ std::shared_ptr<const Dictionaries> Dictionaries::Build(const DictionaryExtras& 
       pos = sp + 1;
     }
   }
-  for (const std::string& name : extras.staff_names) d->words_.Insert(name, kSurname);
+  // A staff name's words count as name evidence (like surnames): "Dr. Okonkwo-Baptiste" is a
+  // name even though no Census list has it.
+  for (const std::string& name : extras.staff_names) {
+    std::size_t pos = 0;
+    while (pos < name.size()) {
+      std::size_t sp = name.find(' ', pos);
+      if (sp == std::string::npos) sp = name.size();
+      if (sp - pos > 1) d->words_.Insert(std::string_view(name).substr(pos, sp - pos), kSurname);
+      pos = sp + 1;
+    }
+  }
   d->facility_phrases_ = extras.facilities;
   return d;
 }

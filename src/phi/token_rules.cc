@@ -804,28 +804,6 @@ void RunTokenRules(std::string_view text, const Dictionaries& dicts, std::vector
     w.Run();
     pos = end;
   }
-  // Roster phrases (multi-word patient names) are matched verbatim, case-insensitively.
-  for (const std::string& phrase : dicts.roster_phrases()) {
-    if (phrase.empty()) continue;
-    auto it = text.begin();
-    while (true) {
-      it = std::search(it, text.end(), phrase.begin(), phrase.end(), [](char a, char b) {
-        return std::tolower(static_cast<unsigned char>(a)) ==
-               std::tolower(static_cast<unsigned char>(b));
-      });
-      if (it == text.end()) break;
-      std::size_t b = static_cast<std::size_t>(it - text.begin());
-      out.push_back({b, b + phrase.size(), PhiClass::kName, 0.99F, "name.roster"});
-      ++it;
-    }
-  }
-  for (const std::string& phrase : dicts.facility_phrases()) {
-    if (phrase.empty()) continue;
-    for (std::size_t p = text.find(phrase); p != std::string_view::npos;
-         p = text.find(phrase, p + 1)) {
-      out.push_back({p, p + phrase.size(), PhiClass::kLocation, 0.99F, "location.custom"});
-    }
-  }
 }
 
 namespace {

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "config/phi_options.h"
 #include "http/tls.h"
 #include "providers/anthropic/anthropic.h"
 #include "providers/openai/openai.h"
@@ -187,7 +188,20 @@ Harness::Harness(Options opts) {
       EXPECT_TRUE(d.ok()) << d.status().message();
       return d.ok() ? *d : nullptr;
     }();
-    gateway_state_->SetDeidentifier(detector);
+    const config::PhiConfig& pc = cfg->phi;
+    if (pc.roster_file.empty() && pc.staff_file.empty() && pc.facilities_file.empty() &&
+        pc.patterns.empty()) {
+      gateway_state_->SetDeidentifier(detector);
+    } else {
+      // The configuration's own lists, as `baagate serve` loads them.
+      auto po = config::DetectorOptionsFrom(pc);
+      EXPECT_TRUE(po.ok()) << po.status().message();
+      if (po.ok()) {
+        auto d = phi::Detector::Create(std::move(*po));
+        EXPECT_TRUE(d.ok()) << d.status().message();
+        if (d.ok()) gateway_state_->SetDeidentifier(*d);
+      }
+    }
   }
 
   http::ServerOptions gso;

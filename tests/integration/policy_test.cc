@@ -1,6 +1,9 @@
 // The policy engine in the gateway: one test per decision kind, through the fake vendor.
 #include <gmock/gmock.h>
 
+#include <cstdio>
+#include <fstream>
+
 #include "harness.h"
 
 namespace baagate::testing {
@@ -129,6 +132,35 @@ TEST(GatewayPolicy, DeidentifiedFallbackRestoresPlaceholdersSplitAcrossStreamEve
   EXPECT_GT(events, 5);  // the fake streams word by word, so placeholders were split
   EXPECT_EQ(text, std::string("ECHO: ") + kSeededPhi);
   EXPECT_NE(r.body.find("data: [DONE]"), std::string::npos);
+}
+
+TEST(GatewayPolicy, DeidentifiedFallbackUsesTheDeploymentsRosterAndPatterns) {
+  // A roster name written in lower case mid-sentence and a local badge format: neither is
+  // found without the deployment's lists (`phi:` in the configuration).
+  const std::string roster = ::testing::TempDir() + "gateway-roster.txt";
+  { std::ofstream(roster, std::ios::trunc) << "Zebulon Quarrington\n"; }
+  Harness::Options o;
+  o.extra_top_yaml = "phi:\n  roster_file: " + roster +
+                     "\n  patterns:\n    - { name: badge, regex: 'BDG-[0-9]{6}' }\n";
+  Harness h(o);
+  Client c(h.gateway());
+  const std::string prompt = "ask zebulon quarrington about badge BDG-734120 please";
+  for (bool stream : {false, true}) {
+    auto r = c.Send(verb::post, "/v1/chat/completions", ChatBody(prompt, stream, "", "eu-deid"));
+    ASSERT_EQ(r.status, 200u) << r.body;
+    std::string sent(h.LastVendorRequest()["body"].as_string());
+    EXPECT_EQ(sent.find("zebulon"), std::string::npos) << sent;
+    EXPECT_EQ(sent.find("quarrington"), std::string::npos) << sent;
+    EXPECT_EQ(sent.find("734120"), std::string::npos) << sent;
+    EXPECT_NE(sent.find("[ID_1]"), std::string::npos) << sent;
+    if (!stream) {
+      EXPECT_EQ(r.Json().at("choices").at(0).at("message").at("content").as_string(),
+                "ECHO: " + prompt);
+    } else {
+      EXPECT_NE(r.body.find("quarrington"), std::string::npos);
+    }
+  }
+  std::remove(roster.c_str());
 }
 
 // The de-identified fallback on every route shape: translated (OpenAI client to Claude,

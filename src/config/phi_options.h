@@ -1,0 +1,18 @@
+// Builds the PHI detector's options from the `phi:` configuration section: reads the roster,
+// staff and facility files and turns the patterns into custom rules. Errors name the file or
+// the pattern, never a line of a list (the lists hold PHI).
+#pragma once
+
+#include "config/config.h"
+#include "core/status.h"
+#include "phi/detector.h"
+
+namespace baagate::config {
+
+// Reads a list file: one entry per line, blank lines and lines starting with '#' skipped,
+// surrounding blanks trimmed. Fails if the file cannot be read or holds invalid UTF-8.
+core::Result<std::vector<std::string>> ReadListFile(const std::string& path);
+
+core::Result<phi::DetectorOptions> DetectorOptionsFrom(const PhiConfig& cfg);
+
+}  // namespace baagate::config
