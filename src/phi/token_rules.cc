@@ -890,7 +890,7 @@ void ChainLocations(std::string_view t, const Dictionaries& d, std::vector<Findi
 
 }  // namespace
 
-std::vector<Finding> Resolve(std::string_view text, std::vector<Candidate> cands,
+std::vector<Finding> Resolve(std::string_view text, std::vector<Candidate>& cands,
                              const std::array<float, kPhiClassCount>& thresholds,
                              const Dictionaries& dicts) {
   cands.erase(std::remove_if(cands.begin(), cands.end(),

@@ -25,8 +25,8 @@ void RunTokenRules(std::string_view text, const Dictionaries& dicts, std::vector
 
 // Drops candidates under their class threshold, merges overlapping ones (union of extents; the
 // class and rule of the most confident one), joins place names written as one ("X Hospital
-// in Chicago", "Fairfield, CT"), and fills code-point offsets.
-std::vector<Finding> Resolve(std::string_view text, std::vector<Candidate> cands,
+// in Chicago", "Fairfield, CT"), and fills code-point offsets. Reorders and trims `cands`.
+std::vector<Finding> Resolve(std::string_view text, std::vector<Candidate>& cands,
                              const std::array<float, kPhiClassCount>& thresholds,
                              const Dictionaries& dicts);
 
