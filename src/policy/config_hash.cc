@@ -167,6 +167,21 @@ json::value EffectiveConfigJson(const config::Config& cfg, const config::Registr
                                 {"models", Strings(k.models)}});
   }
   root["keys"] = std::move(keys);
+  // The de-identifier's deployment lists by file name (their contents are PHI) and its
+  // patterns; absent when none are configured, so existing hashes stay as they were.
+  const config::PhiConfig& phi = cfg.phi;
+  if (!phi.roster_file.empty() || !phi.staff_file.empty() || !phi.facilities_file.empty() ||
+      !phi.patterns.empty()) {
+    json::array patterns;
+    for (const auto& p : phi.patterns) {
+      patterns.push_back(json::object{
+          {"name", p.name}, {"regex", p.regex}, {"class", p.cls}, {"caseless", p.caseless}});
+    }
+    root["phi"] = json::object{{"roster_file", phi.roster_file},
+                               {"staff_file", phi.staff_file},
+                               {"facilities_file", phi.facilities_file},
+                               {"patterns", std::move(patterns)}};
+  }
   return root;
 }
 

@@ -387,6 +387,11 @@ TEST(ConfigHash, StableCanonicalAndSensitive) {
   auto diff = DiffEffectiveConfig(EffectiveConfigJson(a, reg), EffectiveConfigJson(c, reg));
   EXPECT_THAT(diff, Contains("- tenant.allowed_regions[1]: \"eastus2\""));
   EXPECT_THAT(DiffEffectiveConfig(EffectiveConfigJson(a, reg), EffectiveConfigJson(b, reg)), IsEmpty());
+  // A changed de-identification pattern is a change of the effective configuration.
+  config::Config p1 = ParseOrDie(std::string("phi: { patterns: [ { name: b, regex: 'B[0-9]{4}' } ] }\n") + kTenant);
+  config::Config p2 = ParseOrDie(std::string("phi: { patterns: [ { name: b, regex: 'B[0-9]{5}' } ] }\n") + kTenant);
+  EXPECT_NE(ConfigHash(p1, reg), ConfigHash(a, reg));
+  EXPECT_NE(ConfigHash(p1, reg), ConfigHash(p2, reg));
   EXPECT_EQ(CanonicalJson(json::parse(R"({"b":1,"a":{"d":[true,null],"c":"x"}})")),
             R"({"a":{"c":"x","d":[true,null]},"b":1})");
 }
