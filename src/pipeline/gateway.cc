@@ -84,7 +84,7 @@ struct RequestContext {
   UpstreamFailure upstream_failure = UpstreamFailure::kNone;
   unsigned upstream_status = 0;
   oa::Usage usage;
-  std::string model_served;  // the response's "model" (OpenAI-shaped responses)
+  std::string model_served;  // the response's "model" (OpenAI-shaped responses; others: outcome.model)
   std::size_t bytes_out = 0;
   std::size_t events = 0;
   bool stream_completed = false;
@@ -1879,7 +1879,10 @@ void GatewayHandler::RecordOutcome(const RequestContext& ctx) {
   f.latency_ms = ms(Clock::now() - ctx.start);
   if (ctx.first_byte != Clock::time_point{}) f.ttfb_ms = ms(ctx.first_byte - ctx.start);
   f.upstream_request_id = ctx.upstream_request_id;
-  f.model_served = ctx.model_served;
+  // OpenAI-shaped answers set model_served as they are read; the others carry it in the
+  // outcome (Anthropic "model", Gemini "modelVersion"; Converse names none).
+  f.model_served = ctx.model_served.empty() ? std::string_view(ctx.outcome.model)
+                                            : std::string_view(ctx.model_served);
   // Fire and forget: the response is already out; a failure is logged (never content).
   audit_->AppendOutcomeAsync(MakeOutcomeRecord(f), [](core::Result<audit::Appended> r) {
     if (!r.ok()) {

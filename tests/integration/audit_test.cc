@@ -101,6 +101,38 @@ TEST_F(GatewayAudit, EachCallLeavesADecisionAndAnOutcomeRecordThatVerify) {
   EXPECT_EQ(v->unsigned_tail, 0u);
 }
 
+TEST_F(GatewayAudit, ModelServedComesFromAnthropicShapedAnswersToo) {
+  // Claude on Bedrock: the vendor's answer is an Anthropic message ("model"), translated to the
+  // OpenAI client's dialect, plain and streamed (message_start carries the model).
+  {
+    Harness::Options opts;
+    opts.audit = log_.get();
+    opts.tenant_yaml = R"(tenant:
+  id: t1
+  contracts:
+    - { id: BAA-AWS-TEST, vendor: aws, effective_date: "2025-01-01" }
+  attestations:
+    - { vendor: aws, retention: none, source: verified, verified_at: "{NOW}" }
+  allowed_regions: [us, "eastus*"]
+apps:
+  - { id: a1, purpose: treatment }
+)";
+    Harness h(opts);
+    Client c(h.gateway());
+    for (bool stream : {false, true}) {
+      auto r = c.Send(bhttp::verb::post, "/v1/chat/completions",
+                      ChatBody("hello", stream, "", "claude-bedrock"));
+      ASSERT_EQ(r.status, 200u) << r.body;
+    }
+    ASSERT_EQ(Records(4).size(), 4u);
+  }
+  log_->Close();
+  for (const auto& r : Records(4)) {
+    if (r.phase != "outcome") continue;
+    EXPECT_NE(r.body.find("\"model_served\":\"anthropic.claude"), std::string::npos) << r.body;
+  }
+}
+
 TEST_F(GatewayAudit, AFailedOverAttemptHasItsOwnDecisionAndOutcome) {
   fake_vendor::Options failing;
   failing.fault_rate_500 = 1.0;

@@ -1,6 +1,7 @@
 #include "providers/anthropic/anthropic.h"
 
 #include "core/log.h"
+#include "providers/common/json_fields.h"
 #include "providers/openai/openai.h"
 
 namespace baagate::providers::anthropic {
@@ -183,6 +184,7 @@ void MergeUsage(const json::object& usage, CanonicalUsage* out) {
 }
 
 void ReadMessageOutcome(const json::object& message, CanonicalOutcome* out) {
+  json_fields::NoteServedModel(message, "model", &out->model);
   if (const json::value* sr = message.if_contains("stop_reason"); sr && sr->is_string()) {
     out->finish = FromAnthropicStopReason(sr->as_string());
     if (out->finish == FinishReason::kContentFilter) out->content_filter = true;

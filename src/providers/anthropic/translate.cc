@@ -863,6 +863,7 @@ core::Status OpenAiToAnthropicStream::OnData(std::string_view data, std::vector<
     done_ = true;
     return core::Status::Ok();
   }
+  json_fields::NoteServedModel(chunk, "model", &outcome_.model);
   if (!started_) {
     const json::string* id = Str(chunk, "id");
     Start(id ? std::string_view(*id) : std::string_view("unknown"), out);

@@ -34,6 +34,9 @@ struct CanonicalOutcome {
   CanonicalUsage usage;
   bool content_filter = false;
   std::string upstream_request_id;  // vendor's id header (request-id, x-request-id, …)
+  // The model the vendor says served the call (its response's "model" / "modelVersion"), at
+  // most 128 bytes; the audit keeps it only if it validates as an id.
+  std::string model;
   std::string error_class;          // "" or a fixed word: upstream_error, upstream_framing, …
 };
 

@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace baagate::providers::json_fields {
@@ -12,6 +13,15 @@ namespace baagate::providers::json_fields {
 inline const boost::json::string* Str(const boost::json::object& o, std::string_view k) {
   const boost::json::value* v = o.if_contains(k);
   return v != nullptr ? v->if_string() : nullptr;
+}
+
+// Records the vendor's served-model field `key` of `o` in *model once (first value wins),
+// if it is a string of at most 128 bytes.
+inline void NoteServedModel(const boost::json::object& o, std::string_view key, std::string* model) {
+  if (!model->empty()) return;
+  if (const boost::json::string* m = Str(o, key); m != nullptr && m->size() <= 128) {
+    model->assign(m->data(), m->size());
+  }
 }
 
 inline const boost::json::object* Obj(const boost::json::object& o, std::string_view k) {

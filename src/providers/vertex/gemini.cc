@@ -327,6 +327,7 @@ bool ChatRequestToGenerateContent(const json::object& chat, json::object* out,
 }
 
 void ReadGeminiOutcome(const json::object& response, CanonicalOutcome* outcome) {
+  json_fields::NoteServedModel(response, "modelVersion", &outcome->model);
   if (const json::value* um = response.if_contains("usageMetadata"); um && um->is_object()) {
     const auto& u = um->as_object();
     const std::int64_t prompt = Int(u, "promptTokenCount", -1);

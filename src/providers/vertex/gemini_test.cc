@@ -86,9 +86,10 @@ TEST(ChatToGenerateContent, RefusesWhatGenerateContentCannotExpressNamingThePara
 TEST(GenerateContentResponse, PromptBlockIsAContentFilterWithUsage) {
   CanonicalOutcome o;
   auto body = GenerateContentToChatCompletion(
-      R"({"promptFeedback":{"blockReason":"SAFETY"},"usageMetadata":{"promptTokenCount":9,"totalTokenCount":9}})",
+      R"({"promptFeedback":{"blockReason":"SAFETY"},"usageMetadata":{"promptTokenCount":9,"totalTokenCount":9},"modelVersion":"gemini-2.0-flash-001"})",
       "alias", 5, &o);
   ASSERT_TRUE(body.ok());
+  EXPECT_EQ(o.model, "gemini-2.0-flash-001");  // the audit's model_served
   auto r = Obj(*body);
   EXPECT_EQ(r["choices"].at(0).at("finish_reason").as_string(), "content_filter");
   EXPECT_TRUE(r["choices"].at(0).at("message").at("content").is_null());
