@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 
 #include <algorithm>
+#include <charconv>
 #include <boost/json.hpp>
 #include <cctype>
 
@@ -16,17 +17,6 @@ namespace {
 constexpr std::string_view kRestrictedZip3[] = {"036", "059", "063", "102", "203", "556",
                                                 "692", "790", "821", "823", "830", "831",
                                                 "878", "879", "884", "890", "893"};
-
-// Vault key: class + exact text. Exact (not case-folded) so re-identification restores each
-// mention byte for byte; the same spelling always gets the same placeholder.
-std::string VaultKey(PhiClass cls, std::string_view s) {
-  std::string out;
-  out.reserve(s.size() + 2);
-  out += static_cast<char>('A' + static_cast<int>(cls));
-  out += ':';
-  out.append(s);
-  return out;
-}
 
 void Wipe(std::string& s) {
   if (!s.empty()) OPENSSL_cleanse(s.data(), s.size());
@@ -82,31 +72,38 @@ Session::Session(std::shared_ptr<const Detector> detector, TransformMode mode)
     : detector_(std::move(detector)), mode_(mode) {}
 
 Session::~Session() {
-  // The vault holds PHI: zero it before the memory goes back to the allocator.
-  for (auto& [k, v] : to_placeholder_) {
-    std::string& key = const_cast<std::string&>(k);
-    Wipe(key);
-    Wipe(v);
-  }
+  // The vault holds PHI: zero it before the memory goes back to the allocator (the other map's
+  // keys are views of these strings).
+  to_placeholder_.clear();
   for (auto& [k, v] : to_original_) Wipe(v);
 }
 
+// The same spelling of the same class always gets the same placeholder: exact (not
+// case-folded) so re-identification restores each mention byte for byte.
 std::string Session::Placeholder(PhiClass cls, std::string_view original) {
-  std::string key = VaultKey(cls, original);
-  auto it = to_placeholder_.find(key);
-  if (it != to_placeholder_.end()) {
-    Wipe(key);
-    return it->second;
-  }
+  auto it = to_placeholder_.find({cls, original});
+  if (it != to_placeholder_.end()) return std::string(it->second);
   std::size_t idx = static_cast<std::size_t>(cls);
+  std::string_view tag = PlaceholderTag(cls);
   std::string ph;
   do {
-    ph = "[" + std::string(PlaceholderTag(cls)) + "_" + std::to_string(++next_index_[idx]) + "]";
+    char digits[16];
+    auto [end, ec] = std::to_chars(digits, digits + sizeof(digits), ++next_index_[idx]);
+    (void)ec;
+    ph.clear();
+    ph.reserve(tag.size() + 3 + static_cast<std::size_t>(end - digits));
+    ph += '[';
+    ph += tag;
+    ph += '_';
+    ph.append(digits, end);
+    ph += ']';
   } while (reserved_.count(ph) > 0);
   max_placeholder_len_ = std::max(max_placeholder_len_, ph.size());
-  to_original_.emplace(ph, std::string(original));
-  to_placeholder_.emplace(std::move(key), ph);
-  return ph;
+  auto [node, inserted] = to_original_.emplace(std::move(ph), std::string(original));
+  (void)inserted;  // a placeholder is issued once: reserved_ and next_index_ keep them unique
+  to_placeholder_.emplace(std::make_pair(cls, std::string_view(node->second)),
+                          std::string_view(node->first));
+  return node->first;
 }
 
 std::string Session::Replacement(PhiClass cls, std::string_view original) {

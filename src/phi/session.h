@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/status.h"
@@ -76,9 +77,10 @@ class Session {
   TransformMode mode_;
   FindingCounts counts_{};
   std::array<std::uint32_t, kPhiClassCount> next_index_{};
-  // Vault: class + original -> placeholder, and placeholder -> original.
-  std::map<std::string, std::string> to_placeholder_;
+  // Vault: placeholder -> original (owns the originals), and class + original -> placeholder
+  // (its keys view the originals held by to_original_'s nodes, which never move).
   std::map<std::string, std::string, std::less<>> to_original_;
+  std::map<std::pair<PhiClass, std::string_view>, std::string_view> to_placeholder_;
   std::set<std::string, std::less<>> reserved_;
   std::size_t max_placeholder_len_ = 0;
 };

@@ -167,6 +167,11 @@ class ListSet {
   bool Has(std::string_view w) const {
     return !w.empty() && w.size() <= max_len_ && shapes_[Shape(w)] && set_.Has(w);
   }
+  // The same with the word's WordSet::Hash already known (a token's, computed once).
+  bool HasHashed(std::string_view w, std::uint64_t hash) const {
+    return !w.empty() && w.size() <= max_len_ && shapes_[Shape(w)] &&
+           set_.FindHashed(hash, w.size()) != 0;
+  }
 
  private:
   static std::size_t Shape(std::string_view w) {
@@ -179,9 +184,14 @@ class ListSet {
 };
 
 template <const auto& kList>
-bool In(std::string_view w) {
+const ListSet& ListOf() {
   static const ListSet set(kList);
-  return set.Has(w);
+  return set;
+}
+
+template <const auto& kList>
+bool In(std::string_view w) {
+  return ListOf<kList>().Has(w);
 }
 
 constexpr std::string_view kTitles[] = {"dr", "doctor", "mr", "mrs", "ms", "miss", "mx", "prof",
@@ -335,35 +345,45 @@ class Window {
   bool Adjacent(std::size_t a, std::size_t b) const {  // b follows a with at most one space
     return toks_[b].b - toks_[a].e <= 2;
   }
-  bool IsMonth(std::size_t i) const { return In<kMonths>(Stem(i)); }
+  bool IsMonth(std::size_t i) const { return StemIn<kMonths>(i); }
   bool English(std::size_t i) const { return D(i, kEnglishBit); }
   // Dictionary membership of token i's stem: one lookup per token answers every list.
   bool D(std::size_t i, std::uint8_t bit) const {
     Token& t = toks_[i];
     if (t.known == 0) {
       t.known = 1;
-      std::string_view stem = Stem(i);
-      if (!t.hashed) {
-        t.hash = WordSet::Hash(stem);
-        t.hashed = true;
-      }
-      t.value = static_cast<std::uint8_t>(d_.LookupHashed(t.hash, stem.size()) & 0xFFU);
+      t.value = static_cast<std::uint8_t>(d_.LookupHashed(HashOf(i), t.stem_e - t.b) & 0xFFU);
     }
     return (t.value & bit) != 0;
   }
-  void Prefetch(std::size_t i) const {
+  // WordSet::Hash of token i's stem, computed once per token (dictionary and list lookups).
+  std::uint64_t HashOf(std::size_t i) const {
     Token& t = toks_[i];
+    if (!t.hashed) {
+      t.hash = WordSet::Hash(Stem(i));
+      t.hashed = true;
+    }
+    return t.hash;
+  }
+  void Prefetch(std::size_t i) const {
+    const Token& t = toks_[i];
     if (t.kind != Kind::kWord || !t.cap || t.hashed) return;
-    t.hash = WordSet::Hash(Stem(i));
-    t.hashed = true;
-    d_.Prefetch(t.hash);
+    d_.Prefetch(HashOf(i));
+  }
+  // Token i's stem (or whole word, possessive included) is on the small list kList.
+  template <const auto& kList>
+  bool StemIn(std::size_t i) const {
+    return ListOf<kList>().HasHashed(Stem(i), HashOf(i));
+  }
+  template <const auto& kList>
+  bool WordIn(std::size_t i) const {
+    return toks_[i].poss ? In<kList>(W(i)) : StemIn<kList>(i);
   }
   // A capitalised word that could be part of a person's name.
   bool NamePart(std::size_t i) const {
     if (!Cap(i) || IsMonth(i)) return false;
-    std::string_view s = Stem(i);
-    if (In<kGroupWords>(s)) return false;
-    if (In<kNotNameWords>(s) || In<kFacilityHeads>(s) || In<kTitles>(s)) return false;
+    if (StemIn<kGroupWords>(i)) return false;
+    if (StemIn<kNotNameWords>(i) || StemIn<kFacilityHeads>(i) || StemIn<kTitles>(i)) return false;
     if (D(i, kStateNameBit)) return false;
     return true;
   }
@@ -381,7 +401,7 @@ class Window {
         if (IsPunct(k, '-')) continue;
         return false;
       }
-      if (In<kEponymHeads>(Stem(k))) return true;
+      if (StemIn<kEponymHeads>(k)) return true;
     }
     return false;
   }
@@ -419,7 +439,7 @@ class Window {
   }
 
   void Title(std::size_t i) {
-    if (!In<kTitles>(W(i)) || toks_[i].poss) return;
+    if (!WordIn<kTitles>(i) || toks_[i].poss) return;
     std::string_view w = W(i);
     bool strong = !EqualsLower(w, "sister") && !EqualsLower(w, "father") &&
                   !EqualsLower(w, "nurse") && !EqualsLower(w, "judge") &&
@@ -436,11 +456,11 @@ class Window {
 
   void FirstName(std::size_t i) {
     if (!NamePart(i) || !D(i, kFirstBit)) return;
-    if (i > 0 && In<kTitles>(W(i - 1))) return;  // Title() covers it
-    if (i > 0 && (IsPunct(i - 1, '.') && i > 1 && In<kTitles>(W(i - 2)))) return;
+    if (i > 0 && WordIn<kTitles>(i - 1)) return;  // Title() covers it
+    if (i > 0 && (IsPunct(i - 1, '.') && i > 1 && WordIn<kTitles>(i - 2))) return;
     // A first name that is also a town ("Kevin", "Alma") is a person unless a place cue
     // comes right before it ("in Alma").
-    bool place_cue = i > 0 && IsWord(i - 1) && !toks_[i - 1].cap && In<kLocationCues>(W(i - 1));
+    bool place_cue = i > 0 && IsWord(i - 1) && !toks_[i - 1].cap && WordIn<kLocationCues>(i - 1);
     bool english = English(i) || (place_cue && D(i, kCityBit));
     std::size_t end = NameRun(i);
     std::size_t parts_end = end;
@@ -493,8 +513,8 @@ class Window {
     } else if (IsPunct(c + 0, '?') && c > 0 && IsWord(c - 1) && EqualsLower(W(c - 1), "name")) {
       --c;
     }
-    if (!IsWord(c) || !In<kPersonCues>(W(c))) return;
-    if (In<kTitles>(W(c)) && toks_[c].cap) return;  // Title() covers it
+    if (!IsWord(c) || !WordIn<kPersonCues>(c)) return;
+    if (WordIn<kTitles>(c) && toks_[c].cap) return;  // Title() covers it
     bool strong_cue = !EqualsLower(W(c), "by") && !EqualsLower(W(c), "from") &&
                       !EqualsLower(W(c), "contact") && !EqualsLower(W(c), "cc") &&
                       !EqualsLower(W(c), "member") && !EqualsLower(W(c), "client");
@@ -514,8 +534,8 @@ class Window {
         D(i, kFirstBit)) {
       return;
     }
-    if (i > 0 && (In<kSaintWords>(W(i - 1)) || In<kTitles>(W(i - 1)))) return;
-    if (i > 1 && IsPunct(i - 1, '.') && (In<kSaintWords>(W(i - 2)) || In<kTitles>(W(i - 2)))) return;
+    if (i > 0 && (WordIn<kSaintWords>(i - 1) || WordIn<kTitles>(i - 1))) return;
+    if (i > 1 && IsPunct(i - 1, '.') && (WordIn<kSaintWords>(i - 2) || WordIn<kTitles>(i - 2))) return;
     std::size_t e = i;
     if (Cap(i + 1) && Adjacent(i, i + 1) && NamePart(i + 1) && !toks_[i + 1].all_caps &&
         !English(i + 1) && !D(i + 1, kCityBit) && !toks_[i].poss) {
@@ -524,7 +544,7 @@ class Window {
     if (EponymAfter(e)) return;
     if (i > 0 && Cap(i - 1) && Adjacent(i - 1, i)) return;  // inside a longer proper noun
     if (e + 1 < toks_.size() && Cap(e + 1) && Adjacent(e, e + 1) &&
-        In<kFacilityHeads>(Stem(e + 1))) {
+        StemIn<kFacilityHeads>(e + 1)) {
       return;  // a facility
     }
     float conf;
@@ -550,7 +570,7 @@ class Window {
     int guard = 0;
     while (s > 0 && guard++ < 8) {
       std::size_t p = s - 1;
-      if (Cap(p) && !IsMonth(p) && !In<kTitles>(W(p)) && Adjacent(p, s)) {
+      if (Cap(p) && !IsMonth(p) && !WordIn<kTitles>(p) && Adjacent(p, s)) {
         if (EqualsLower(Stem(p), "the")) break;
         s = p;
         continue;
@@ -572,22 +592,22 @@ class Window {
   }
 
   void FacilityHead(std::size_t i) {
-    if (!In<kFacilityHeads>(Stem(i))) return;
+    if (!StemIn<kFacilityHeads>(i)) return;
     std::size_t s = FacilityStart(i);
-    bool weak = In<kWeakHeads>(Stem(i));
+    bool weak = StemIn<kWeakHeads>(i);
     if (s == i) {
       // A bare head word: only proper-noun heads ("Geisinger", "Langone") stand alone.
       static constexpr std::string_view kProperHeads[] = {
           "langone", "presbyterian", "permanente", "sinai", "hopkins", "kaiser", "geisinger",
           "mayo", "ochsner", "cedars"};
-      if (!In<kProperHeads>(Stem(i)) || weak) return;
+      if (!StemIn<kProperHeads>(i) || weak) return;
     }
-    if (s < i && weak && In<kNonPlaceModifiers>(Stem(i - 1)) && s == i - 1) return;
-    if (s < i && In<kNonPlaceModifiers>(Stem(s)) && s + 1 == i) return;
+    if (s < i && weak && StemIn<kNonPlaceModifiers>(i - 1) && s == i - 1) return;
+    if (s < i && StemIn<kNonPlaceModifiers>(s) && s + 1 == i) return;
     // Extend right over following heads ("Medical Center", "Clinic Hospital").
     std::size_t e = i;
     while (e + 1 < toks_.size() && Cap(e + 1) && Adjacent(e, e + 1) &&
-           In<kFacilityHeads>(Stem(e + 1))) {
+           StemIn<kFacilityHeads>(e + 1)) {
       ++e;
     }
     // "Methodist Hospital" at a sentence start is still a facility; "The Clinic" is not.
@@ -599,21 +619,21 @@ class Window {
   void LowerFacilityHead(std::size_t i) {
     static constexpr std::string_view kLowerHeads[] = {"clinic", "hospital", "hosp", "center",
                                                        "centre", "practice", "infirmary"};
-    if (i == 0 || !In<kLowerHeads>(Stem(i)) || !Cap(i - 1) || !Adjacent(i - 1, i)) return;
+    if (i == 0 || !StemIn<kLowerHeads>(i) || !Cap(i - 1) || !Adjacent(i - 1, i)) return;
     std::size_t s = FacilityStart(i);
     if (s == i) return;
     bool proper = false;
     for (std::size_t k = s; k < i; ++k) {
       if (!IsWord(k)) continue;
       if (!English(k) || toks_[k].all_caps || D(k, kCityBit)) proper = true;
-      if (In<kTitles>(Stem(k)) || IsMonth(k)) return;
+      if (StemIn<kTitles>(k) || IsMonth(k)) return;
     }
     if (!proper) return;
     Emit(toks_[s].b, toks_[i].e, PhiClass::kLocation, 0.75F, "location.facility_lower");
   }
 
   void Saint(std::size_t i) {
-    if (!In<kSaintWords>(W(i))) return;
+    if (!WordIn<kSaintWords>(i)) return;
     std::size_t j = i + 1;
     if (IsPunct(j, '.')) ++j;
     if (!Cap(j) || IsMonth(j)) return;
@@ -626,7 +646,7 @@ class Window {
     // "Cedars-Sinai" is three tokens.
     if (IsPunct(i + 1, '-') && Cap(i + 2) && toks_[i + 1].b == toks_[i].e) e = i + 2;
     std::string_view phrase = t_.substr(toks_[i].b, toks_[e].stem_e - toks_[i].b);
-    if (In<kKnownFacilities>(phrase) || In<kKnownFacilities>(Stem(i))) {
+    if (In<kKnownFacilities>(phrase) || StemIn<kKnownFacilities>(i)) {
       if (!In<kKnownFacilities>(phrase)) e = i;
       if (EponymAfter(e)) return;
       Emit(toks_[i].b, toks_[e].stem_e, PhiClass::kLocation, 0.8F, "location.known_facility");
@@ -634,7 +654,7 @@ class Window {
   }
 
   void County(std::size_t i) {
-    if (!In<kCountyWords>(Stem(i)) || i == 0 || !Cap(i - 1)) return;
+    if (!StemIn<kCountyWords>(i) || i == 0 || !Cap(i - 1)) return;
     std::size_t s = i - 1;
     while (s > 0 && Cap(s - 1) && Adjacent(s - 1, s) && s + 3 > i) --s;
     Emit(toks_[s].b, toks_[i].stem_e, PhiClass::kLocation, 0.9F, "location.county");
@@ -660,7 +680,7 @@ class Window {
       std::string_view phrase(buf, len);
       ++words;
       std::size_t k = j + 1;
-      if (IsPunct(k, '.') && In<kSaintWords>(Stem(j))) {
+      if (IsPunct(k, '.') && StemIn<kSaintWords>(j)) {
         // "St. Louis" is stored as "saint louis" in some lists and "st louis" in others.
         ++k;
       }
@@ -682,15 +702,14 @@ class Window {
     if (Cap(end) && EqualsLower(Stem(end), "city") && Adjacent(last, end)) last = end;
     std::size_t words = 0;
     for (std::size_t k = i; k < end; ++k) words += IsWord(k) ? 1 : 0;
-    if (EponymAfter(last) || IsMonth(i) || In<kGroupWords>(Stem(i))) return;
-    std::string_view s = Stem(i);
+    if (EponymAfter(last) || IsMonth(i) || StemIn<kGroupWords>(i)) return;
     bool ambiguous = English(i) || D(i, kFirstBit) || D(i, kStateNameBit) ||
-                     In<kNotNameWords>(s) || toks_[i].all_caps;
+                     StemIn<kNotNameWords>(i) || toks_[i].all_caps;
     // A city followed by ", ST" or ", State".
     bool state_after = IsPunct(end, ',') && IsWord(end + 1) &&
                        ((toks_[end + 1].all_caps && d_.IsStateAbbr(W(end + 1))) ||
                         D(end + 1, kStateNameBit));
-    bool cue_before = i > 0 && IsWord(i - 1) && In<kLocationCues>(W(i - 1)) &&
+    bool cue_before = i > 0 && IsWord(i - 1) && WordIn<kLocationCues>(i - 1) &&
                       !toks_[i - 1].cap;
     float conf = 0.3F;
     if (words >= 2 && !ambiguous) conf = 0.85F;
@@ -708,10 +727,10 @@ class Window {
     if (i < 1 || !IsWord(i - 1)) return;
     std::string_view prep = W(i - 1);
     if (!(EqualsLower(prep, "at") || EqualsLower(prep, "to") || EqualsLower(prep, "in"))) return;
-    bool verb = i >= 2 && IsWord(i - 2) && In<kVisitVerbs>(W(i - 2));
+    bool verb = i >= 2 && IsWord(i - 2) && WordIn<kVisitVerbs>(i - 2);
     bool at = EqualsLower(prep, "at");
     if (!verb && !at) return;
-    if (IsMonth(i) || In<kTitles>(Stem(i)) || In<kNotNameWords>(Stem(i))) return;
+    if (IsMonth(i) || StemIn<kTitles>(i) || StemIn<kNotNameWords>(i)) return;
     if (D(i, kStateNameBit) || (toks_[i].all_caps && d_.IsStateAbbr(W(i)))) return;
     std::size_t e = i;
     while (e + 1 < toks_.size() && e < i + 4 && Cap(e + 1) && Adjacent(e, e + 1) &&
