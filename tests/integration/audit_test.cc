@@ -56,6 +56,25 @@ class GatewayAudit : public ::testing::Test {
   std::unique_ptr<audit::AuditLog> log_;
 };
 
+// A tenant with a BAA and a verified retention attestation for each {contract, vendor,
+// retention}, in the US regions.
+struct VendorTerms {
+  const char* contract;
+  const char* vendor;
+  const char* retention;
+};
+std::string TenantWith(std::initializer_list<VendorTerms> vendors) {
+  std::string contracts, attestations;
+  for (const VendorTerms& v : vendors) {
+    contracts += std::string("    - { id: ") + v.contract + ", vendor: " + v.vendor +
+                 ", effective_date: \"2025-01-01\" }\n";
+    attestations += std::string("    - { vendor: ") + v.vendor + ", retention: " + v.retention +
+                    ", source: verified, verified_at: \"{NOW}\" }\n";
+  }
+  return "tenant:\n  id: t1\n  contracts:\n" + contracts + "  attestations:\n" + attestations +
+         "  allowed_regions: [us, \"eastus*\"]\napps:\n  - { id: a1, purpose: treatment }\n";
+}
+
 TEST_F(GatewayAudit, EachCallLeavesADecisionAndAnOutcomeRecordThatVerify) {
   {
     Harness::Options opts;
@@ -107,16 +126,8 @@ TEST_F(GatewayAudit, ModelServedComesFromAnthropicShapedAnswersToo) {
   {
     Harness::Options opts;
     opts.audit = log_.get();
-    opts.tenant_yaml = R"(tenant:
-  id: t1
-  contracts:
-    - { id: BAA-AWS-TEST, vendor: aws, effective_date: "2025-01-01" }
-  attestations:
-    - { vendor: aws, retention: none, source: verified, verified_at: "{NOW}" }
-  allowed_regions: [us, "eastus*"]
-apps:
-  - { id: a1, purpose: treatment }
-)";
+    opts.tenant_yaml = TenantWith(
+        {{"BAA-AWS-TEST", "aws", "none"}});
     Harness h(opts);
     Client c(h.gateway());
     for (bool stream : {false, true}) {
@@ -230,18 +241,8 @@ TEST_F(GatewayAudit, AzureContentFilterResultsAreRecordedAsContentFilterTriggere
   {
     Harness::Options opts;
     opts.audit = log_.get();
-    opts.tenant_yaml = R"(tenant:
-  id: t1
-  contracts:
-    - { id: BAA-OPENAI-TEST, vendor: openai, effective_date: "2025-01-01" }
-    - { id: BAA-MICROSOFT-TEST, vendor: microsoft, effective_date: "2025-01-01" }
-  attestations:
-    - { vendor: openai, retention: zero_data_retention, source: verified, verified_at: "{NOW}" }
-    - { vendor: microsoft, retention: abuse_monitoring_off, source: verified, verified_at: "{NOW}" }
-  allowed_regions: [us, "eastus*"]
-apps:
-  - { id: a1, purpose: treatment }
-)";
+    opts.tenant_yaml = TenantWith({{"BAA-OPENAI-TEST", "openai", "zero_data_retention"},
+                                   {"BAA-MICROSOFT-TEST", "microsoft", "abuse_monitoring_off"}});
     Harness h(opts);
     Client c(h.gateway());
     // A prompt Azure's filter blocks (400), then a completion it filters (finish_reason).
