@@ -89,6 +89,30 @@ void WarnAboutSnapshot(const pipeline::Snapshot& snap) {
   }
 }
 
+bool HasDeploymentLists(const config::PhiConfig& phi) {
+  return !phi.roster_file.empty() || !phi.staff_file.empty() || !phi.facilities_file.empty() ||
+         !phi.patterns.empty();
+}
+
+// The PHI detector for de-identified fallback routes, with the deployment's lists. Errors name
+// a file or a pattern, never a list entry.
+core::Result<std::shared_ptr<const phi::Detector>> MakeDeidentifier(const config::PhiConfig& phi) {
+  auto start = std::chrono::steady_clock::now();
+  auto opts = config::DetectorOptionsFrom(phi);
+  if (!opts.ok()) return opts.status();
+  auto detector = phi::Detector::Create(std::move(*opts));
+  if (!detector.ok()) return detector.status();
+  LogLine(LogLevel::kInfo, "deidentifier_ready")
+      .Double("load_ms",
+              std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+                  .count())
+      .Bool("precompiled", (*detector)->precompiled())
+      .Uint("roster_names", (*detector)->dictionaries().roster_phrases().size())
+      .Uint("patterns", phi.patterns.size())
+      .Emit();
+  return detector;
+}
+
 int RunServe(const ServeFlags& flags) {
   BlockTerminationSignals();
   auto cfg = Load(flags);
@@ -150,24 +174,17 @@ int RunServe(const ServeFlags& flags) {
   admin::AdminState admin_state;
   pipeline::Gateway gateway(*snap, metrics, audit_log.get());
   {
-    // The PHI detector for de-identified fallback routes (dictionaries compiled in; ~0.5 s).
-    // Without it such calls are refused (fail closed), everything else still works.
-    auto start = std::chrono::steady_clock::now();
-    // The deployment's lists are part of the configuration: one that cannot be read is a
-    // configuration error, not a silently weaker detector.
-    auto phi_opts = config::DetectorOptionsFrom(cfg->phi);
-    if (!phi_opts.ok()) {
-      std::cerr << "baagate serve: phi: " << phi_opts.status().message() << "\n";
-      return 1;
-    }
-    auto detector = phi::Detector::Create(std::move(*phi_opts));
+    auto detector = MakeDeidentifier(cfg->phi);
     if (detector.ok()) {
       gateway.SetDeidentifier(*detector);
-      LogLine(LogLevel::kInfo, "deidentifier_ready")
-          .Double("load_ms", std::chrono::duration<double, std::milli>(
-                                 std::chrono::steady_clock::now() - start).count())
-          .Emit();
+    } else if (HasDeploymentLists(cfg->phi)) {
+      // The deployment's lists and patterns are configuration: one that cannot be read or
+      // compiled stops the gateway rather than leave it running with a weaker detector.
+      std::cerr << "baagate serve: phi: " << detector.status().message() << "\n";
+      return 1;
     } else {
+      // Without a detector, de-identified fallback calls are refused (fail closed);
+      // everything else still works.
       LogLine(LogLevel::kError, "deidentifier_unavailable")
           .Str("detail", "de-identified fallback calls will be refused")
           .Str("error", detector.status().message())
@@ -236,6 +253,17 @@ int RunServe(const ServeFlags& flags) {
           st = built.status();
         }
       }
+      // The deployment lists are re-read on every reload (a roster file may have changed even
+      // when the configuration did not); if they cannot be loaded the reload fails as a whole.
+      std::shared_ptr<const phi::Detector> next_detector;
+      if (st.ok()) {
+        auto made = MakeDeidentifier(next->phi);
+        if (made.ok()) {
+          next_detector = *made;
+        } else {
+          st = core::InvalidArgumentError("phi: " + made.status().message());
+        }
+      }
       if (!st.ok()) {
         // The message names file, line and key; configuration text, never request data.
         LogLine(LogLevel::kError, "config_reload_failed").Str("error", st.message()).Emit();
@@ -248,6 +276,7 @@ int RunServe(const ServeFlags& flags) {
             .Emit();
       }
       WarnAboutSnapshot(*next_snap);
+      gateway.SetDeidentifier(next_detector);
       gateway.Swap(next_snap);
       AnnounceConfig(*next_snap, metrics, "config_effective");
       LogLine(LogLevel::kInfo, "config_reloaded")

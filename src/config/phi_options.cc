@@ -15,10 +15,18 @@ core::Result<std::vector<std::string>> ReadListFile(const std::string& path) {
   std::size_t line_no = 0;
   while (std::getline(in, line)) {
     ++line_no;
+    // A byte-order mark (lists exported from spreadsheets) is not part of the first entry.
+    if (line_no == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
     std::size_t b = line.find_first_not_of(" \t\r");
     if (b == std::string::npos || line[b] == '#') continue;
     std::size_t e = line.find_last_not_of(" \t\r");
-    std::string entry = line.substr(b, e + 1 - b);
+    // Runs of blanks inside an entry become one space: "Ann  Lee" is "Ann Lee".
+    std::string entry;
+    for (std::size_t k = b; k <= e; ++k) {
+      char c = line[k] == '\t' ? ' ' : line[k];
+      if (c == ' ' && !entry.empty() && entry.back() == ' ') continue;
+      entry += c;
+    }
     if (!phi::IsValidUtf8(entry)) {
       return core::InvalidArgumentError(path + ":" + std::to_string(line_no) + ": not UTF-8");
     }

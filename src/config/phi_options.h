@@ -10,7 +10,7 @@
 namespace baagate::config {
 
 // Reads a list file: one entry per line, blank lines and lines starting with '#' skipped,
-// surrounding blanks trimmed. Fails if the file cannot be read or holds invalid UTF-8.
+// surrounding blanks trimmed, inner runs of blanks made one space, a UTF-8 BOM dropped. Fails if the file cannot be read or holds invalid UTF-8.
 core::Result<std::vector<std::string>> ReadListFile(const std::string& path);
 
 core::Result<phi::DetectorOptions> DetectorOptionsFrom(const PhiConfig& cfg);

@@ -52,7 +52,8 @@ TEST(ParseConfig, ReadsThePhiSection) {
 }
 
 TEST(DetectorOptionsFrom, RosterStaffFacilitiesAndPatternsReachTheDetector) {
-  ListFile roster("roster.txt", "# patients\nZebulon Quarrington\n\n  Ysolde Brackenridge-Oyelaran  \n");
+  ListFile roster("roster.txt",
+                  "\xEF\xBB\xBFZebulon   Quarrington\n# patients\n\n  Ysolde Brackenridge-Oyelaran  \n");
   ListFile staff("staff.txt", "Okonkwo-Baptiste\n");
   ListFile facilities("facilities.txt", "Harborview Annex 3\n");
   PhiConfig pc;
@@ -63,6 +64,7 @@ TEST(DetectorOptionsFrom, RosterStaffFacilitiesAndPatternsReachTheDetector) {
   auto opts = DetectorOptionsFrom(pc);
   ASSERT_TRUE(opts.ok()) << opts.status().message();
   EXPECT_EQ(opts->extras.roster_names.size(), 2U);
+  EXPECT_EQ(opts->extras.roster_names[0], "Zebulon Quarrington");  // BOM and blank run gone
   EXPECT_EQ(opts->extras.roster_names[1], "Ysolde Brackenridge-Oyelaran");
   auto det = phi::Detector::Create(std::move(*opts));
   ASSERT_TRUE(det.ok()) << det.status().message();
@@ -80,11 +82,17 @@ TEST(DetectorOptionsFrom, RosterStaffFacilitiesAndPatternsReachTheDetector) {
   EXPECT_EQ(Covering(*fs, text, "zebulon quarrington")->cls, phi::PhiClass::kName);
   EXPECT_EQ(Covering(*fs, text, "BDG-123456")->rule, "custom.badge");
 
-  // Whole words only: a roster name inside longer words is not a match.
+  // Whole words only: a roster name inside longer words is not a match; a possessive is.
   std::string inner = "the xzebulon quarringtons file";
   auto fi = (*det)->Scan(inner);
   ASSERT_TRUE(fi.ok());
   for (const phi::Finding& f : *fi) EXPECT_NE(f.rule, "name.roster");
+  std::string poss = "reviewed Zebulon Quarrington's chart and Harborview Annex 34";
+  auto fp = (*det)->Scan(poss);
+  ASSERT_TRUE(fp.ok());
+  ASSERT_NE(Covering(*fp, poss, "Zebulon Quarrington"), nullptr);
+  // "Harborview Annex 34" is not the listed facility "Harborview Annex 3".
+  for (const phi::Finding& f : *fp) EXPECT_NE(f.rule, "location.custom");
 }
 
 TEST(DetectorOptionsFrom, AMissingOrBadListIsAnErrorThatQuotesNoEntry) {

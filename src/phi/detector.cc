@@ -399,7 +399,8 @@ bool EndCanPass(const Rule& r, std::string_view t, std::size_t e, unsigned max_w
     case Check::kAge: {
       if (e < t.size() && IsAlnum(t[e])) return false;
       // The match's only digit run is its number: read it backwards from the end.
-      std::size_t k = e, lo = e > max_width ? e - max_width : 0;
+      const std::size_t span = std::min<std::size_t>(max_width, 16);  // "129-years-old"
+      std::size_t k = e, lo = e > span ? e - span : 0;
       while (k > lo && !IsDigit(t[k - 1])) --k;
       std::size_t de = k;
       while (k > 0 && IsDigit(t[k - 1]) && de - k < 4) --k;
@@ -678,8 +679,10 @@ core::Result<std::shared_ptr<const Detector>> Detector::Create(DetectorOptions o
   }
   // The builtin rules come precompiled unless the blob is missing, stale or made for another
   // CPU; custom patterns always compile here, into a database of their own.
-  d->precompiled_ = options.use_precompiled &&
-                    d->LoadPrecompiled(generated::PrecompiledDatabases(), builtin);
+  d->precompiled_ =
+      options.use_precompiled &&
+      d->LoadPrecompiled(options.precompiled_blob.value_or(generated::PrecompiledDatabases()),
+                         builtin);
   if (!d->precompiled_) {
     if (core::Status s = d->CompileRules(0, builtin, &d->stage1_); !s.ok()) return s;
   }
@@ -1009,8 +1012,20 @@ bool Detector::ScanWindow(std::string_view text, std::size_t off, std::size_t le
           return false;
         }
         // Every stage-1 end must be found again with a start inside the window; otherwise
-        // widen the window (only unbounded rules can need it).
-        bool complete = bounded || ws == 0 || (!c2.truncated && st.found.size() >= j - i);
+        // widen the window (only unbounded rules can need it). Only the wanted ends count:
+        // the window also holds ends EndCanPass dropped. Both lists are in end order.
+        bool complete = bounded || ws == 0;
+        if (!complete && !c2.truncated) {
+          std::size_t wanted = i, seen = 0;
+          for (const RawMatch& m : st.found) {
+            while (wanted < j && ends[wanted] < m.to) ++wanted;
+            if (wanted < j && ends[wanted] == m.to) {
+              ++seen;
+              ++wanted;
+            }
+          }
+          complete = seen == j - i;
+        }
         if (complete) break;
         lb *= 2;
       }

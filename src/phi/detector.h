@@ -21,6 +21,7 @@
 #include <array>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -51,6 +52,8 @@ struct DetectorOptions {
   // Load the builtin rules' databases compiled at build time (falls back to compiling them
   // when they are missing, stale or were built for a CPU with other features).
   bool use_precompiled = true;
+  // The serialised databases to load instead of the embedded ones (tests of the fallback).
+  std::optional<std::string_view> precompiled_blob;
   // Minimum confidence per class; a candidate below it is dropped.
   std::array<float, kPhiClassCount> thresholds = DefaultThresholds();
 

@@ -231,6 +231,30 @@ TEST(PhiDetector, PrecompiledDatabasesMatchRuntimeCompilation) {
     EXPECT_EQ((*a)[i].end, (*b)[i].end);
     EXPECT_EQ((*a)[i].rule, (*b)[i].rule);
   }
+  // A blob that is damaged, stale or truncated is refused as a whole and the rules compile
+  // at start-up instead: same findings.
+  auto good = Detector::SerializeBuiltinDatabases();
+  ASSERT_TRUE(good.ok());
+  std::string bad_magic = *good, stale = *good, truncated = good->substr(0, good->size() / 2),
+              trailing = *good + "x";
+  bad_magic[0] = 'X';
+  stale[6] = static_cast<char>(stale[6] ^ 1);  // the rules' fingerprint
+  for (const std::string* blob : {&bad_magic, &stale, &truncated, &trailing}) {
+    DetectorOptions o;
+    o.precompiled_blob = *blob;
+    auto d = Detector::Create(o);
+    ASSERT_TRUE(d.ok());
+    EXPECT_FALSE((*d)->precompiled());
+    auto f = (*d)->Scan(text);
+    ASSERT_TRUE(f.ok());
+    EXPECT_EQ(f->size(), a->size());
+  }
+  DetectorOptions reloaded;
+  reloaded.precompiled_blob = *good;
+  auto r = Detector::Create(reloaded);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE((*r)->precompiled());
+
   DetectorOptions custom;
   custom.custom_patterns.push_back({"badge", "BDG[0-9]{4}", PhiClass::kUniqueId, false});
   auto c = Detector::Create(custom);

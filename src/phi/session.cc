@@ -97,10 +97,10 @@ std::string Session::Placeholder(PhiClass cls, std::string_view original) {
     ph += '_';
     ph.append(digits, end);
     ph += ']';
-  } while (reserved_.count(ph) > 0);
+  } while (reserved_.count(ph) > 0 || to_original_.count(ph) > 0);
   max_placeholder_len_ = std::max(max_placeholder_len_, ph.size());
-  auto [node, inserted] = to_original_.emplace(std::move(ph), std::string(original));
-  (void)inserted;  // a placeholder is issued once: reserved_ and next_index_ keep them unique
+  // Never issued before (checked above), so this inserts: a placeholder maps to one original.
+  auto node = to_original_.emplace(std::move(ph), std::string(original)).first;
   to_placeholder_.emplace(std::make_pair(cls, std::string_view(node->second)),
                           std::string_view(node->first));
   return node->first;

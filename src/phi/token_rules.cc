@@ -823,6 +823,12 @@ void RunTokenRules(std::string_view text, const Dictionaries& dicts, std::vector
     w.Run();
     pos = end;
   }
+  // Keep the buffer of ordinary texts, not that of a huge one (it also holds word hashes).
+  if (toks.capacity() > (std::size_t{1} << 14)) {
+    std::vector<Token>().swap(toks);
+  } else {
+    toks.clear();
+  }
 }
 
 namespace {

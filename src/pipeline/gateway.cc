@@ -245,6 +245,7 @@ class GatewayHandler final : public Handler {
         audit_(audit), detector_(std::move(detector)), budget_(budget) {}
 
   void SetSnapshot(std::shared_ptr<const Snapshot> s) { snapshot_ = std::move(s); }
+  void SetDetector(std::shared_ptr<const phi::Detector> d) { detector_ = std::move(d); }
 
   net::awaitable<void> Handle(Request& req, Connection& conn) override {
     admin::InFlightGuard in_flight(metrics_);
@@ -319,7 +320,7 @@ class GatewayHandler final : public Handler {
   std::shared_ptr<const Snapshot> snapshot_;  // worker thread only
   admin::Metrics& metrics_;
   audit::AuditLog* audit_;  // null: audit disabled; else outlives the handler
-  std::shared_ptr<const phi::Detector> detector_;  // null: no de-identified fallback
+  std::shared_ptr<const phi::Detector> detector_;  // null: no de-identified fallback; worker thread only
   RetryBudget& budget_;  // the gateway's, shared by all workers
 };
 
@@ -1922,6 +1923,14 @@ void Gateway::Swap(std::shared_ptr<const Snapshot> snapshot) {
   snapshot_ = snapshot;
   for (auto [worker, handler] : handlers_) {
     net::post(worker->io(), [h = handler, snapshot] { h->SetSnapshot(snapshot); });
+  }
+}
+
+void Gateway::SetDeidentifier(std::shared_ptr<const phi::Detector> detector) {
+  std::lock_guard<std::mutex> lock(mu_);
+  detector_ = detector;
+  for (auto [worker, handler] : handlers_) {
+    net::post(worker->io(), [h = handler, detector] { h->SetDetector(detector); });
   }
 }
 

@@ -46,9 +46,11 @@ class Gateway {
 
   std::shared_ptr<const Snapshot> current() const;
 
-  // The PHI detector for de-identified fallback routes; call before the server starts. Without
-  // one, calls the policy sends to a de-identified fallback are refused (DEID_UNAVAILABLE).
-  void SetDeidentifier(std::shared_ptr<const phi::Detector> detector) { detector_ = std::move(detector); }
+  // The PHI detector for de-identified fallback routes. Without one, calls the policy sends to
+  // a de-identified fallback are refused (DEID_UNAVAILABLE). May be called at any time (a
+  // reload with new deployment lists): like Swap, calls already running keep the detector
+  // they started with.
+  void SetDeidentifier(std::shared_ptr<const phi::Detector> detector);
 
  private:
   admin::Metrics& metrics_;

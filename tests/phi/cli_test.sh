@@ -53,15 +53,23 @@ if "$BIN" deid --roster "$TMP/missing.txt" </dev/null 2>"$TMP/err"; then fail "m
 grep -q "cannot read list file" "$TMP/err" || fail "missing roster message: $(cat "$TMP/err")"
 
 # Quality bars on the development corpus (issue #3): leak-free recall >= 0.97, precision
-# >= 0.90, hard negatives with any finding <= 15%.
-CORPUS="$ROOT/../shared/corpora/asq-phi-dev/asq-phi-dev.jsonl"
-if [[ -f "$CORPUS" ]]; then
+# >= 0.90, hard negatives with any finding <= 15%. The corpus lives next to the repository
+# (../shared) or where BAAGATE_SHARED_DIR says; without it the test reports itself skipped.
+CORPUS=""
+for dir in "${BAAGATE_SHARED_DIR:-}" "$ROOT/../shared" /work/shared; do
+  if [[ -n "$dir" && -f "$dir/corpora/asq-phi-dev/asq-phi-dev.jsonl" ]]; then
+    CORPUS="$dir/corpora/asq-phi-dev/asq-phi-dev.jsonl"
+    break
+  fi
+done
+if [[ -n "$CORPUS" ]]; then
   line=$("$BIN" eval --corpus "$CORPUS" | tail -1)
   echo "$line"
   read -r recall precision neg <<<"$(sed -E 's/leak-free recall ([0-9.]+), precision ([0-9.]+), .* = ([0-9.]+)$/\1 \2 \3/' <<<"$line")"
   awk -v r="$recall" -v p="$precision" -v n="$neg" 'BEGIN { exit !(r >= 0.97 && p >= 0.90 && n <= 0.15) }' ||
     fail "quality bars: $line"
+  echo "PHI CLI tests passed"
 else
-  echo "corpus not present ($CORPUS): quality bars not checked"
+  echo "PHI CLI tests passed; corpus not found (set BAAGATE_SHARED_DIR): quality bars skipped"
+  exit 77
 fi
-echo "PHI CLI tests passed"
