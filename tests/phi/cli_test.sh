@@ -50,11 +50,11 @@ YAML
 out=$(echo "ask zebulon quarrington, badge BDG-123456" | "$BIN" deid --config "$TMP/cfg.yaml")
 grep -q 'ask \[NAME_1\], badge \[ID_1\]' <<<"$out" || fail "config lists: $out"
 if "$BIN" deid --roster "$TMP/missing.txt" </dev/null 2>"$TMP/err"; then fail "missing roster accepted"; fi
+grep -q "cannot read list file" "$TMP/err" || fail "missing roster message: $(cat "$TMP/err")"
 # `config check` reads the lists and compiles the patterns, as serve will.
 printf 'phi:\n  patterns:\n    - { name: bad, regex: "([x" }\n' >"$TMP/bad.yaml"
 if "$BIN" config check "$TMP/bad.yaml" 2>"$TMP/err"; then fail "config check accepted a broken pattern"; fi
 grep -q "custom.bad" "$TMP/err" || fail "config check message: $(cat "$TMP/err")"
-grep -q "cannot read list file" "$TMP/err" || fail "missing roster message: $(cat "$TMP/err")"
 
 # Quality bars on the development corpus (issue #3): leak-free recall >= 0.97, precision
 # >= 0.90, hard negatives with any finding <= 15%. The corpus lives next to the repository
