@@ -269,6 +269,17 @@ TEST(PhiDetector, PrecompiledDatabasesMatchRuntimeCompilation) {
   EXPECT_NE(Covering(*fc, t2, "CC-4456721"), nullptr);
 }
 
+TEST(PhiDetector, AVisitVerbWithFromNamesAPlaceNotAPerson) {
+  std::string text = "Patient was transferred from Denver for evaluation; a note from Denver Hale.";
+  auto fs = Scan(text);
+  const Finding* place = Covering(fs, text, "Denver");  // the first one
+  ASSERT_NE(place, nullptr);
+  EXPECT_EQ(place->cls, PhiClass::kLocation);
+  const Finding* person = Covering(fs, text, "Denver Hale");
+  ASSERT_NE(person, nullptr);
+  EXPECT_EQ(person->cls, PhiClass::kName);
+}
+
 TEST(PhiDetector, MergesOverlapsIntoSortedDisjointFindings) {
   std::string text =
       "John Smith (DOB 01/02/1950, MRN 123456789) at UCLA Medical Center, phone 555-987-6543.";

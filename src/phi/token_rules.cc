@@ -515,6 +515,8 @@ class Window {
     }
     if (!IsWord(c) || !WordIn<kPersonCues>(c)) return;
     if (WordIn<kTitles>(c) && toks_[c].cap) return;  // Title() covers it
+    // "transferred from Denver": after a visit verb, "from" names a place (City, CuedPlace).
+    if (EqualsLower(W(c), "from") && c > 0 && IsWord(c - 1) && WordIn<kVisitVerbs>(c - 1)) return;
     bool strong_cue = !EqualsLower(W(c), "by") && !EqualsLower(W(c), "from") &&
                       !EqualsLower(W(c), "contact") && !EqualsLower(W(c), "cc") &&
                       !EqualsLower(W(c), "member") && !EqualsLower(W(c), "client");
