@@ -83,7 +83,7 @@ core::Status AuditLog::LoadHead() {
   range_ = CompactRange();
   next_seq_ = 0;
   head_.fill(0);
-  auto s = store_->Scan(options_.log_id, 0, [&](const StoredRecord& r) {
+  auto s = store_->ScanViews(options_.log_id, 0, [&](const StoredRecordView& r) {
     range_.AppendLeafHash(HashLeaf(AsView(r.record_hash)));
     head_ = r.record_hash;
     next_seq_ = r.seq + 1;
@@ -123,12 +123,6 @@ constexpr std::string_view kHashPlaceholder =
     "0000000000000000000000000000000000000000000000000000000000000000";
 constexpr std::string_view kTsPlaceholder = "0000-00-00T00:00:00.000Z";  // FormatTimestampMs width
 
-// Offset just past the first occurrence of `pattern` at or after `from`, or npos.
-std::size_t After(std::string_view body, std::string_view pattern, std::size_t from = 0) {
-  auto at = body.find(pattern, from);
-  return at == std::string_view::npos ? at : at + pattern.size();
-}
-
 // Writes `d` as 64 lower-case hex digits at `out`.
 void PutHex(const core::Sha256Digest& d, char* out) {
   static constexpr char kDigits[] = "0123456789abcdef";
@@ -149,25 +143,26 @@ void AuditLog::EncodeAndEnqueue(R record, Phase phase, Callback done) {
     return;
   }
   // The whole canonical body is built here, on the caller's thread; the chain fields get
-  // fixed-width placeholders (seq is widened by the writer). In a canonical body these
-  // patterns can only match the top-level members (see RowMismatch in verify.cc).
+  // fixed-width placeholders (seq is widened by the writer), found by the encoder rather than
+  // by searching the text.
   CanonicalObject& obj = *encoded;
-  obj.Str("log_id", options_.log_id);
-  obj.Str("prev_hash", kHashPlaceholder);
-  obj.Str("ts", kTsPlaceholder);
-  obj.Uint("seq", 0);
+  obj.Sort();  // a no-op for ToCanonical's output; the chain fields go in at their places
+  obj.InsertStr("log_id", options_.log_id);
+  obj.InsertStr("prev_hash", kHashPlaceholder);
+  obj.InsertStr("ts", kTsPlaceholder);
+  obj.InsertUint("seq", 0);
   Pending p;
-  p.body = std::move(obj).Finish();
-  std::string_view body = *p.body;
-  p.prev_at = After(body, "\"prev_hash\":\"");
-  p.seq_at = After(body, "\"seq\":0", p.prev_at);
-  p.ts_at = After(body, "\"ts\":\"", p.seq_at);
-  if (p.prev_at == std::string_view::npos || p.seq_at == std::string_view::npos ||
-      p.ts_at == std::string_view::npos) {
+  std::size_t at[3];
+  // Room for the writer to widen seq in place (at most 16 digits below 2^53).
+  p.body = std::move(obj).Finish({"prev_hash", "seq", "ts"}, at, 16);
+  if (at[0] == std::string::npos || at[1] == std::string::npos ||
+      at[2] == std::string::npos) {
     done(core::InternalError("audit: cannot place the chain fields in the record"));
     return;
   }
-  p.seq_at -= 1;  // at the "0"
+  p.prev_at = at[0] + 1;  // past the opening quote
+  p.seq_at = at[1];       // at the "0"
+  p.ts_at = at[2] + 1;
   p.event_id = std::move(record.event_id);
   p.phase = phase;
   p.done = std::move(done);
@@ -269,14 +264,13 @@ void AuditLog::WriteBatch(std::deque<Pending>& batch) {
       results.emplace_back(Appended{});
       continue;
     }
-    const std::string& tmpl = *p.body;
     auto [end, ec] = std::to_chars(digits, digits + sizeof digits, seq);
     const std::size_t ndigits = static_cast<std::size_t>(end - digits);
     StoredRecord row;
-    row.body.reserve(tmpl.size() + ndigits);
-    row.body.append(tmpl, 0, p.seq_at);
-    row.body.append(digits, ndigits);
-    row.body.append(tmpl, p.seq_at + 1);
+    // Patched in place: the caller reserved room for seq's digits, so this neither allocates
+    // nor copies more than the members after seq.
+    row.body = std::move(*p.body);
+    row.body.replace(p.seq_at, 1, digits, ndigits);
     PutHex(prev, row.body.data() + p.prev_at);
     std::memcpy(row.body.data() + p.ts_at + ndigits - 1, ts.data(), kTsPlaceholder.size());
     const Phase phase = p.phase;

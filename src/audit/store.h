@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/crypto.h"
@@ -27,6 +28,20 @@ struct StoredRecord {
   core::Sha256Digest prev_hash{};
   core::Sha256Digest record_hash{};
   std::string body;
+};
+
+// A row as a scan hands it out without copying: the views point into the store's current row
+// and are valid only during the callback. `verify` and opening a log read every record once,
+// so they use this; the hashes are copied (a stored hash of the wrong length reads as zeros).
+struct StoredRecordView {
+  std::string_view log_id;
+  std::uint64_t seq = 0;
+  std::string_view event_id;
+  std::string_view phase;
+  std::int64_t ts_ms = 0;
+  core::Sha256Digest prev_hash{};
+  core::Sha256Digest record_hash{};
+  std::string_view body;
 };
 
 struct StoredCheckpoint {
@@ -51,6 +66,10 @@ class Store {
   // Calls `fn` for each row of `log_id` with seq >= from_seq in seq order until it returns false.
   virtual core::Status Scan(const std::string& log_id, std::uint64_t from_seq,
                             const std::function<bool(const StoredRecord&)>& fn) = 0;
+  // Scan without copies. The default adapts Scan; a store that can hand out its row buffers
+  // overrides it.
+  virtual core::Status ScanViews(const std::string& log_id, std::uint64_t from_seq,
+                                 const std::function<bool(const StoredRecordView&)>& fn);
   // Like Scan, but over rows whose ts lies in [from_ms, to_ms), across all logs.
   virtual core::Status ScanTime(std::int64_t from_ms, std::int64_t to_ms,
                                 const std::function<bool(const StoredRecord&)>& fn) = 0;
