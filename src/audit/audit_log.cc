@@ -224,6 +224,9 @@ void AuditLog::Run() {
       auto wait = std::min(options_.idle_checkpoint, options_.checkpoint_interval);
       cv_.wait_for(lock, wait, [&] { return closing_ || !queue_.empty(); });
       closing = closing_;
+      if (queue_.size() <= options_.max_batch) {
+        batch.swap(queue_);  // the usual case: take everything, without moving each item
+      }
       while (!queue_.empty() && batch.size() < options_.max_batch) {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
@@ -250,8 +253,6 @@ void AuditLog::Run() {
 void AuditLog::WriteBatch(std::deque<Pending>& batch) {
   std::vector<StoredRecord> rows;
   rows.reserve(batch.size());
-  std::vector<core::Result<Appended>> results;
-  results.reserve(batch.size());
   std::uint64_t seq = next_seq_;
   core::Sha256Digest prev = head_;
   std::int64_t now = Now();
@@ -261,7 +262,6 @@ void AuditLog::WriteBatch(std::deque<Pending>& batch) {
   for (auto& p : batch) {
     if (!p.body) {
       want_checkpoint = true;
-      results.emplace_back(Appended{});
       continue;
     }
     auto [end, ec] = std::to_chars(digits, digits + sizeof digits, seq);
@@ -281,7 +281,6 @@ void AuditLog::WriteBatch(std::deque<Pending>& batch) {
     row.ts_ms = now;
     row.prev_hash = prev;
     row.record_hash = RecordHash(prev, row.body);
-    results.emplace_back(Appended{seq, row.event_id, row.record_hash});
     prev = row.record_hash;
     ++seq;
     rows.push_back(std::move(row));
@@ -301,13 +300,16 @@ void AuditLog::WriteBatch(std::deque<Pending>& batch) {
       core::LogLine(core::LogLevel::kError, "audit_reload_failed").Str("error", reload.ToString()).Emit();
     }
   }
-  for (std::size_t i = 0; i < batch.size(); ++i) {
-    if (!results[i].ok()) {
-      batch[i].done(results[i].status());
-    } else if (!s.ok()) {
-      batch[i].done(core::UnavailableError("audit: store unavailable: " + s.message()));
+  // Completions in batch order; a record's event_id moves from its row into the result.
+  std::size_t row = 0;
+  for (Pending& p : batch) {
+    if (!s.ok()) {
+      p.done(core::UnavailableError("audit: store unavailable: " + s.message()));
+    } else if (!p.body) {
+      p.done(Appended{});
     } else {
-      batch[i].done(std::move(results[i]));
+      StoredRecord& r = rows[row++];
+      p.done(Appended{r.seq, std::move(r.event_id), r.record_hash});
     }
   }
   batch.clear();

@@ -1,6 +1,9 @@
 #include "audit/verify.h"
 
 #include <dirent.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include <algorithm>
 #include <bit>
@@ -112,14 +115,23 @@ struct ChainFields {
   std::optional<std::uint64_t> seq;
 };
 
-// The first `c` in b[i, b.size()), or npos. Eight bytes at a time: the tokens a body is made
-// of are short, so a memchr call per token costs more in call overhead than in scanning.
-std::size_t FindByte(std::string_view b, std::size_t i, char c) {
+// The first `c` in b[i, b.size()), or npos. Inlined and sixteen (SSE2) or eight bytes at a
+// time: the tokens a body is made of are short, so a memchr call per token costs more in call
+// overhead than in scanning.
+[[gnu::always_inline]] inline std::size_t FindByte(std::string_view b, std::size_t i, char c) {
+  const char* p = b.data();
+  const std::size_t n = b.size();
+#if defined(__SSE2__)
+  const __m128i pattern = _mm_set1_epi8(c);
+  for (; i + 16 <= n; i += 16) {
+    const __m128i w = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    const unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(w, pattern)));
+    if (mask) return i + static_cast<std::size_t>(std::countr_zero(mask));
+  }
+#else
   static_assert(std::endian::native == std::endian::little);
   constexpr std::uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
   const std::uint64_t pattern = kOnes * static_cast<unsigned char>(c);
-  const char* p = b.data();
-  const std::size_t n = b.size();
   for (; i + 8 <= n; i += 8) {
     std::uint64_t w;
     std::memcpy(&w, p + i, 8);
@@ -129,6 +141,7 @@ std::size_t FindByte(std::string_view b, std::size_t i, char c) {
     const std::uint64_t zero = (x - kOnes) & ~x & kHigh;
     if (zero) return i + static_cast<std::size_t>(std::countr_zero(zero) >> 3);
   }
+#endif
   for (; i < n; ++i) {
     if (p[i] == c) return i;
   }
