@@ -60,6 +60,9 @@ core::Result<std::unique_ptr<AuditLog>> AuditLog::Open(std::unique_ptr<Store> st
   std::unique_ptr<AuditLog> log(
       new AuditLog(std::move(store), std::move(options), std::move(key).value()));
   if (auto s = log->LoadHead(); !s.ok()) return s;
+  log->sync_later_ =
+      log->options_.durability == Durability::kStrict && log->store_->CanSyncLater();
+  if (log->sync_later_) log->syncer_ = std::thread([l = log.get()] { l->SyncLoop(); });
   log->writer_ = std::thread([l = log.get()] { l->Run(); });
   return log;
 }
@@ -213,6 +216,12 @@ void AuditLog::Close() {
     cv_.notify_one();
   }
   if (writer_.joinable()) writer_.join();
+  {
+    std::lock_guard lock(sync_mu_);
+    sync_stop_ = true;
+  }
+  sync_cv_.notify_one();
+  if (syncer_.joinable()) syncer_.join();  // after the writer: it completes the last batches
 }
 
 void AuditLog::Run() {
@@ -285,7 +294,9 @@ void AuditLog::WriteBatch(std::deque<Pending>& batch) {
     ++seq;
     rows.push_back(std::move(row));
   }
-  core::Status s = store_->Append(rows, options_.durability);
+  // With a separate sync the batch is committed as kDefault here and fsynced by SyncLoop
+  // before any of its appends completes.
+  core::Status s = store_->Append(rows, sync_later_ ? Durability::kDefault : options_.durability);
   if (s.ok()) {
     for (const auto& r : rows) range_.AppendLeafHash(HashLeaf(AsView(r.record_hash)));
     next_seq_ = seq;
@@ -301,18 +312,58 @@ void AuditLog::WriteBatch(std::deque<Pending>& batch) {
     }
   }
   // Completions in batch order; a record's event_id moves from its row into the result.
+  std::vector<Completion> completions;
+  completions.reserve(batch.size());
   std::size_t row = 0;
   for (Pending& p : batch) {
     if (!s.ok()) {
-      p.done(core::UnavailableError("audit: store unavailable: " + s.message()));
+      completions.push_back(
+          {std::move(p.done), core::UnavailableError("audit: store unavailable: " + s.message())});
     } else if (!p.body) {
-      p.done(Appended{});
+      completions.push_back({std::move(p.done), Appended{}});
     } else {
       StoredRecord& r = rows[row++];
-      p.done(Appended{r.seq, std::move(r.event_id), r.record_hash});
+      completions.push_back(
+          {std::move(p.done), Appended{r.seq, std::move(r.event_id), r.record_hash}});
     }
   }
+  if (sync_later_) {
+    {
+      std::lock_guard lock(sync_mu_);
+      for (auto& c : completions) sync_queue_.push_back(std::move(c));
+    }
+    sync_cv_.notify_one();
+  } else {
+    for (auto& c : completions) c.done(std::move(c.result));
+  }
   batch.clear();
+}
+
+void AuditLog::SyncLoop() {
+  std::vector<Completion> group;
+  for (;;) {
+    {
+      std::unique_lock lock(sync_mu_);
+      sync_cv_.wait(lock, [&] { return sync_stop_ || !sync_queue_.empty(); });
+      if (sync_queue_.empty()) return;  // stopping, and nothing left to complete
+      group.swap(sync_queue_);
+    }
+    // One fsync for every batch committed since the last one. A failed append's completion is
+    // already an error; the others fail too if the sync does (their rows are committed but
+    // may not survive power loss, so their requests must not be forwarded).
+    core::Status s = store_->SyncAppended();
+    if (!s.ok()) {
+      core::LogLine(core::LogLevel::kError, "audit_sync_failed").Str("error", s.ToString()).Emit();
+    }
+    for (auto& c : group) {
+      if (!s.ok() && c.result.ok()) {
+        c.done(core::UnavailableError("audit: store unavailable: " + s.message()));
+      } else {
+        c.done(std::move(c.result));
+      }
+    }
+    group.clear();
+  }
 }
 
 core::Status AuditLog::WriteCheckpoint() {

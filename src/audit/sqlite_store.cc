@@ -1,6 +1,8 @@
 #include "audit/sqlite_store.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <condition_variable>
 #include <cstring>
@@ -119,7 +121,8 @@ constexpr int kWalHardLimit = 4 * kWalSoftLimit;
 
 class SqliteStore final : public Store {
  public:
-  SqliteStore(sqlite3* db, std::string path) : db_(db), checkpointer_(std::move(path)) {}
+  SqliteStore(sqlite3* db, std::string path)
+      : db_(db), wal_path_(path + "-wal"), checkpointer_(std::move(path)) {}
   ~SqliteStore() override {
     checkpointer_.reset();  // its connection closes first, so ours does the final checkpoint
     sqlite3_close_v2(db_);
@@ -132,7 +135,13 @@ class SqliteStore final : public Store {
     // was measured too: it saves verify the rowid lookup, but appends into an index B-tree
     // rebalance more and ended up slower overall.)
     if (auto s = Exec("PRAGMA page_size=8192"); !s.ok()) return s;
-    if (auto s = Exec("PRAGMA journal_mode=WAL"); !s.ok()) return s;
+    {
+      Stmt mode;
+      if (auto s = Prepare("PRAGMA journal_mode=WAL", mode); !s.ok()) return s;
+      if (sqlite3_step(mode.get()) != SQLITE_ROW) return Error("journal_mode");
+      const auto* m = reinterpret_cast<const char*>(sqlite3_column_text(mode.get(), 0));
+      wal_ = m && std::string_view(m) == "wal";  // not for :memory: databases
+    }
     if (auto s = Exec("PRAGMA synchronous=NORMAL"); !s.ok()) return s;
     // A whole group-commit batch (4096 records, about 5.5 MB) stays in the page cache instead
     // of spilling to the WAL page by page; not much more, so that pages are recycled rather
@@ -196,6 +205,21 @@ class SqliteStore final : public Store {
       (void)Exec("ROLLBACK");
       return s;
     }
+    return {};
+  }
+
+  bool CanSyncLater() const override { return wal_; }
+
+  // A commit in WAL mode is the WAL's frames; with synchronous=NORMAL they are written but not
+  // fsynced, which fdatasync on the WAL file then does (what synchronous=FULL does inside
+  // COMMIT). Frames of earlier commits that a checkpoint moved into the database file and a
+  // WAL restart overwrote were fsynced by that checkpoint, in the database file.
+  core::Status SyncAppended() override {
+    int fd = ::open(wal_path_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return core::UnavailableError("audit sqlite: cannot open the WAL to sync it");
+    int rc = ::fdatasync(fd);
+    ::close(fd);
+    if (rc != 0) return core::UnavailableError("audit sqlite: fdatasync of the WAL failed");
     return {};
   }
 
@@ -432,6 +456,8 @@ class SqliteStore final : public Store {
   }
 
   sqlite3* db_;
+  const std::string wal_path_;
+  bool wal_ = false;
   std::optional<Checkpointer> checkpointer_;
   bool hooked_ = false;
   Stmt insert_;

@@ -79,6 +79,15 @@ class Store {
   virtual core::Result<std::optional<StoredRecord>> FindEvent(const std::string& event_id) = 0;
   // The last row of `log_id`, if any.
   virtual core::Result<std::optional<StoredRecord>> Last(const std::string& log_id) = 0;
+
+  // Whether SyncAppended works: then a kStrict batch may be appended as kDefault and made to
+  // survive power loss afterwards, so that the appending thread need not wait for the disk.
+  virtual bool CanSyncLater() const { return false; }
+  // Makes every row appended so far survive power loss, as kStrict would have. The one call
+  // that may run on another thread than the appending one, concurrently with it.
+  virtual core::Status SyncAppended() {
+    return core::UnavailableError("audit store: no separate sync");
+  }
 };
 
 // "sqlite:PATH" or "postgres:CONNINFO".
