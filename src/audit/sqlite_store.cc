@@ -121,8 +121,9 @@ constexpr int kWalHardLimit = 4 * kWalSoftLimit;
 
 class SqliteStore final : public Store {
  public:
-  SqliteStore(sqlite3* db, std::string path)
-      : db_(db), wal_path_(path + "-wal"), checkpointer_(std::move(path)) {}
+  // Both paths as SQLite resolved them (absolute), so a later chdir cannot misdirect them.
+  explicit SqliteStore(sqlite3* db)
+      : db_(db), wal_path_(WalPath(db)), checkpointer_(std::string(DbPath(db))) {}
   ~SqliteStore() override {
     checkpointer_.reset();  // its connection closes first, so ours does the final checkpoint
     sqlite3_close_v2(db_);
@@ -140,7 +141,7 @@ class SqliteStore final : public Store {
       if (auto s = Prepare("PRAGMA journal_mode=WAL", mode); !s.ok()) return s;
       if (sqlite3_step(mode.get()) != SQLITE_ROW) return Error("journal_mode");
       const auto* m = reinterpret_cast<const char*>(sqlite3_column_text(mode.get(), 0));
-      wal_ = m && std::string_view(m) == "wal";  // not for :memory: databases
+      wal_ = m && std::string_view(m) == "wal" && !wal_path_.empty();  // not for :memory:
     }
     if (auto s = Exec("PRAGMA synchronous=NORMAL"); !s.ok()) return s;
     // A whole group-commit batch (4096 records, about 5.5 MB) stays in the page cache instead
@@ -445,6 +446,18 @@ class SqliteStore final : public Store {
                                   sqlite3_errmsg(db_));
   }
 
+  static const char* DbPath(sqlite3* db) {
+    const char* path = sqlite3_db_filename(db, "main");
+    return path ? path : "";
+  }
+  // Empty for a temporary or in-memory database (which has no WAL; wal_ stays false).
+  static std::string WalPath(sqlite3* db) {
+    const char* path = sqlite3_db_filename(db, "main");
+    if (!path || !*path) return {};
+    const char* wal = sqlite3_filename_wal(path);
+    return wal ? wal : "";
+  }
+
   static int WalHook(void* self, sqlite3* db, const char* name, int pages) {
     auto* store = static_cast<SqliteStore*>(self);
     if (pages >= kWalHardLimit) {
@@ -476,7 +489,7 @@ core::Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path) {
     sqlite3_close_v2(db);
     return core::UnavailableError("audit sqlite: cannot open " + path + ": " + msg);
   }
-  auto store = std::make_unique<SqliteStore>(db, path);
+  auto store = std::make_unique<SqliteStore>(db);
   if (auto s = store->Init(); !s.ok()) return s;
   return std::unique_ptr<Store>(std::move(store));
 }
