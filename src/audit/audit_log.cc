@@ -356,6 +356,7 @@ void AuditLog::SyncLoop() {
       core::LogLine(core::LogLevel::kError, "audit_sync_failed").Str("error", s.ToString()).Emit();
     }
     for (auto& c : group) {
+      if (!c.done) continue;
       if (!s.ok() && c.result.ok()) {
         c.done(core::UnavailableError("audit: store unavailable: " + s.message()));
       } else {
@@ -383,6 +384,15 @@ core::Status AuditLog::WriteCheckpoint() {
     if (!out) return core::UnavailableError("audit: cannot write checkpoint mirror " + path);
   }
   if (auto s = store_->AppendCheckpoint(options_.log_id, stored); !s.ok()) return s;
+  if (sync_later_) {
+    // Strict mode: the checkpoint row is fsynced soon, by the sync thread, as it was by
+    // synchronous=FULL before (an entry without a callback only asks for a sync).
+    {
+      std::lock_guard lock(sync_mu_);
+      sync_queue_.push_back({nullptr, Appended{}});
+    }
+    sync_cv_.notify_one();
+  }
   checkpointed_size_ = cp.tree_size;
   last_checkpoint_ms_ = cp.ts_ms;
   return {};

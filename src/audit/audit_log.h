@@ -138,7 +138,7 @@ class AuditLog {
 
   // Strict mode with a separate sync: completions wait here for the next WAL fsync.
   struct Completion {
-    Callback done;
+    Callback done;  // none: only a sync is wanted (a checkpoint row)
     core::Result<Appended> result;
   };
   void SyncLoop();
