@@ -23,10 +23,31 @@ void AppendInteger(T n, std::string& out) {
 
 namespace {
 
+bool IsPlain(unsigned char u) { return u >= 0x20 && u != '"' && u != '\\'; }
+
+// True if `s` needs no escaping; eight bytes at a time, since every key and most values of a
+// record go through here.
 bool NeedsNoEscape(std::string_view s) {
-  for (char c : s) {
-    auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == '"' || u == '\\') return false;
+  constexpr std::uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
+  const char* p = s.data();
+  std::size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    const std::uint64_t quote = w ^ (kOnes * '"'), backslash = w ^ (kOnes * '\\');
+    // A byte below 0x20 or equal to '"' or '\\' sets its high bit in `hit` (other bytes may
+    // too, after a real one: only "none" matters here). Bytes >= 0x80 (UTF-8) are excluded by
+    // ~w: they are plain.
+    const std::uint64_t hit = ((w - kOnes * 0x20) | (quote - kOnes) | (backslash - kOnes)) &
+                              ~w & kHigh;
+    if (hit) {
+      for (std::size_t k = i; k < i + 8; ++k) {
+        if (!IsPlain(static_cast<unsigned char>(p[k]))) return false;
+      }
+    }
+  }
+  for (; i < s.size(); ++i) {
+    if (!IsPlain(static_cast<unsigned char>(p[i]))) return false;
   }
   return true;
 }

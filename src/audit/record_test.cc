@@ -155,6 +155,27 @@ TEST(AuditRecord, EveryFieldEncodesCanonically) {
   EXPECT_EQ(*CanonicalJson(boost::json::parse(text)), text);
 }
 
+TEST(AuditJcs, EscapesAtEveryPositionOfLongStrings) {
+  // The plain-string check looks at eight bytes at a time; a character that needs escaping
+  // must be found wherever it sits, and UTF-8 bytes are left alone.
+  for (std::string_view special : {"\"", "\\", "\x01", "\x1f", "\xc3\xa9"}) {
+    for (std::size_t at = 0; at <= 24; ++at) {
+      std::string s(24, 'a');
+      s.insert(at, special);
+      std::string expected = "\"" + s.substr(0, at);
+      if (special == "\"") expected += "\\\"";
+      else if (special == "\\") expected += "\\\\";
+      else if (special == "\x01") expected += "\\u0001";
+      else if (special == "\x1f") expected += "\\u001f";
+      else expected += special;
+      expected += s.substr(at + special.size()) + "\"";
+      std::string out;
+      AppendJcsString(s, out);
+      EXPECT_EQ(out, expected) << "at " << at;
+    }
+  }
+}
+
 TEST(AuditJcs, FinishReportsWhereValuesStart) {
   CanonicalObject o;
   o.Str("b", "x");
