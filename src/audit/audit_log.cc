@@ -60,6 +60,9 @@ core::Result<std::unique_ptr<AuditLog>> AuditLog::Open(std::unique_ptr<Store> st
   std::unique_ptr<AuditLog> log(
       new AuditLog(std::move(store), std::move(options), std::move(key).value()));
   if (auto s = log->LoadHead(); !s.ok()) return s;
+  log->sync_later_ =
+      log->options_.durability == Durability::kStrict && log->store_->CanSyncLater();
+  if (log->sync_later_) log->syncer_ = std::thread([l = log.get()] { l->SyncLoop(); });
   log->writer_ = std::thread([l = log.get()] { l->Run(); });
   return log;
 }
@@ -83,7 +86,7 @@ core::Status AuditLog::LoadHead() {
   range_ = CompactRange();
   next_seq_ = 0;
   head_.fill(0);
-  auto s = store_->Scan(options_.log_id, 0, [&](const StoredRecord& r) {
+  auto s = store_->ScanViews(options_.log_id, 0, [&](const StoredRecordView& r) {
     range_.AppendLeafHash(HashLeaf(AsView(r.record_hash)));
     head_ = r.record_hash;
     next_seq_ = r.seq + 1;
@@ -123,12 +126,6 @@ constexpr std::string_view kHashPlaceholder =
     "0000000000000000000000000000000000000000000000000000000000000000";
 constexpr std::string_view kTsPlaceholder = "0000-00-00T00:00:00.000Z";  // FormatTimestampMs width
 
-// Offset just past the first occurrence of `pattern` at or after `from`, or npos.
-std::size_t After(std::string_view body, std::string_view pattern, std::size_t from = 0) {
-  auto at = body.find(pattern, from);
-  return at == std::string_view::npos ? at : at + pattern.size();
-}
-
 // Writes `d` as 64 lower-case hex digits at `out`.
 void PutHex(const core::Sha256Digest& d, char* out) {
   static constexpr char kDigits[] = "0123456789abcdef";
@@ -149,25 +146,26 @@ void AuditLog::EncodeAndEnqueue(R record, Phase phase, Callback done) {
     return;
   }
   // The whole canonical body is built here, on the caller's thread; the chain fields get
-  // fixed-width placeholders (seq is widened by the writer). In a canonical body these
-  // patterns can only match the top-level members (see RowMismatch in verify.cc).
+  // fixed-width placeholders (seq is widened by the writer), found by the encoder rather than
+  // by searching the text.
   CanonicalObject& obj = *encoded;
-  obj.Str("log_id", options_.log_id);
-  obj.Str("prev_hash", kHashPlaceholder);
-  obj.Str("ts", kTsPlaceholder);
-  obj.Uint("seq", 0);
+  obj.Sort();  // a no-op for ToCanonical's output; the chain fields go in at their places
+  obj.InsertStr("log_id", options_.log_id);
+  obj.InsertStr("prev_hash", kHashPlaceholder);
+  obj.InsertStr("ts", kTsPlaceholder);
+  obj.InsertUint("seq", 0);
   Pending p;
-  p.body = std::move(obj).Finish();
-  std::string_view body = *p.body;
-  p.prev_at = After(body, "\"prev_hash\":\"");
-  p.seq_at = After(body, "\"seq\":0", p.prev_at);
-  p.ts_at = After(body, "\"ts\":\"", p.seq_at);
-  if (p.prev_at == std::string_view::npos || p.seq_at == std::string_view::npos ||
-      p.ts_at == std::string_view::npos) {
+  std::size_t at[3];
+  // Room for the writer to widen seq in place (at most 16 digits below 2^53).
+  p.body = std::move(obj).Finish({"prev_hash", "seq", "ts"}, at, 16);
+  if (at[0] == std::string::npos || at[1] == std::string::npos ||
+      at[2] == std::string::npos) {
     done(core::InternalError("audit: cannot place the chain fields in the record"));
     return;
   }
-  p.seq_at -= 1;  // at the "0"
+  p.prev_at = at[0] + 1;  // past the opening quote
+  p.seq_at = at[1];       // at the "0"
+  p.ts_at = at[2] + 1;
   p.event_id = std::move(record.event_id);
   p.phase = phase;
   p.done = std::move(done);
@@ -218,6 +216,12 @@ void AuditLog::Close() {
     cv_.notify_one();
   }
   if (writer_.joinable()) writer_.join();
+  {
+    std::lock_guard lock(sync_mu_);
+    sync_stop_ = true;
+  }
+  sync_cv_.notify_one();
+  if (syncer_.joinable()) syncer_.join();  // after the writer: it completes the last batches
 }
 
 void AuditLog::Run() {
@@ -229,6 +233,9 @@ void AuditLog::Run() {
       auto wait = std::min(options_.idle_checkpoint, options_.checkpoint_interval);
       cv_.wait_for(lock, wait, [&] { return closing_ || !queue_.empty(); });
       closing = closing_;
+      if (queue_.size() <= options_.max_batch) {
+        batch.swap(queue_);  // the usual case: take everything, without moving each item
+      }
       while (!queue_.empty() && batch.size() < options_.max_batch) {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
@@ -255,8 +262,6 @@ void AuditLog::Run() {
 void AuditLog::WriteBatch(std::deque<Pending>& batch) {
   std::vector<StoredRecord> rows;
   rows.reserve(batch.size());
-  std::vector<core::Result<Appended>> results;
-  results.reserve(batch.size());
   std::uint64_t seq = next_seq_;
   core::Sha256Digest prev = head_;
   std::int64_t now = Now();
@@ -266,17 +271,15 @@ void AuditLog::WriteBatch(std::deque<Pending>& batch) {
   for (auto& p : batch) {
     if (!p.body) {
       want_checkpoint = true;
-      results.emplace_back(Appended{});
       continue;
     }
-    const std::string& tmpl = *p.body;
     auto [end, ec] = std::to_chars(digits, digits + sizeof digits, seq);
     const std::size_t ndigits = static_cast<std::size_t>(end - digits);
     StoredRecord row;
-    row.body.reserve(tmpl.size() + ndigits);
-    row.body.append(tmpl, 0, p.seq_at);
-    row.body.append(digits, ndigits);
-    row.body.append(tmpl, p.seq_at + 1);
+    // Patched in place: the caller reserved room for seq's digits, so this neither allocates
+    // nor copies more than the members after seq.
+    row.body = std::move(*p.body);
+    row.body.replace(p.seq_at, 1, digits, ndigits);
     PutHex(prev, row.body.data() + p.prev_at);
     std::memcpy(row.body.data() + p.ts_at + ndigits - 1, ts.data(), kTsPlaceholder.size());
     const Phase phase = p.phase;
@@ -287,12 +290,13 @@ void AuditLog::WriteBatch(std::deque<Pending>& batch) {
     row.ts_ms = now;
     row.prev_hash = prev;
     row.record_hash = RecordHash(prev, row.body);
-    results.emplace_back(Appended{seq, row.event_id, row.record_hash});
     prev = row.record_hash;
     ++seq;
     rows.push_back(std::move(row));
   }
-  core::Status s = store_->Append(rows, options_.durability);
+  // With a separate sync the batch is committed as kDefault here and fsynced by SyncLoop
+  // before any of its appends completes.
+  core::Status s = store_->Append(rows, sync_later_ ? Durability::kDefault : options_.durability);
   if (s.ok()) {
     for (const auto& r : rows) range_.AppendLeafHash(HashLeaf(AsView(r.record_hash)));
     next_seq_ = seq;
@@ -307,16 +311,60 @@ void AuditLog::WriteBatch(std::deque<Pending>& batch) {
       core::LogLine(core::LogLevel::kError, "audit_reload_failed").Str("error", reload.ToString()).Emit();
     }
   }
-  for (std::size_t i = 0; i < batch.size(); ++i) {
-    if (!results[i].ok()) {
-      batch[i].done(results[i].status());
-    } else if (!s.ok()) {
-      batch[i].done(core::UnavailableError("audit: store unavailable: " + s.message()));
+  // Completions in batch order; a record's event_id moves from its row into the result.
+  std::vector<Completion> completions;
+  completions.reserve(batch.size());
+  std::size_t row = 0;
+  for (Pending& p : batch) {
+    if (!s.ok()) {
+      completions.push_back(
+          {std::move(p.done), core::UnavailableError("audit: store unavailable: " + s.message())});
+    } else if (!p.body) {
+      completions.push_back({std::move(p.done), Appended{}});
     } else {
-      batch[i].done(std::move(results[i]));
+      StoredRecord& r = rows[row++];
+      completions.push_back(
+          {std::move(p.done), Appended{r.seq, std::move(r.event_id), r.record_hash}});
     }
   }
+  if (sync_later_) {
+    {
+      std::lock_guard lock(sync_mu_);
+      for (auto& c : completions) sync_queue_.push_back(std::move(c));
+    }
+    sync_cv_.notify_one();
+  } else {
+    for (auto& c : completions) c.done(std::move(c.result));
+  }
   batch.clear();
+}
+
+void AuditLog::SyncLoop() {
+  std::vector<Completion> group;
+  for (;;) {
+    {
+      std::unique_lock lock(sync_mu_);
+      sync_cv_.wait(lock, [&] { return sync_stop_ || !sync_queue_.empty(); });
+      if (sync_queue_.empty()) return;  // stopping, and nothing left to complete
+      group.swap(sync_queue_);
+    }
+    // One fsync for every batch committed since the last one. A failed append's completion is
+    // already an error; the others fail too if the sync does (their rows are committed but
+    // may not survive power loss, so their requests must not be forwarded).
+    core::Status s = store_->SyncAppended();
+    if (!s.ok()) {
+      core::LogLine(core::LogLevel::kError, "audit_sync_failed").Str("error", s.ToString()).Emit();
+    }
+    for (auto& c : group) {
+      if (!c.done) continue;
+      if (!s.ok() && c.result.ok()) {
+        c.done(core::UnavailableError("audit: store unavailable: " + s.message()));
+      } else {
+        c.done(std::move(c.result));
+      }
+    }
+    group.clear();
+  }
 }
 
 core::Status AuditLog::WriteCheckpoint() {
@@ -336,6 +384,15 @@ core::Status AuditLog::WriteCheckpoint() {
     if (!out) return core::UnavailableError("audit: cannot write checkpoint mirror " + path);
   }
   if (auto s = store_->AppendCheckpoint(options_.log_id, stored); !s.ok()) return s;
+  if (sync_later_) {
+    // Strict mode: the checkpoint row is fsynced soon, by the sync thread, as it was by
+    // synchronous=FULL before (an entry without a callback only asks for a sync).
+    {
+      std::lock_guard lock(sync_mu_);
+      sync_queue_.push_back({nullptr, Appended{}});
+    }
+    sync_cv_.notify_one();
+  }
   checkpointed_size_ = cp.tree_size;
   last_checkpoint_ms_ = cp.ts_ms;
   return {};

@@ -12,7 +12,13 @@
 // also written as `<mirror_dir>/<log_id with '/' as '_'>/<tree_size>.note` (a stand-in for
 // write-once storage).
 //
-// Thread-safe: any thread may append. Completion callbacks run on the writer thread (or, for a
+// In strict mode on a store that can sync separately (SQLite in WAL mode), a batch is committed
+// without waiting for the disk and a sync thread fsyncs the WAL, once for all the batches
+// committed meanwhile, before their appends complete: the writer thread goes on with the next
+// batch during the fsync.
+//
+// Thread-safe: any thread may append. Completion callbacks run on the writer thread (the sync
+// thread in that strict mode) (or, for a
 // record that fails validation, on the caller's thread before the append returns) and must not
 // block; post to your own executor from them.
 #pragma once
@@ -25,8 +31,9 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <optional>
+#include <thread>
+#include <vector>
 
 #include "audit/checkpoint.h"
 #include "audit/merkle.h"
@@ -129,7 +136,20 @@ class AuditLog {
   std::int64_t last_checkpoint_ms_ = 0;
   std::int64_t last_append_ms_ = 0;
 
+  // Strict mode with a separate sync: completions wait here for the next WAL fsync.
+  struct Completion {
+    Callback done;  // none: only a sync is wanted (a checkpoint row)
+    core::Result<Appended> result;
+  };
+  void SyncLoop();
+  bool sync_later_ = false;  // set in Open, before the threads start
+  std::mutex sync_mu_;
+  std::condition_variable sync_cv_;
+  std::vector<Completion> sync_queue_;  // guarded by sync_mu_
+  bool sync_stop_ = false;              // guarded by sync_mu_
+
   std::thread writer_;
+  std::thread syncer_;
 };
 
 }  // namespace baagate::audit

@@ -16,7 +16,7 @@ inline std::string_view AsView(const core::Sha256Digest& d) {
   return {reinterpret_cast<const char*>(d.data()), d.size()};
 }
 
-// SHA-256 of the concatenation of `parts`. Thread-safe: reuses a per-thread OpenSSL context,
+// SHA-256 of the concatenation of `parts`. Thread-safe; no allocation and no EVP dispatch,
 // which matters at a million records per second.
 core::Sha256Digest Sha256Parts(std::initializer_list<std::string_view> parts);
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 namespace baagate::audit {
@@ -20,8 +21,56 @@ void AppendInteger(T n, std::string& out) {
 
 }  // namespace
 
+namespace {
+
+bool IsPlain(unsigned char u) { return u >= 0x20 && u != '"' && u != '\\'; }
+
+// True if `s` needs no escaping; eight bytes at a time, since every key and most values of a
+// record go through here.
+bool NeedsNoEscape(std::string_view s) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
+  const char* p = s.data();
+  std::size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    const std::uint64_t quote = w ^ (kOnes * '"'), backslash = w ^ (kOnes * '\\');
+    // A byte below 0x20 or equal to '"' or '\\' sets its high bit in `hit` (other bytes may
+    // too, after a real one: only "none" matters here). Bytes >= 0x80 (UTF-8) are excluded by
+    // ~w: they are plain.
+    const std::uint64_t hit = ((w - kOnes * 0x20) | (quote - kOnes) | (backslash - kOnes)) &
+                              ~w & kHigh;
+    if (hit) {
+      for (std::size_t k = i; k < i + 8; ++k) {
+        if (!IsPlain(static_cast<unsigned char>(p[k]))) return false;
+      }
+    }
+  }
+  for (; i < s.size(); ++i) {
+    if (!IsPlain(static_cast<unsigned char>(p[i]))) return false;
+  }
+  return true;
+}
+
+// `s` in quotes at `p`, which has room for s.size() + 2 characters; returns the end.
+char* PutQuoted(std::string_view s, char* p) {
+  *p++ = '"';
+  if (!s.empty()) std::memcpy(p, s.data(), s.size());
+  p += s.size();
+  *p++ = '"';
+  return p;
+}
+
+}  // namespace
+
 void AppendJcsString(std::string_view s, std::string& out) {
   static constexpr char kHex[] = "0123456789abcdef";
+  if (NeedsNoEscape(s)) {  // ids, codes, keys: the common case, in one step
+    const std::size_t at = out.size();
+    out.resize(at + s.size() + 2);
+    PutQuoted(s, out.data() + at);
+    return;
+  }
   out.push_back('"');
   std::size_t run = 0;  // start of the pending run of characters copied verbatim
   for (std::size_t i = 0; i < s.size(); ++i) {
@@ -47,82 +96,127 @@ void AppendJcsString(std::string_view s, std::string& out) {
   out.push_back('"');
 }
 
+CanonicalObject::CanonicalObject(std::size_t members, std::size_t bytes) {
+  members_.reserve(members);
+  values_.reserve(bytes);
+}
+
+void CanonicalObject::Add(std::string_view key, std::size_t at) {
+  members_.push_back({key, at, values_.size() - at});
+}
+
+void CanonicalObject::InsertAdded(std::string_view key, std::size_t at) {
+  auto pos = std::lower_bound(members_.begin(), members_.end(), key,
+                              [](const Member& m, std::string_view k) { return m.key < k; });
+  members_.insert(pos, {key, at, values_.size() - at});
+}
+
 void CanonicalObject::Str(std::string_view key, std::string_view value) {
-  std::string v;
-  v.reserve(value.size() + 2);
-  AppendJcsString(value, v);
-  members_.emplace_back(key, std::move(v));
+  const std::size_t at = values_.size();
+  AppendJcsString(value, values_);
+  Add(key, at);
 }
 
 void CanonicalObject::Uint(std::string_view key, std::uint64_t value) {
   if (value > static_cast<std::uint64_t>(kMaxSafeInteger)) value = kMaxSafeInteger;
-  std::string v;
-  AppendInteger(value, v);
-  members_.emplace_back(key, std::move(v));
+  const std::size_t at = values_.size();
+  AppendInteger(value, values_);
+  Add(key, at);
 }
 
 void CanonicalObject::Int(std::string_view key, std::int64_t value) {
   value = std::clamp(value, -kMaxSafeInteger, kMaxSafeInteger);
-  std::string v;
-  AppendInteger(value, v);
-  members_.emplace_back(key, std::move(v));
+  const std::size_t at = values_.size();
+  AppendInteger(value, values_);
+  Add(key, at);
 }
 
 void CanonicalObject::Bool(std::string_view key, bool value) {
-  members_.emplace_back(key, value ? "true" : "false");
+  const std::size_t at = values_.size();
+  values_ += value ? "true" : "false";
+  Add(key, at);
 }
 
-void CanonicalObject::Raw(std::string_view key, std::string json) {
-  members_.emplace_back(key, std::move(json));
+void CanonicalObject::Raw(std::string_view key, std::string_view json) {
+  const std::size_t at = values_.size();
+  values_ += json;
+  Add(key, at);
 }
 
 bool CanonicalObject::Has(std::string_view key) const {
   for (const auto& m : members_) {
-    if (m.first == key) return true;
+    if (m.key == key) return true;
   }
   return false;
 }
 
 void CanonicalObject::Sort() {
-  std::sort(members_.begin(), members_.end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
+  auto by_key = [](const Member& a, const Member& b) { return a.key < b.key; };
+  if (!std::is_sorted(members_.begin(), members_.end(), by_key)) {
+    std::sort(members_.begin(), members_.end(), by_key);
+  }
 }
 
 void CanonicalObject::InsertStr(std::string_view key, std::string_view value) {
-  std::string v;
-  v.reserve(value.size() + 2);
-  AppendJcsString(value, v);
-  auto at = std::lower_bound(members_.begin(), members_.end(), key,
-                             [](const auto& m, std::string_view k) { return m.first < k; });
-  members_.emplace(at, key, std::move(v));
+  const std::size_t at = values_.size();
+  AppendJcsString(value, values_);
+  InsertAdded(key, at);
 }
 
 void CanonicalObject::InsertUint(std::string_view key, std::uint64_t value) {
   if (value > static_cast<std::uint64_t>(kMaxSafeInteger)) value = kMaxSafeInteger;
-  std::string v;
-  AppendInteger(value, v);
-  auto at = std::lower_bound(members_.begin(), members_.end(), key,
-                             [](const auto& m, std::string_view k) { return m.first < k; });
-  members_.emplace(at, key, std::move(v));
+  const std::size_t at = values_.size();
+  AppendInteger(value, values_);
+  InsertAdded(key, at);
 }
 
-std::string CanonicalObject::Finish() && {
-  auto by_key = [](const auto& a, const auto& b) { return a.first < b.first; };
-  if (!std::is_sorted(members_.begin(), members_.end(), by_key)) {
-    std::sort(members_.begin(), members_.end(), by_key);
-  }
+std::string CanonicalObject::Finish() && { return std::move(*this).Finish({}, nullptr, 0); }
+
+std::string CanonicalObject::Finish(std::initializer_list<std::string_view> keys,
+                                    std::size_t* offsets, std::size_t extra) && {
+  Sort();
+  for (std::size_t k = 0; k < keys.size(); ++k) offsets[k] = std::string::npos;
   std::size_t size = 2;
-  for (const auto& m : members_) size += m.first.size() + m.second.size() + 4;
-  std::string out;
-  out.reserve(size);
-  out.push_back('{');
-  for (std::size_t i = 0; i < members_.size(); ++i) {
-    if (i > 0) out.push_back(',');
-    AppendJcsString(members_[i].first, out);
-    out.push_back(':');
-    out += members_[i].second;
+  bool plain_keys = true;
+  for (const auto& m : members_) {
+    size += m.key.size() + m.size + 4;  // "key": and a comma (one too many: the braces)
+    plain_keys = plain_keys && NeedsNoEscape(m.key);
   }
-  out.push_back('}');
+  size -= members_.empty() ? 0 : 1;
+  std::string out;
+  out.reserve(size + extra);
+  if (!plain_keys) {  // keys that need escaping: never the audit schema's
+    out.push_back('{');
+    for (std::size_t i = 0; i < members_.size(); ++i) {
+      const Member& m = members_[i];
+      if (i > 0) out.push_back(',');
+      AppendJcsString(m.key, out);
+      out.push_back(':');
+      for (std::size_t k = 0; k < keys.size(); ++k) {
+        if (keys.begin()[k] == m.key) offsets[k] = out.size();
+      }
+      out.append(values_, m.at, m.size);
+    }
+    out.push_back('}');
+    return out;
+  }
+  // The exact size is known, so the members are written without any capacity checks.
+  out.resize(size);
+  char* const begin = out.data();
+  char* p = begin;
+  *p++ = '{';
+  for (std::size_t i = 0; i < members_.size(); ++i) {
+    const Member& m = members_[i];
+    if (i > 0) *p++ = ',';
+    p = PutQuoted(m.key, p);
+    *p++ = ':';
+    for (std::size_t k = 0; k < keys.size(); ++k) {
+      if (keys.begin()[k] == m.key) offsets[k] = static_cast<std::size_t>(p - begin);
+    }
+    if (m.size > 0) std::memcpy(p, values_.data() + m.at, m.size);
+    p += m.size;
+  }
+  *p++ = '}';
   return out;
 }
 

@@ -109,6 +109,38 @@ void CompactRange::AppendLeafHash(const Hash& leaf_hash) {
   ++size_;
 }
 
+void CompactRange::AppendSubtree(const Subtree& subtree) {
+  const std::uint64_t width = std::uint64_t{1} << subtree.height;
+  if (size_ % width != 0) std::abort();
+  Hash h = subtree.hash;
+  // As in AppendLeafHash, one level up: each one bit of size_ from `height` up is a complete
+  // subtree to merge with.
+  for (std::uint64_t s = size_ >> subtree.height; s & 1; s >>= 1) {
+    h = HashChildren(stack_.back(), h);
+    stack_.pop_back();
+  }
+  stack_.push_back(h);
+  size_ += width;
+}
+
+void RangeFold::AppendLeafHash(const Hash& leaf_hash) {
+  subtrees_.push_back({0, leaf_hash});
+  ++end_;
+  // The last two subtrees merge when they have the same height h and the pair is aligned,
+  // i.e. end_ is a multiple of 2^(h+1); a subtree left of `begin` never merges.
+  while (subtrees_.size() >= 2) {
+    Subtree& right = subtrees_.back();
+    Subtree& left = subtrees_[subtrees_.size() - 2];
+    if (left.height != right.height || right.height >= 63 ||
+        end_ % (std::uint64_t{2} << right.height) != 0) {
+      break;
+    }
+    left.hash = HashChildren(left.hash, right.hash);
+    ++left.height;
+    subtrees_.pop_back();
+  }
+}
+
 Hash CompactRange::Root() const {
   if (stack_.empty()) return EmptyTreeRoot();
   Hash r = stack_.back();

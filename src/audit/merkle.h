@@ -48,16 +48,41 @@ class MerkleTree {
   std::vector<std::vector<Hash>> levels_;
 };
 
+// A complete subtree of 2^height leaves.
+struct Subtree {
+  unsigned height = 0;
+  Hash hash{};
+};
+
 // The right edge of a growing tree: O(log n) memory, O(1) amortised hashing per append.
 class CompactRange {
  public:
   void AppendLeafHash(const Hash& leaf_hash);
+  // Appends 2^height leaves at once, given their subtree's hash; size() must be a multiple of
+  // 2^height (as it is for every subtree RangeFold hands out when it began at size()).
+  void AppendSubtree(const Subtree& subtree);
   std::uint64_t size() const { return size_; }
   Hash Root() const;
 
  private:
   std::uint64_t size_ = 0;
   std::vector<Hash> stack_;  // complete subtrees, largest first; one per set bit of size_
+};
+
+// The leaves [begin, end) of a tree, folded into the maximal aligned complete subtrees that
+// cover them, left to right (O(log n) of them). Lets `verify` hash disjoint seq ranges of one
+// tree on several threads: appending a fold's subtrees, in order, to a CompactRange of size
+// `begin` gives the same tree as appending the leaves one by one.
+class RangeFold {
+ public:
+  explicit RangeFold(std::uint64_t begin = 0) : end_(begin) {}
+  void AppendLeafHash(const Hash& leaf_hash);
+  std::uint64_t end() const { return end_; }
+  const std::vector<Subtree>& subtrees() const { return subtrees_; }
+
+ private:
+  std::uint64_t end_;
+  std::vector<Subtree> subtrees_;
 };
 
 // RFC 9162 §2.1.3.2. True iff `proof` shows the leaf at `index` is in the tree of `size` with

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -186,6 +187,33 @@ TEST(MerkleTree, EveryProofOfTreesUpTo70LeavesVerifiesAgainstRecomputedRoots) {
       ASSERT_TRUE(VerifyConsistency(m, n, t.RootAt(m), root, t.ConsistencyProof(m, n)))
           << m << "->" << n;
     }
+  }
+}
+
+TEST(MerkleTree, RangeFoldsJoinedInAnyChunkingGiveTheSameRoots) {
+  // verify folds seq batches on reader threads and joins them: every chunk size (aligned or
+  // not) and every prefix must give the roots of the one-leaf-at-a-time tree.
+  std::vector<Hash> leaves;
+  MerkleTree t;
+  for (int i = 0; i < 100; ++i) {
+    leaves.push_back(HashLeaf("leaf-" + std::to_string(i)));
+    t.AppendLeafHash(leaves.back());
+  }
+  for (std::uint64_t chunk = 1; chunk <= 37; ++chunk) {
+    CompactRange joined;
+    for (std::uint64_t begin = 0; begin < leaves.size(); begin += chunk) {
+      RangeFold fold(begin);
+      for (std::uint64_t i = begin; i < std::min<std::uint64_t>(begin + chunk, leaves.size());
+           ++i) {
+        fold.AppendLeafHash(leaves[i]);
+        CompactRange at = joined;
+        for (const Subtree& st : fold.subtrees()) at.AppendSubtree(st);
+        ASSERT_EQ(at.size(), fold.end());
+        ASSERT_EQ(at.Root(), t.RootAt(fold.end())) << "chunk " << chunk << " size " << fold.end();
+      }
+      for (const Subtree& st : fold.subtrees()) joined.AppendSubtree(st);
+    }
+    EXPECT_EQ(joined.Root(), t.Root());
   }
 }
 

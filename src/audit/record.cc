@@ -1,5 +1,6 @@
 #include "audit/record.h"
 
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -230,52 +231,70 @@ void PutCode(CanonicalObject& o, std::string_view key, const Code& v) {
 }
 void PutDigest(CanonicalObject& o, std::string_view key,
                const std::optional<core::Sha256Digest>& v) {
-  if (v) o.Str(key, core::HexEncode(*v));
+  if (!v) return;
+  o.RawWith(key, [&](std::string& out) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    out.push_back('"');
+    for (std::uint8_t b : *v) {
+      out.push_back(kDigits[b >> 4]);
+      out.push_back(kDigits[b & 15]);
+    }
+    out.push_back('"');
+  });
 }
 template <typename T>
-std::string Strings(const std::vector<T>& v) {
-  std::vector<std::string_view> items;
-  items.reserve(v.size());
-  for (const auto& e : v) items.push_back(e.str());
-  return CanonicalStringArray(items);
+void PutStrings(CanonicalObject& o, std::string_view key, const std::vector<T>& v) {
+  o.RawWith(key, [&](std::string& out) {
+    out.push_back('[');
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      if (i > 0) out.push_back(',');
+      AppendJcsString(v[i].str(), out);
+    }
+    out.push_back(']');
+  });
 }
-std::string Modalities(const std::vector<Modality>& v) {
-  std::vector<std::string_view> items;
-  for (auto m : v) items.push_back(Name(m));
-  return CanonicalStringArray(items);
+void PutModalities(CanonicalObject& o, std::string_view key, const std::vector<Modality>& v) {
+  o.RawWith(key, [&](std::string& out) {
+    out.push_back('[');
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      if (i > 0) out.push_back(',');
+      AppendJcsString(Name(v[i]), out);
+    }
+    out.push_back(']');
+  });
+}
+// A flat object from a map keyed by Code: the map's order (byte order of the codes) is the
+// canonical key order, and codes need no escaping.
+template <typename V, typename F>
+void PutCodeMap(CanonicalObject& o, std::string_view key, const std::map<Code, V>& m,
+                F&& value) {
+  o.RawWith(key, [&](std::string& out) {
+    out.push_back('{');
+    bool first = true;
+    for (const auto& [k, v] : m) {
+      if (!first) out.push_back(',');
+      first = false;
+      AppendJcsString(k.str(), out);
+      out.push_back(':');
+      value(v, out);
+    }
+    out.push_back('}');
+  });
 }
 
 }  // namespace
 
+// Members are added in key order (RFC 8785 sorts them), so Finish only has to confirm it; an
+// out-of-order addition would still be sorted there, just more slowly.
 core::Result<CanonicalObject> ToCanonical(const DecisionRecord& r) {
   if (!IsUuid(r.event_id)) return core::InvalidArgumentError("audit: event_id is not a UUID");
-  CanonicalObject o;
-  o.Str("schema_version", kSchemaVersion);
-  o.Str("phase", Name(Phase::kDecision));
-  o.Str("event_id", r.event_id);
-  PutId(o, "request_id", r.request_id);
-  PutId(o, "tenant_id", r.tenant_id);
-  PutId(o, "app_id", r.app_id);
-  PutId(o, "purpose_id", r.purpose_id);
+  CanonicalObject o(48, 1280);
   PutId(o, "actor_ref", r.actor_ref);
   PutCode(o, "actor_role", r.actor_role);
   o.Str("actor_type", Name(r.actor_type));
-  PutId(o, "client_net", r.client_net);
-  o.Str("auth_method", Name(r.auth_method));
-  PutId(o, "credential_ref", r.credential_ref);
-  PutId(o, "provider", r.provider);
   PutCode(o, "api_surface", r.api_surface);
-  if (!r.endpoint_path.empty()) {
-    o.Str("endpoint", std::string(Name(r.endpoint_method)) + " " + r.endpoint_path.str());
-  }
-  PutId(o, "model_requested", r.model_requested);
-  PutId(o, "upstream_host", r.upstream_host);
-  PutId(o, "region", r.region);
-  PutCode(o, "deployment_type", r.deployment_type);
-  o.Bool("stream", r.stream);
-  o.Raw("features", Strings(r.features));
-  o.Raw("modalities_in", Modalities(r.modalities_in));
-  o.Raw("modalities_out", Modalities(r.modalities_out));
+  PutId(o, "app_id", r.app_id);
+  o.Str("auth_method", Name(r.auth_method));
   PutId(o, "baa_contract_id", r.baa_contract_id);
   if (r.baa_effective_date > 0) {
     char buf[48];
@@ -283,26 +302,54 @@ core::Result<CanonicalObject> ToCanonical(const DecisionRecord& r) {
                   r.baa_effective_date / 100 % 100, r.baa_effective_date % 100);
     o.Str("baa_effective_date", buf);
   }
-  PutDigest(o, "registry_version", r.registry_version);
-  PutCode(o, "registry_rule_id", r.registry_rule_id);
   o.Str("baa_in_scope", Name(r.baa_in_scope));
-  o.Raw("scope_reasons", Strings(r.scope_reasons));
-  o.Raw("subprocessor_chain", Strings(r.subprocessor_chain));
-  PutCode(o, "config_retention", r.config_retention);
+  PutId(o, "client_net", r.client_net);
   if (r.config_checked_at_ms > 0) o.Str("config_checked_at", FormatTimestampMs(r.config_checked_at_ms));
-  CanonicalObject flags;
-  for (const auto& [k, v] : r.config_flags) flags.Bool(k.str(), v);
-  o.Raw("config_flags", std::move(flags).Finish());
-  o.Raw("enforcement_actions", Strings(r.enforcement_actions));
+  PutCodeMap(o, "config_flags", r.config_flags,
+             [](bool v, std::string& out) { out += v ? "true" : "false"; });
+  PutDigest(o, "config_hash", r.config_hash);
+  PutCode(o, "config_retention", r.config_retention);
+  PutId(o, "credential_ref", r.credential_ref);
+  o.Str("decision", Name(r.decision));
   PutCode(o, "deid_method", r.deid_method);
   PutId(o, "deid_ruleset_version", r.deid_ruleset_version);
-  CanonicalObject findings;
-  for (const auto& [k, v] : r.phi_findings) findings.Uint(k.str(), v);
-  o.Raw("phi_findings", std::move(findings).Finish());
-  o.Raw("residual_risk_flags", Strings(r.residual_risk_flags));
+  if (!r.endpoint_path.empty()) {
+    o.RawWith("endpoint", [&](std::string& out) {
+      // Neither part needs escaping: a method name and an Id.
+      out.push_back('"');
+      out += Name(r.endpoint_method);
+      out.push_back(' ');
+      out += r.endpoint_path.str();
+      out.push_back('"');
+    });
+  }
+  PutStrings(o, "enforcement_actions", r.enforcement_actions);
+  o.Str("event_id", r.event_id);
+  PutStrings(o, "features", r.features);
+  PutModalities(o, "modalities_in", r.modalities_in);
+  PutModalities(o, "modalities_out", r.modalities_out);
+  PutId(o, "model_requested", r.model_requested);
+  o.Str("phase", Name(Phase::kDecision));
+  PutCodeMap(o, "phi_findings", r.phi_findings, [](std::uint64_t v, std::string& out) {
+    if (v > (std::uint64_t{1} << 53)) v = std::uint64_t{1} << 53;  // as CanonicalObject::Uint
+    char buf[24];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+    out.append(buf, end);
+  });
   PutDigest(o, "policy_version", r.policy_version);
-  PutDigest(o, "config_hash", r.config_hash);
-  o.Str("decision", Name(r.decision));
+  PutId(o, "provider", r.provider);
+  PutId(o, "purpose_id", r.purpose_id);
+  PutId(o, "region", r.region);
+  PutCode(o, "registry_rule_id", r.registry_rule_id);
+  PutDigest(o, "registry_version", r.registry_version);
+  PutId(o, "request_id", r.request_id);
+  PutStrings(o, "residual_risk_flags", r.residual_risk_flags);
+  o.Str("schema_version", kSchemaVersion);
+  PutStrings(o, "scope_reasons", r.scope_reasons);
+  o.Bool("stream", r.stream);
+  PutStrings(o, "subprocessor_chain", r.subprocessor_chain);
+  PutId(o, "tenant_id", r.tenant_id);
+  PutId(o, "upstream_host", r.upstream_host);
   return o;
 }
 
@@ -310,34 +357,34 @@ core::Result<CanonicalObject> ToCanonical(const OutcomeRecord& r) {
   if (!IsUuid(r.event_id) || !IsUuid(r.decision_event_id)) {
     return core::InvalidArgumentError("audit: event_id or decision_event_id is not a UUID");
   }
-  CanonicalObject o;
-  o.Str("schema_version", kSchemaVersion);
-  o.Str("phase", Name(Phase::kOutcome));
-  o.Str("event_id", r.event_id);
-  o.Str("decision_event_id", r.decision_event_id);
-  PutId(o, "request_id", r.request_id);
-  PutId(o, "tenant_id", r.tenant_id);
+  CanonicalObject o(32, 768);
   PutId(o, "app_id", r.app_id);
-  PutId(o, "provider", r.provider);
-  PutId(o, "model_served", r.model_served);
-  o.Str("status", Name(r.status));
-  o.Int("http_status", r.http_status);
-  o.Int("upstream_status", r.upstream_status);
+  o.Uint("bytes_in", r.bytes_in);
+  o.Uint("bytes_out", r.bytes_out);
+  o.Str("decision_event_id", r.decision_event_id);
   o.Str("error_class", r.error_class.empty() ? std::string_view("none") : r.error_class.str());
+  o.Str("event_id", r.event_id);
   PutCode(o, "finish_reason", r.finish_reason);
-  CanonicalObject usage;
+  o.Int("http_status", r.http_status);
+  o.Uint("latency_ms", r.latency_ms);
+  PutId(o, "model_served", r.model_served);
+  o.Str("phase", Name(Phase::kOutcome));
+  PutId(o, "provider", r.provider);
+  PutId(o, "request_id", r.request_id);
+  o.Str("schema_version", kSchemaVersion);
+  o.Str("status", Name(r.status));
+  o.Uint("stream_events", r.stream_events);
+  PutId(o, "tenant_id", r.tenant_id);
+  o.Uint("ttfb_ms", r.ttfb_ms);
+  PutId(o, "upstream_request_id", r.upstream_request_id);
+  o.Int("upstream_status", r.upstream_status);
+  CanonicalObject usage(5, 64);
+  usage.Uint("cached", r.usage.cached);
   usage.Uint("in", r.usage.in);
   usage.Uint("out", r.usage.out);
-  usage.Uint("cached", r.usage.cached);
   usage.Uint("reasoning", r.usage.reasoning);
   usage.Str("source", Name(r.usage.source));
   o.Raw("usage", std::move(usage).Finish());
-  o.Uint("bytes_in", r.bytes_in);
-  o.Uint("bytes_out", r.bytes_out);
-  o.Uint("stream_events", r.stream_events);
-  o.Uint("latency_ms", r.latency_ms);
-  o.Uint("ttfb_ms", r.ttfb_ms);
-  PutId(o, "upstream_request_id", r.upstream_request_id);
   return o;
 }
 

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/crypto.h"
@@ -27,6 +28,20 @@ struct StoredRecord {
   core::Sha256Digest prev_hash{};
   core::Sha256Digest record_hash{};
   std::string body;
+};
+
+// A row as a scan hands it out without copying: the views point into the store's current row
+// and are valid only during the callback. `verify` and opening a log read every record once,
+// so they use this; the hashes are copied (a stored hash of the wrong length reads as zeros).
+struct StoredRecordView {
+  std::string_view log_id;
+  std::uint64_t seq = 0;
+  std::string_view event_id;
+  std::string_view phase;
+  std::int64_t ts_ms = 0;
+  core::Sha256Digest prev_hash{};
+  core::Sha256Digest record_hash{};
+  std::string_view body;
 };
 
 struct StoredCheckpoint {
@@ -51,6 +66,10 @@ class Store {
   // Calls `fn` for each row of `log_id` with seq >= from_seq in seq order until it returns false.
   virtual core::Status Scan(const std::string& log_id, std::uint64_t from_seq,
                             const std::function<bool(const StoredRecord&)>& fn) = 0;
+  // Scan without copies. The default adapts Scan; a store that can hand out its row buffers
+  // overrides it.
+  virtual core::Status ScanViews(const std::string& log_id, std::uint64_t from_seq,
+                                 const std::function<bool(const StoredRecordView&)>& fn);
   // Like Scan, but over rows whose ts lies in [from_ms, to_ms), across all logs.
   virtual core::Status ScanTime(std::int64_t from_ms, std::int64_t to_ms,
                                 const std::function<bool(const StoredRecord&)>& fn) = 0;
@@ -60,6 +79,15 @@ class Store {
   virtual core::Result<std::optional<StoredRecord>> FindEvent(const std::string& event_id) = 0;
   // The last row of `log_id`, if any.
   virtual core::Result<std::optional<StoredRecord>> Last(const std::string& log_id) = 0;
+
+  // Whether SyncAppended works: then a kStrict batch may be appended as kDefault and made to
+  // survive power loss afterwards, so that the appending thread need not wait for the disk.
+  virtual bool CanSyncLater() const { return false; }
+  // Makes every row appended so far survive power loss, as kStrict would have. The one call
+  // that may run on another thread than the appending one, concurrently with it.
+  virtual core::Status SyncAppended() {
+    return core::UnavailableError("audit store: no separate sync");
+  }
 };
 
 // "sqlite:PATH" or "postgres:CONNINFO".
