@@ -78,7 +78,7 @@ failed=$((failed + ${f:-1}))
 echo "== sanitizer build (ASan + UBSan)"
 if cmake -S . -B "$ASAN_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DBAAGATE_SANITIZE=ON \
       -DBAAGATE_BENCH=OFF ${CI:+-DBAAGATE_WERROR=ON} >/dev/null &&
-   cmake --build "$ASAN_DIR" -j "$JOBS" --target unit_tests integration_tests; then
+   cmake --build "$ASAN_DIR" -j "$JOBS" --target unit_tests integration_tests baagate; then
   log=$(mktemp)
   # The PostgreSQL store tests run here too, against a fresh throw-away server.
   asan_exclude=()
@@ -128,8 +128,8 @@ run_fuzzer() {
 run_fuzzer sse_parser fuzz/sse_parser_fuzzer.cc src/http/sse.cc src/core/status.cc
 run_fuzzer feature_extract fuzz/feature_extract_fuzzer.cc src/policy/facts.cc src/policy/policy.cc \
   src/policy/enforce.cc src/policy/config_hash.cc src/config/config.cc src/config/yaml_reader.cc \
-  src/config/registry.cc "$BUILD_DIR/generated/registry_embed.cc" src/core/crypto.cc src/core/log.cc \
-  src/core/status.cc -lboost_json -lyaml-cpp -lcrypto
+  src/config/registry.cc "$BUILD_DIR/generated/registry_embed.cc" src/phi/types.cc src/core/crypto.cc \
+  src/core/log.cc src/core/status.cc -lboost_json -lyaml-cpp -lcrypto
 
 echo "== fuzz: PHI detector and re-identifier for ${PHI_FUZZ_SECONDS}s each"
 # The PHI sources are compiled once with fuzzer instrumentation, then linked into each target.
