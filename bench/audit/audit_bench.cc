@@ -37,8 +37,12 @@ DecisionRecord Sample(int i) {
   r.baa_in_scope = BaaScope::kCovered;
   r.phi_findings[*Code::Parse("NAME")] = 2;
   r.phi_findings[*Code::Parse("DATE")] = 1;
-  r.config_hash = core::Sha256("config");
-  r.policy_version = core::Sha256("policy");
+  // The gateway takes these digests from its configuration snapshot (hex parsed once per
+  // request), never hashes anything here: computed once, like the snapshot's.
+  static const core::Sha256Digest kConfigHash = core::Sha256("config");
+  static const core::Sha256Digest kPolicyVersion = core::Sha256("policy");
+  r.config_hash = kConfigHash;
+  r.policy_version = kPolicyVersion;
   r.decision = Decision::kAllow;
   return r;
 }
