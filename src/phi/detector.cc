@@ -1014,7 +1014,11 @@ bool Detector::ScanWindow(std::string_view text, std::size_t off, std::size_t le
         // Every stage-1 end must be found again with a start inside the window; otherwise
         // widen the window (only unbounded rules can need it). Only the wanted ends count:
         // the window also holds ends EndCanPass dropped. Both lists are in end order.
-        bool complete = bounded || ws == 0;
+        // The lookback stops doubling at kMaxLookback (a longer match keeps a later start, as
+        // the window overlap does): without the cap, one end that is not found again would
+        // rescan ever longer prefixes of a huge text.
+        constexpr std::size_t kMaxLookback = 4096;
+        bool complete = bounded || ws == 0 || lb >= kMaxLookback;
         if (!complete && !c2.truncated) {
           std::size_t wanted = i, seen = 0;
           for (const RawMatch& m : st.found) {
