@@ -135,7 +135,7 @@ echo "== fuzz: PHI detector and re-identifier for ${PHI_FUZZ_SECONDS}s each"
 # The PHI sources are compiled once with fuzzer instrumentation, then linked into each target.
 phi_srcs=(src/phi/types.cc src/phi/dictionaries.cc src/phi/validators.cc src/phi/utf8.cc
           src/phi/token_rules.cc src/phi/detector.cc src/phi/session.cc src/phi/no_precompiled_db.cc
-          src/core/status.cc)
+          src/core/status.cc src/core/crypto.cc)
 phi_flags=(-std=c++20 -O1 -g -fsanitize=fuzzer-no-link,address,undefined -I src)
 phi_objs=()
 phi_build_ok=1

@@ -240,15 +240,21 @@ class SqliteStore final : public Store {
     return {};
   }
 
-  core::Status Scan(const std::string& log_id, std::uint64_t from_seq,
-                    const std::function<bool(const StoredRecord&)>& fn) override {
-    Stmt st;
-    if (auto s = Prepare(Sql(" WHERE log_id=? AND seq>=? ORDER BY seq"), st);
-        !s.ok()) {
+  // `select` followed by the rows of `log_id` from `from_seq` on, in seq order.
+  core::Status PrepareLogScan(const std::string& select, const std::string& log_id,
+                              std::uint64_t from_seq, Stmt& st) {
+    if (auto s = Prepare(select + " WHERE log_id=? AND seq>=? ORDER BY seq", st); !s.ok()) {
       return s;
     }
     sqlite3_bind_text(st.get(), 1, log_id.c_str(), -1, SQLITE_STATIC);
     sqlite3_bind_int64(st.get(), 2, static_cast<sqlite3_int64>(from_seq));
+    return {};
+  }
+
+  core::Status Scan(const std::string& log_id, std::uint64_t from_seq,
+                    const std::function<bool(const StoredRecord&)>& fn) override {
+    Stmt st;
+    if (auto s = PrepareLogScan(Sql(""), log_id, from_seq, st); !s.ok()) return s;
     return Run(st, fn);
   }
 
@@ -257,14 +263,12 @@ class SqliteStore final : public Store {
     // log_id is not read back: the WHERE clause makes it equal to the argument (binary
     // collation), and every column read is a copy inside SQLite.
     Stmt st;
-    if (auto s = Prepare("SELECT seq,event_id,phase,ts_ms,prev_hash,record_hash,body FROM "
-                         "audit_records WHERE log_id=? AND seq>=? ORDER BY seq",
-                         st);
+    if (auto s = PrepareLogScan("SELECT seq,event_id,phase,ts_ms,prev_hash,record_hash,body FROM "
+                                "audit_records",
+                                log_id, from_seq, st);
         !s.ok()) {
       return s;
     }
-    sqlite3_bind_text(st.get(), 1, log_id.c_str(), -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st.get(), 2, static_cast<sqlite3_int64>(from_seq));
     StoredRecordView v;
     v.log_id = log_id;
     int rc;

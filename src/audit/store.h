@@ -44,6 +44,19 @@ struct StoredRecordView {
   std::string_view body;
 };
 
+inline StoredRecordView ViewOf(const StoredRecord& r) {
+  StoredRecordView v;
+  v.log_id = r.log_id;
+  v.seq = r.seq;
+  v.event_id = r.event_id;
+  v.phase = r.phase;
+  v.ts_ms = r.ts_ms;
+  v.prev_hash = r.prev_hash;
+  v.record_hash = r.record_hash;
+  v.body = r.body;
+  return v;
+}
+
 struct StoredCheckpoint {
   std::uint64_t tree_size = 0;
   std::string note;  // the signed note, verbatim
@@ -71,18 +84,7 @@ class Store {
   // links without the stores.)
   virtual core::Status ScanViews(const std::string& log_id, std::uint64_t from_seq,
                                  const std::function<bool(const StoredRecordView&)>& fn) {
-    return Scan(log_id, from_seq, [&](const StoredRecord& r) {
-      StoredRecordView v;
-      v.log_id = r.log_id;
-      v.seq = r.seq;
-      v.event_id = r.event_id;
-      v.phase = r.phase;
-      v.ts_ms = r.ts_ms;
-      v.prev_hash = r.prev_hash;
-      v.record_hash = r.record_hash;
-      v.body = r.body;
-      return fn(v);
-    });
+    return Scan(log_id, from_seq, [&](const StoredRecord& r) { return fn(ViewOf(r)); });
   }
   // Like Scan, but over rows whose ts lies in [from_ms, to_ms), across all logs.
   virtual core::Status ScanTime(std::int64_t from_ms, std::int64_t to_ms,

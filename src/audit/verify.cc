@@ -212,18 +212,7 @@ const char* RowMismatch(const StoredRecordView& r) {
   return nullptr;
 }
 
-const char* RowMismatch(const StoredRecord& r) {
-  StoredRecordView v;
-  v.log_id = r.log_id;
-  v.seq = r.seq;
-  v.event_id = r.event_id;
-  v.phase = r.phase;
-  v.ts_ms = r.ts_ms;
-  v.prev_hash = r.prev_hash;
-  v.record_hash = r.record_hash;
-  v.body = r.body;
-  return RowMismatch(v);
-}
+const char* RowMismatch(const StoredRecord& r) { return RowMismatch(ViewOf(r)); }
 
 namespace {
 

@@ -5,7 +5,6 @@
 #include "cli/commands.h"
 #include "config/config.h"
 #include "config/phi_options.h"
-#include "phi/detector.h"
 #include "pipeline/snapshot.h"
 #include "policy/config_hash.h"
 
@@ -70,17 +69,9 @@ Command RegisterConfig(CLI::App& app) {
         return 1;
       }
       // The de-identifier's lists are read and its patterns compiled, as `serve` will.
-      const config::PhiConfig& phi = cfg->phi;
-      if (!phi.roster_file.empty() || !phi.staff_file.empty() || !phi.facilities_file.empty() ||
-          !phi.patterns.empty()) {
-        auto opts = config::DetectorOptionsFrom(phi);
-        core::Status st = opts.ok() ? core::Status::Ok() : opts.status();
-        if (st.ok()) {
-          auto det = phi::Detector::Create(std::move(*opts));
-          if (!det.ok()) st = det.status();
-        }
-        if (!st.ok()) {
-          std::cerr << *path << ": phi: " << st.message() << "\n";
+      if (cfg->phi.HasLists()) {
+        if (auto det = config::MakeDetector(cfg->phi); !det.ok()) {
+          std::cerr << *path << ": phi: " << det.status().message() << "\n";
           return 1;
         }
       }

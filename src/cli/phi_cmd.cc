@@ -194,9 +194,7 @@ core::Result<std::shared_ptr<const phi::Detector>> MakeDetector(const ListOption
     if (phi.facilities_file.empty()) phi.facilities_file = cfg->phi.facilities_file;
     phi.patterns = cfg->phi.patterns;
   }
-  auto opts = config::DetectorOptionsFrom(phi);
-  if (!opts.ok()) return opts.status();
-  return phi::Detector::Create(std::move(*opts));
+  return config::MakeDetector(phi);
 }
 
 void AddListOptions(CLI::App* sub, ListOptions& o) {

@@ -89,18 +89,11 @@ void WarnAboutSnapshot(const pipeline::Snapshot& snap) {
   }
 }
 
-bool HasDeploymentLists(const config::PhiConfig& phi) {
-  return !phi.roster_file.empty() || !phi.staff_file.empty() || !phi.facilities_file.empty() ||
-         !phi.patterns.empty();
-}
-
 // The PHI detector for de-identified fallback routes, with the deployment's lists. Errors name
 // a file or a pattern, never a list entry.
 core::Result<std::shared_ptr<const phi::Detector>> MakeDeidentifier(const config::PhiConfig& phi) {
   auto start = std::chrono::steady_clock::now();
-  auto opts = config::DetectorOptionsFrom(phi);
-  if (!opts.ok()) return opts.status();
-  auto detector = phi::Detector::Create(std::move(*opts));
+  auto detector = config::MakeDetector(phi);
   if (!detector.ok()) return detector.status();
   LogLine(LogLevel::kInfo, "deidentifier_ready")
       .Double("load_ms",
@@ -177,7 +170,7 @@ int RunServe(const ServeFlags& flags) {
     auto detector = MakeDeidentifier(cfg->phi);
     if (detector.ok()) {
       gateway.SetDeidentifier(*detector);
-    } else if (HasDeploymentLists(cfg->phi)) {
+    } else if (cfg->phi.HasLists()) {
       // The deployment's lists and patterns are configuration: one that cannot be read or
       // compiled stops the gateway rather than leave it running with a weaker detector.
       std::cerr << "baagate serve: phi: " << detector.status().message() << "\n";

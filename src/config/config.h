@@ -227,6 +227,11 @@ struct PhiConfig {
   std::string staff_file;       // one staff name per line: counts as evidence of a name
   std::string facilities_file;  // one local facility name per line (matched exactly)
   std::vector<PhiPatternConfig> patterns;  // local identifier formats (MRNs, badge numbers, ...)
+
+  bool HasLists() const {
+    return !roster_file.empty() || !staff_file.empty() || !facilities_file.empty() ||
+           !patterns.empty();
+  }
 };
 
 struct Config {

@@ -58,4 +58,10 @@ core::Result<phi::DetectorOptions> DetectorOptionsFrom(const PhiConfig& cfg) {
   return opts;
 }
 
+core::Result<std::shared_ptr<const phi::Detector>> MakeDetector(const PhiConfig& cfg) {
+  auto opts = DetectorOptionsFrom(cfg);
+  if (!opts.ok()) return opts.status();
+  return phi::Detector::Create(std::move(*opts));
+}
+
 }  // namespace baagate::config

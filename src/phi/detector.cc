@@ -12,6 +12,7 @@
 #include <thread>
 #include <unordered_set>
 
+#include "core/crypto.h"
 #include "phi/token_rules.h"
 #include "phi/validators.h"
 
@@ -461,30 +462,39 @@ int OnStart(unsigned id, unsigned long long from, unsigned long long to, unsigne
   return 0;
 }
 
-}  // namespace
-
-namespace {
-
 // The builtin rules' databases, serialised at build time (phi_db.cc, written by
 // tools/phi/dbgen.cc), or empty.
 //   "BGHS1" | u64 fingerprint | u32 count | count x { u32 rule (kStage1Entry: stage 1), u32 size, bytes }
 constexpr std::string_view kDbMagic = "BGHS1";
 constexpr std::uint32_t kStage1Entry = UINT32_MAX;
 
-// Hash of everything the compiled databases depend on: the rules and the Hyperscan version.
+// The first 8 bytes of a SHA-256 of everything the compiled databases depend on: the rules
+// (ids, expressions, flags; NUL-separated) and the Hyperscan version.
 std::uint64_t RulesFingerprint(const std::vector<Rule>& rules) {
-  std::uint64_t h = 0xcbf29ce484222325ULL;
-  auto mix = [&h](std::string_view s) {
-    for (char c : s) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
-    h = (h ^ 0xFFU) * 0x100000001b3ULL;
-  };
-  mix(hs_version());
+  std::string all(hs_version());
   for (const Rule& r : rules) {
-    mix(r.id);
-    mix(r.regex);
-    mix(std::to_string(r.flags));
+    for (std::string_view part : {std::string_view(r.id), std::string_view(r.regex)}) {
+      all += '\0';
+      all += part;
+    }
+    all += '\0';
+    all += std::to_string(r.flags);
   }
+  const core::Sha256Digest d = core::Sha256(all);
+  std::uint64_t h;
+  std::memcpy(&h, d.data(), sizeof(h));
   return h;
+}
+
+// INVALID_ARGUMENT naming the rule and Hyperscan's reason (consumes `err`). Only rule ids and
+// the deployment's own expressions reach it, never text being scanned.
+core::Status PatternError(std::string_view rule_id, hs_compile_error_t* err) {
+  std::string msg = "PHI pattern does not compile: " + std::string(rule_id);
+  if (err != nullptr) {
+    if (err->message != nullptr) msg += std::string(" (") + err->message + ")";
+    hs_free_compile_error(err);
+  }
+  return core::InvalidArgumentError(msg);
 }
 
 template <typename T>
@@ -503,14 +513,6 @@ bool GetInt(std::string_view& in, T* v) {
 }  // namespace
 
 core::Status Detector::CompileRules(std::size_t first, std::size_t last, hs_database** stage1) {
-  auto compile_error = [&](std::size_t rule, hs_compile_error_t* err) {
-    std::string msg = "PHI pattern does not compile: " + rules_[rule].id;
-    if (err != nullptr) {
-      if (err->message != nullptr) msg += std::string(" (") + err->message + ")";
-      hs_free_compile_error(err);
-    }
-    return core::InvalidArgumentError(msg);
-  };
   std::vector<const char*> exprs;
   std::vector<unsigned> flags, ids;
   for (std::size_t i = first; i < last; ++i) {
@@ -548,9 +550,9 @@ core::Status Detector::CompileRules(std::size_t first, std::size_t last, hs_data
     // Name the failing rule: ids[] maps the expression index back to the rule.
     std::size_t rule = first;
     if (err != nullptr && err->expression >= 0) rule = ids[static_cast<std::size_t>(err->expression)];
-    return compile_error(rule, err);
+    return PatternError(rules_[rule].id, err);
   }
-  if (som_failed != SIZE_MAX) return compile_error(som_failed, som_err);
+  if (som_failed != SIZE_MAX) return PatternError(rules_[som_failed].id, som_err);
   return core::Status::Ok();
 }
 
@@ -575,7 +577,7 @@ bool Detector::LoadPrecompiled(std::string_view blob, std::size_t builtin) {
   for (std::uint32_t k = 0; k < count; ++k) {
     std::uint32_t rule = 0, size = 0;
     if (!GetInt(blob, &rule) || !GetInt(blob, &size) || blob.size() < size) return discard();
-    if (rule != kStage1Entry && (rule >= builtin || loaded[rule] != nullptr)) return discard();
+    if (rule != kStage1Entry && rule >= builtin) return discard();
     hs_database*& slot = rule == kStage1Entry ? stage1 : loaded[rule];
     if (slot != nullptr) return discard();
     // Fails with HS_DB_PLATFORM_ERROR where the CPU lacks what the build machine had.
@@ -625,7 +627,7 @@ core::Status Detector::CompileLists() {
 
 core::Result<std::string> Detector::SerializeBuiltinDatabases() {
   DetectorOptions options;
-  options.use_precompiled = false;
+  options.precompiled_blob = std::string_view();  // compile them
   auto det = Create(std::move(options));
   if (!det.ok()) return det.status();
   const Detector& d = **det;
@@ -667,22 +669,15 @@ core::Result<std::shared_ptr<const Detector>> Detector::Create(DetectorOptions o
     hs_expr_info_t* info = nullptr;
     hs_compile_error_t* err = nullptr;
     if (hs_expression_info(r.regex.c_str(), r.flags, &info, &err) != HS_SUCCESS) {
-      std::string msg = "PHI pattern does not compile: " + r.id;
-      if (err != nullptr) {
-        if (err->message != nullptr) msg += std::string(" (") + err->message + ")";
-        hs_free_compile_error(err);
-      }
-      return core::InvalidArgumentError(msg);
+      return PatternError(r.id, err);
     }
     d->widths_[i] = {info->min_width, info->max_width};
     std::free(info);
   }
   // The builtin rules come precompiled unless the blob is missing, stale or made for another
   // CPU; custom patterns always compile here, into a database of their own.
-  d->precompiled_ =
-      options.use_precompiled &&
-      d->LoadPrecompiled(options.precompiled_blob.value_or(generated::PrecompiledDatabases()),
-                         builtin);
+  d->precompiled_ = d->LoadPrecompiled(
+      options.precompiled_blob.value_or(generated::PrecompiledDatabases()), builtin);
   if (!d->precompiled_) {
     if (core::Status s = d->CompileRules(0, builtin, &d->stage1_); !s.ok()) return s;
   }
@@ -952,6 +947,26 @@ void Validate(std::string_view t, const Rule& r, const Detector::RawMatch& m,
   }
 }
 
+struct ListCtx {
+  std::string_view text;
+  std::size_t off;
+  const std::vector<PhiClass>* cls;
+  std::vector<Candidate>* out;
+};
+
+int OnListMatch(unsigned id, unsigned long long from, unsigned long long to, unsigned /*flags*/,
+                void* vctx) {
+  auto* c = static_cast<ListCtx*>(vctx);
+  std::size_t b = c->off + static_cast<std::size_t>(from), e = c->off + static_cast<std::size_t>(to);
+  // Whole words only: "Ann Lee" is not inside "Joann Leeds".
+  if (AtWordBoundary(c->text, b, e)) {
+    bool roster = (*c->cls)[id] == PhiClass::kName;
+    c->out->push_back({b, e, (*c->cls)[id], 0.99F, roster ? "name.roster" : "location.custom"});
+  }
+  return 0;
+}
+
+
 }  // namespace
 
 struct Detector::ScanState {
@@ -985,6 +1000,14 @@ bool Detector::ScanWindow(std::string_view text, std::size_t off, std::size_t le
   for (hs_database* db : {stage1_, custom1_}) {
     if (db != nullptr &&
         hs_scan(db, win.data(), static_cast<unsigned>(len), 0, scratch, OnEnd, &c1) != HS_SUCCESS) {
+      return false;
+    }
+  }
+  // Roster and facility names become candidates directly (offsets in the whole text).
+  if (lists_ != nullptr) {
+    ListCtx lc{text, off, &list_class_, &st.cands};
+    if (hs_scan(lists_, win.data(), static_cast<unsigned>(len), 0, scratch, OnListMatch, &lc) !=
+        HS_SUCCESS) {
       return false;
     }
   }
@@ -1050,45 +1073,6 @@ bool Detector::ScanWindow(std::string_view text, std::size_t off, std::size_t le
   return true;
 }
 
-namespace {
-
-struct ListCtx {
-  std::string_view text;
-  std::size_t off;
-  const std::vector<PhiClass>* cls;
-  std::vector<Candidate>* out;
-};
-
-int OnListMatch(unsigned id, unsigned long long from, unsigned long long to, unsigned /*flags*/,
-                void* vctx) {
-  auto* c = static_cast<ListCtx*>(vctx);
-  std::size_t b = c->off + static_cast<std::size_t>(from), e = c->off + static_cast<std::size_t>(to);
-  // Whole words only: "Ann Lee" is not inside "Joann Leeds".
-  if (AtWordBoundary(c->text, b, e)) {
-    bool roster = (*c->cls)[id] == PhiClass::kName;
-    c->out->push_back({b, e, (*c->cls)[id], 0.99F, roster ? "name.roster" : "location.custom"});
-  }
-  return 0;
-}
-
-}  // namespace
-
-bool Detector::ScanLists(std::string_view text, std::vector<Candidate>& out) const {
-  hs_scratch* scratch = AcquireScratch();
-  if (scratch == nullptr) return false;
-  constexpr std::size_t kWindow = std::size_t{1} << 30;
-  constexpr std::size_t kOverlap = 4096;  // longer than any list entry worth matching
-  bool ok = true;
-  for (std::size_t off = 0; off < text.size() && ok; off += kWindow - kOverlap) {
-    std::size_t len = std::min(kWindow, text.size() - off);
-    ListCtx ctx{text, off, &list_class_, &out};
-    ok = hs_scan(lists_, text.data() + off, static_cast<unsigned>(len), 0, scratch, OnListMatch,
-                 &ctx) == HS_SUCCESS;
-    if (off + len >= text.size()) break;
-  }
-  ReleaseScratch(scratch);
-  return ok;
-}
 
 core::Result<std::vector<Finding>> Detector::Scan(std::string_view text) const {
   // Per-thread buffers: a scan allocates nothing once they have grown to the usual sizes.
@@ -1118,10 +1102,6 @@ core::Result<std::vector<Finding>> Detector::Scan(std::string_view text) const {
     }
     for (const RawMatch& m : st.raw) Validate(text, rules_[m.id], m, *dicts_, st.cands);
     RunTokenRules(text, *dicts_, st.cands);
-    if (lists_ != nullptr && !ScanLists(text, st.cands)) {
-      st.Trim();
-      return core::InternalError("hyperscan scan failed");
-    }
   }
   auto out = Resolve(text, st.cands, options_.thresholds, *dicts_);
   st.Trim();

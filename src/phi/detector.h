@@ -35,8 +35,6 @@ struct hs_scratch;
 
 namespace baagate::phi {
 
-struct Candidate;  // token_rules.h
-
 // A deployment-defined identifier format ("other unique identifying number", class R).
 // `regex` is Hyperscan syntax; matches are taken at confidence 0.95.
 struct CustomPattern {
@@ -49,10 +47,9 @@ struct CustomPattern {
 struct DetectorOptions {
   DictionaryExtras extras;
   std::vector<CustomPattern> custom_patterns;
-  // Load the builtin rules' databases compiled at build time (falls back to compiling them
-  // when they are missing, stale or were built for a CPU with other features).
-  bool use_precompiled = true;
-  // The serialised databases to load instead of the embedded ones (tests of the fallback).
+  // The builtin rules' serialised databases. Unset: those compiled at build time and embedded.
+  // The rules compile at start-up instead when the blob is empty, damaged, stale or was built
+  // for a CPU with other features.
   std::optional<std::string_view> precompiled_blob;
   // Minimum confidence per class; a candidate below it is dropped.
   std::array<float, kPhiClassCount> thresholds = DefaultThresholds();
@@ -103,9 +100,8 @@ class Detector {
   bool LoadPrecompiled(std::string_view blob, std::size_t builtin);
   hs_scratch* AcquireScratch() const;
   void ReleaseScratch(hs_scratch* s) const;
-  // Both stages over one window of at most 1 GiB (Hyperscan lengths are 32-bit).
-  // Appends roster and facility matches (lists_ must be set).
-  bool ScanLists(std::string_view text, std::vector<Candidate>& out) const;
+  // Both stages, and the roster and facility lists, over one window of at most 1 GiB
+  // (Hyperscan lengths are 32-bit).
   bool ScanWindow(std::string_view text, std::size_t off, std::size_t len, hs_scratch* scratch,
                   ScanState& st) const;
 

@@ -213,7 +213,7 @@ TEST(PhiDetector, AppliesCustomPatternsAndRoster) {
 TEST(PhiDetector, PrecompiledDatabasesMatchRuntimeCompilation) {
   EXPECT_TRUE(Shared().precompiled());
   DetectorOptions runtime;
-  runtime.use_precompiled = false;
+  runtime.precompiled_blob = std::string_view();  // compile at start-up
   auto fresh = Detector::Create(runtime);
   ASSERT_TRUE(fresh.ok());
   EXPECT_FALSE((*fresh)->precompiled());

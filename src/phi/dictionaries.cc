@@ -62,6 +62,17 @@ inline std::uint64_t FoldHash(std::string_view w) {
   return h ^ (h >> 29);
 }
 
+// Adds each space-separated word of `name` of two bytes or more to `set` with `bits`.
+void InsertWords(WordSet& set, std::string_view name, std::uint16_t bits) {
+  std::size_t pos = 0;
+  while (pos < name.size()) {
+    std::size_t sp = name.find(' ', pos);
+    if (sp == std::string_view::npos) sp = name.size();
+    if (sp - pos > 1) set.Insert(name.substr(pos, sp - pos), bits);
+    pos = sp + 1;
+  }
+}
+
 }  // namespace
 
 std::uint64_t WordSet::Hash(std::string_view word) { return FoldHash(word); }
@@ -130,27 +141,13 @@ std::shared_ptr<const Dictionaries> Dictionaries::Build(const DictionaryExtras& 
     }
     d->max_city_words_ = std::max(d->max_city_words_, words);
   }
+  // Each word (two letters or more) of a roster name is a roster token; a staff name's words
+  // count as name evidence like surnames ("Dr. Okonkwo-Baptiste" is on no Census list).
   for (const std::string& name : extras.roster_names) {
     d->roster_phrases_.push_back(name);
-    std::size_t pos = 0;
-    while (pos < name.size()) {
-      std::size_t sp = name.find(' ', pos);
-      if (sp == std::string::npos) sp = name.size();
-      if (sp - pos > 1) d->words_.Insert(std::string_view(name).substr(pos, sp - pos), kRoster);
-      pos = sp + 1;
-    }
+    InsertWords(d->words_, name, kRoster);
   }
-  // A staff name's words count as name evidence (like surnames): "Dr. Okonkwo-Baptiste" is a
-  // name even though no Census list has it.
-  for (const std::string& name : extras.staff_names) {
-    std::size_t pos = 0;
-    while (pos < name.size()) {
-      std::size_t sp = name.find(' ', pos);
-      if (sp == std::string::npos) sp = name.size();
-      if (sp - pos > 1) d->words_.Insert(std::string_view(name).substr(pos, sp - pos), kSurname);
-      pos = sp + 1;
-    }
-  }
+  for (const std::string& name : extras.staff_names) InsertWords(d->words_, name, kSurname);
   d->facility_phrases_ = extras.facilities;
   return d;
 }

@@ -170,8 +170,7 @@ json::value EffectiveConfigJson(const config::Config& cfg, const config::Registr
   // The de-identifier's deployment lists by file name (their contents are PHI) and its
   // patterns; absent when none are configured, so existing hashes stay as they were.
   const config::PhiConfig& phi = cfg.phi;
-  if (!phi.roster_file.empty() || !phi.staff_file.empty() || !phi.facilities_file.empty() ||
-      !phi.patterns.empty()) {
+  if (phi.HasLists()) {
     json::array patterns;
     for (const auto& p : phi.patterns) {
       patterns.push_back(json::object{

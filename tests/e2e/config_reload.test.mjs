@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import OpenAI from 'openai';
-import { startStack, GATEWAY_KEY } from './helpers.mjs';
+import { startStack, sleep, waitForLog, GATEWAY_KEY } from './helpers.mjs';
 
 let stack;
 let client;
@@ -16,15 +16,6 @@ before(async () => {
 });
 after(async () => { await stack.stop(); });
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function waitForLog(pattern, ms = 5000) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (pattern.test(stack.logs.gateway)) return;
-    await sleep(50);
-  }
-  assert.fail(`log never matched ${pattern}`);
-}
 const ask = () => client.chat.completions.create({
   model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
 const hash = async () => {
@@ -40,19 +31,19 @@ test('a malformed registry or tenant is rejected on reload; the old policy stays
     'rules:\n  - { id: r, provider: openai, feature: core, status: perhaps }\n');
   writeFileSync(stack.configPath, `${original}policy:\n  registry_file: ${badRegistry}\n`);
   stack.signal('SIGHUP');
-  await waitForLog(/config_reload_failed.*bad-registry\.yaml:6:\d+: rules\[0\]\.status/);
+  await waitForLog(stack, /config_reload_failed.*bad-registry\.yaml:6:\d+: rules\[0\]\.status/);
   assert.equal((await ask()).choices[0].message.content, 'ECHO: hi');
 
   writeFileSync(stack.configPath, original.replace('effective_date: "2025-01-01"', 'effective_date: "2025-02-30"'));
   stack.signal('SIGHUP');
-  await waitForLog(/config_reload_failed.*gateway\.yaml:\d+:\d+: tenant\.contracts\[0\]\.effective_date/);
+  await waitForLog(stack, /config_reload_failed.*gateway\.yaml:\d+:\d+: tenant\.contracts\[0\]\.effective_date/);
   assert.equal((await ask()).choices[0].message.content, 'ECHO: hi');
   assert.equal(await hash(), before);
 
   // A valid change: the BAA is gone, so the same call is now refused, under a new hash.
   writeFileSync(stack.configPath, original.replace(/ *- \{ id: BAA-OPENAI-E2E.*\n/, ''));
   stack.signal('SIGHUP');
-  await waitForLog(/config_reloaded/);
+  await waitForLog(stack, /config_reloaded/);
   // Workers pick the new snapshot up from their queues; give them a moment.
   for (let i = 0; i < 40; i++) {
     try { await ask(); } catch { break; }

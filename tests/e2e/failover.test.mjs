@@ -6,11 +6,10 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import OpenAI from 'openai';
-import { startStack, GATEWAY_KEY } from './helpers.mjs';
+import { startStack, sleep, GATEWAY_KEY } from './helpers.mjs';
 
 let stack;
 let client;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // A loopback port nobody listens on: bound, then released.
 async function closedPort() {

@@ -21,6 +21,19 @@ async function waitForFile(path, ms = 10000) {
   throw new Error(`timed out waiting for ${path}`);
 }
 
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Waits until the gateway's log holds `count` matches of `pattern` (a reload is logged once).
+export async function waitForLog(stack, pattern, count = 1, ms = 5000) {
+  const all = new RegExp(pattern.source, pattern.flags.includes('g') ? pattern.flags : `${pattern.flags}g`);
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if ((stack.logs.gateway.match(all) || []).length >= count) return;
+    await sleep(50);
+  }
+  throw new Error(`log never matched ${pattern} ${count} times`);
+}
+
 export async function startStack() {
   const dir = mkdtempSync(join(tmpdir(), 'baagate-e2e-'));
   const logs = { fake: '', gateway: '' };

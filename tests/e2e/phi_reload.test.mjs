@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import OpenAI from 'openai';
-import { startStack, GATEWAY_KEY } from './helpers.mjs';
+import { startStack, sleep, waitForLog, GATEWAY_KEY } from './helpers.mjs';
 
 let stack;
 let client;
@@ -16,15 +16,6 @@ before(async () => {
 });
 after(async () => { await stack.stop(); });
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function waitForLogCount(pattern, count, ms = 5000) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if ((stack.logs.gateway.match(pattern) || []).length >= count) return;
-    await sleep(50);
-  }
-  assert.fail(`log never matched ${pattern} ${count} times`);
-}
 async function lastVendorBody() {
   const rec = await (await fetch(`${stack.fakeURL}/_fake/requests`)).json();
   return rec.requests[rec.requests.length - 1].body;
@@ -61,7 +52,7 @@ test('roster names are de-identified on a fallback route, and SIGHUP re-reads th
     + `phi:\n  roster_file: ${roster}\n`;
   writeFileSync(stack.configPath, config);
   stack.signal('SIGHUP');
-  await waitForLogCount(/config_reloaded/g, 1);
+  await waitForLog(stack, /config_reloaded/, 1);
 
   const prompt = 'please summarise the visit of zebulon quarrington and ysolde brackenridge';
   const first = await askUntilProtected(prompt, ['zebulon', 'quarrington']);
@@ -71,7 +62,7 @@ test('roster names are de-identified on a fallback route, and SIGHUP re-reads th
   // A new patient on the roster: the configuration is unchanged, the list is re-read.
   writeFileSync(roster, 'Zebulon Quarrington\nYsolde Brackenridge\n');
   stack.signal('SIGHUP');
-  await waitForLogCount(/config_reloaded/g, 2);
+  await waitForLog(stack, /config_reloaded/, 2);
   const second = await askUntilProtected(prompt, ['zebulon', 'quarrington', 'ysolde', 'brackenridge']);
   assert.equal(second.r.choices[0].message.content, `ECHO: ${prompt}`);
   // The roster's contents appear in no log line.
@@ -80,7 +71,7 @@ test('roster names are de-identified on a fallback route, and SIGHUP re-reads th
   // A roster file that cannot be read fails the reload; the running lists stay.
   writeFileSync(stack.configPath, config.replace(roster, `${roster}.missing`));
   stack.signal('SIGHUP');
-  await waitForLogCount(/config_reload_failed.*roster\.txt\.missing/g, 1);
+  await waitForLog(stack, /config_reload_failed.*roster\.txt\.missing/, 1);
   await askUntilProtected(prompt, ['zebulon', 'quarrington', 'ysolde', 'brackenridge']);
   writeFileSync(stack.configPath, original);
 });

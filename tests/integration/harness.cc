@@ -188,19 +188,13 @@ Harness::Harness(Options opts) {
       EXPECT_TRUE(d.ok()) << d.status().message();
       return d.ok() ? *d : nullptr;
     }();
-    const config::PhiConfig& pc = cfg->phi;
-    if (pc.roster_file.empty() && pc.staff_file.empty() && pc.facilities_file.empty() &&
-        pc.patterns.empty()) {
+    if (!cfg->phi.HasLists()) {
       gateway_state_->SetDeidentifier(detector);
     } else {
       // The configuration's own lists, as `baagate serve` loads them.
-      auto po = config::DetectorOptionsFrom(pc);
-      EXPECT_TRUE(po.ok()) << po.status().message();
-      if (po.ok()) {
-        auto d = phi::Detector::Create(std::move(*po));
-        EXPECT_TRUE(d.ok()) << d.status().message();
-        if (d.ok()) gateway_state_->SetDeidentifier(*d);
-      }
+      auto d = config::MakeDetector(cfg->phi);
+      EXPECT_TRUE(d.ok()) << d.status().message();
+      if (d.ok()) gateway_state_->SetDeidentifier(*d);
     }
   }
 
