@@ -1,6 +1,7 @@
 #include "phi/token_rules.h"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cstdint>
 #include <cstring>
@@ -25,6 +26,7 @@ struct Token {
   std::uint8_t known;  // 1 once looked up
   std::uint8_t value;  // Dictionaries::Lookup bits
   bool hashed;         // `hash` holds WordSet::Hash of the stem
+  std::uint8_t name_part;  // Window::NamePart's answer plus one; 0 until first asked
   std::uint64_t hash;
 };
 
@@ -69,76 +71,109 @@ bool UpperNonAscii(std::string_view t, std::size_t i) {
   return false;
 }
 
+// Byte classes for the tokenizer's inner loops (one table load per byte instead of a chain of
+// comparisons).
+enum : std::uint8_t {
+  kLetterClass = 1,  // ASCII letter
+  kUpperClass = 2,   // ASCII upper case
+  kHighClass = 4,    // >= 0x80: part of a letter in any script (U+2000..U+203F excepted)
+  kDigitClass = 8,
+  kBlankClass = 16,  // skipped between tokens: space, tab, CR, LF, NUL
+};
+
+constexpr std::array<std::uint8_t, 256> MakeByteClasses() {
+  std::array<std::uint8_t, 256> c{};
+  for (int b = 'a'; b <= 'z'; ++b) c[b] = kLetterClass;
+  for (int b = 'A'; b <= 'Z'; ++b) c[b] = kLetterClass | kUpperClass;
+  for (int b = '0'; b <= '9'; ++b) c[b] = kDigitClass;
+  for (int b = 0x80; b <= 0xFF; ++b) c[b] = kHighClass;
+  for (char b : {' ', '\t', '\r', '\n', '\0'}) c[static_cast<unsigned char>(b)] = kBlankClass;
+  return c;
+}
+constexpr std::array<std::uint8_t, 256> kByteClass = MakeByteClasses();
+
+inline std::uint8_t ClassOf(char c) { return kByteClass[static_cast<unsigned char>(c)]; }
+
+// Reads the word starting at t[i] (a letter byte that is not an apostrophe) into `tok`;
+// returns the index after it. Letters run on through "O'Brien"; a possessive "'s" ends the
+// word and sets `poss`. Bytes of U+2000..U+203F (dashes, quotes) end a word.
+std::size_t ReadWord(std::string_view t, std::size_t i, Token& tok) {
+  const std::size_t n = t.size();
+  std::size_t letters = 0, upper = 0;
+  while (i < n) {
+    const unsigned char d = static_cast<unsigned char>(t[i]);
+    const std::uint8_t k = kByteClass[d];
+    if (k & kLetterClass) {  // the common case: plain ASCII letters
+      ++letters;
+      upper += (k & kUpperClass) != 0 ? 1 : 0;
+      ++i;
+      continue;
+    }
+    if (d == '\'' || d == 0xE2) {
+      std::size_t a = ApostropheAt(t, i);
+      if (a > 0) {
+        if (i + a < n && IsAsciiLetter(static_cast<unsigned char>(t[i + a]))) {
+          bool s_end = (t[i + a] == 's' || t[i + a] == 'S') &&
+                       (i + a + 1 >= n || !IsLetterByte(static_cast<unsigned char>(t[i + a + 1])));
+          if (s_end) {
+            tok.poss = true;
+            tok.stem_e = static_cast<std::uint32_t>(i);
+            i += a + 1;
+            break;
+          }
+          i += a;  // O'Brien
+          continue;
+        }
+        break;
+      }
+      if (d == 0xE2 && i + 2 < n && static_cast<unsigned char>(t[i + 1]) == 0x80) break;
+    }
+    if ((k & kHighClass) == 0) break;
+    ++i;
+  }
+  if (i == tok.b) ++i;  // a word that starts with U+2000..U+203F: always make progress
+  tok.e = static_cast<std::uint32_t>(i);
+  if (!tok.poss) tok.stem_e = tok.e;
+  unsigned char first = static_cast<unsigned char>(t[tok.b]);
+  tok.cap = (first >= 'A' && first <= 'Z') || UpperNonAscii(t, tok.b);
+  tok.all_caps = letters >= 2 && upper == letters;
+  return i;
+}
+
 void Tokenize(std::string_view t, std::vector<Token>& toks) {
   toks.clear();
-  std::size_t i = 0, n = t.size();
+  std::size_t i = 0;
+  const std::size_t n = t.size();
   bool nl = true;
   while (i < n) {
-    unsigned char c = static_cast<unsigned char>(t[i]);
-    if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == 0) {
+    const unsigned char c = static_cast<unsigned char>(t[i]);
+    const std::uint8_t k = kByteClass[c];
+    if (k & kBlankClass) {
       if (c == '\n') nl = true;
       ++i;
       continue;
     }
-    Token tok{};
+    Token& tok = toks.emplace_back();
     tok.b = static_cast<std::uint32_t>(i);
     tok.nl_before = nl;
     nl = false;
-    std::size_t ap = ApostropheAt(t, i);
-    if (ap == 0 && IsLetterByte(c)) {
-      // Multi-byte punctuation such as U+2019 is handled by ApostropheAt; other bytes >= 0x80
-      // are treated as letters (names in any script).
-      tok.kind = Kind::kWord;
-      std::size_t letters = 0, upper = 0;
-      while (i < n) {
-        unsigned char d = static_cast<unsigned char>(t[i]);
-        std::size_t a = ApostropheAt(t, i);
-        if (a > 0) {
-          if (i + a < n && IsAsciiLetter(static_cast<unsigned char>(t[i + a]))) {
-            bool s_end = (t[i + a] == 's' || t[i + a] == 'S') &&
-                         (i + a + 1 >= n || !IsLetterByte(static_cast<unsigned char>(t[i + a + 1])));
-            if (s_end) {
-              tok.poss = true;
-              tok.stem_e = static_cast<std::uint32_t>(i);
-              i += a + 1;
-              break;
-            }
-            i += a;  // O'Brien
-            continue;
-          }
-          break;
-        }
-        if (!IsLetterByte(d) || (d == 0xE2 && ApostropheAt(t, i) == 0 && false)) break;
-        if (d >= 0x80 && d == 0xE2 && i + 2 < n && static_cast<unsigned char>(t[i + 1]) == 0x80) {
-          break;  // U+2000..U+203F: general punctuation (dashes, quotes)
-        }
-        if (IsAsciiLetter(d)) {
-          ++letters;
-          if (d < 'a') ++upper;
-        }
-        ++i;
-      }
-      if (i == tok.b) ++i;  // defensive: always make progress
-      tok.e = static_cast<std::uint32_t>(i);
-      if (!tok.poss) tok.stem_e = tok.e;
-      unsigned char first = static_cast<unsigned char>(t[tok.b]);
-      tok.cap = (first >= 'A' && first <= 'Z') || UpperNonAscii(t, tok.b);
-      tok.all_caps = letters >= 2 && upper == letters;
-    } else if (IsDigitByte(c)) {
+    if (k & kDigitClass) {
       tok.kind = Kind::kNum;
-      while (i < n && IsDigitByte(static_cast<unsigned char>(t[i]))) ++i;
+      ++i;
+      while (i < n && (ClassOf(t[i]) & kDigitClass)) ++i;
       tok.e = tok.stem_e = static_cast<std::uint32_t>(i);
-    } else {
-      tok.kind = Kind::kPunct;
-      std::size_t len = ap > 0 ? ap : 1;
-      if (c >= 0x80 && ap == 0) {
-        len = 1;
-        while (i + len < n && (static_cast<unsigned char>(t[i + len]) & 0xC0) == 0x80) ++len;
-      }
-      i += len;
-      tok.e = tok.stem_e = static_cast<std::uint32_t>(i);
+      continue;
     }
-    toks.push_back(tok);
+    const std::size_t ap = (c == '\'' || c == 0xE2) ? ApostropheAt(t, i) : 0;
+    if (ap == 0 && (k & (kLetterClass | kHighClass))) {
+      tok.kind = Kind::kWord;
+      i = ReadWord(t, i, tok);
+      continue;
+    }
+    // Punctuation: one byte, or the three of U+2019.
+    tok.kind = Kind::kPunct;
+    i += ap > 0 ? ap : 1;
+    tok.e = tok.stem_e = static_cast<std::uint32_t>(i);
   }
 }
 
@@ -380,12 +415,16 @@ class Window {
     return toks_[i].poss ? In<kList>(W(i)) : StemIn<kList>(i);
   }
   // A capitalised word that could be part of a person's name.
+  // Asked several times per token by the name rules: answered once (five list lookups).
   bool NamePart(std::size_t i) const {
-    if (!Cap(i) || IsMonth(i)) return false;
-    if (StemIn<kGroupWords>(i)) return false;
-    if (StemIn<kNotNameWords>(i) || StemIn<kFacilityHeads>(i) || StemIn<kTitles>(i)) return false;
-    if (D(i, kStateNameBit)) return false;
-    return true;
+    if (!Cap(i)) return false;
+    Token& t = toks_[i];
+    if (t.name_part == 0) {
+      bool part = !IsMonth(i) && !StemIn<kGroupWords>(i) && !StemIn<kNotNameWords>(i) &&
+                  !StemIn<kFacilityHeads>(i) && !StemIn<kTitles>(i) && !D(i, kStateNameBit);
+      t.name_part = part ? 2 : 1;
+    }
+    return t.name_part == 2;
   }
   void Emit(std::size_t b, std::size_t e, PhiClass cls, float conf, std::string_view rule) {
     if (e > b) out_.push_back({base_ + b, base_ + e, cls, conf, rule});
