@@ -130,16 +130,22 @@ std::shared_ptr<const Dictionaries> Dictionaries::Build(const DictionaryExtras& 
   AddLines(d->words_, generated::kStreetSuffixes, kStreetSuffix);
   AddLines(d->words_, generated::kEnglishWords, kEnglish);
   {
+    // Every city's word count, and its proper word prefixes as kCityPrefix.
     std::string_view cities = generated::kCities;
-    std::size_t words = 1;
-    for (char c : cities) {
-      if (c == ' ') ++words;
-      if (c == '\n') {
-        d->max_city_words_ = std::max(d->max_city_words_, words);
-        words = 1;
+    std::size_t pos = 0;
+    while (pos < cities.size()) {
+      std::size_t nl = cities.find('\n', pos);
+      if (nl == std::string_view::npos) nl = cities.size();
+      std::string_view city = cities.substr(pos, nl - pos);
+      std::size_t words = 1;
+      for (std::size_t sp = city.find(' '); sp != std::string_view::npos;
+           sp = city.find(' ', sp + 1)) {
+        d->words_.Insert(city.substr(0, sp), kCityPrefix);
+        ++words;
       }
+      d->max_city_words_ = std::max(d->max_city_words_, words);
+      pos = nl + 1;
     }
-    d->max_city_words_ = std::max(d->max_city_words_, words);
   }
   // Each word (two letters or more) of a roster name is a roster token; a staff name's words
   // count as name evidence like surnames ("Dr. Okonkwo-Baptiste" is on no Census list).

@@ -66,6 +66,9 @@ class Dictionaries {
     kRoster = 32,
     kStreetSuffix = 64,
     kStateAbbr = 128,
+    // The first words of a longer city name ("new", "new york" for "New York Mills"): a
+    // phrase lookup goes on to the next word only while this is set.
+    kCityPrefix = 256,
   };
 
   // Builds from the compiled-in lists plus `extras`.

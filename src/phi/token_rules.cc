@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cctype>
 #include <cstdint>
 #include <cstring>
@@ -24,14 +25,14 @@ struct Token {
   bool nl_before; // a line break (or start) precedes: a heading or a new record
   // Dictionary lookup of the stem, done at most once per token (see Window::D).
   std::uint8_t known;  // 1 once looked up
-  std::uint8_t value;  // Dictionaries::Lookup bits
+  std::uint16_t value;  // Dictionaries::Lookup bits
   bool hashed;         // `hash` holds WordSet::Hash of the stem
   std::uint8_t name_part;  // Window::NamePart's answer plus one; 0 until first asked
   std::uint64_t hash;
 };
 
 // Dictionary bits cached per token (Dictionaries::Lookup's answer).
-enum : std::uint8_t {
+enum : std::uint16_t {
   kFirstBit = Dictionaries::kFirstName,
   kSurnameBit = Dictionaries::kSurname,
   kCityBit = Dictionaries::kCity,
@@ -39,6 +40,7 @@ enum : std::uint8_t {
   kEnglishBit = Dictionaries::kEnglish,
   kRosterBit = Dictionaries::kRoster,
   kStreetBit = Dictionaries::kStreetSuffix,
+  kCityPrefixBit = Dictionaries::kCityPrefix,
 };
 
 inline bool IsAsciiLetter(unsigned char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
@@ -199,9 +201,10 @@ class ListSet {
     }
   }
   // Most words are rejected by their (length, first letter) shape before any hashing.
-  bool Has(std::string_view w) const {
-    return !w.empty() && w.size() <= max_len_ && shapes_[Shape(w)] && set_.Has(w);
+  bool MayHave(std::string_view w) const {
+    return !w.empty() && w.size() <= max_len_ && shapes_[Shape(w)];
   }
+  bool Has(std::string_view w) const { return MayHave(w) && set_.Has(w); }
   // The same with the word's WordSet::Hash already known (a token's, computed once).
   bool HasHashed(std::string_view w, std::uint64_t hash) const {
     return !w.empty() && w.size() <= max_len_ && shapes_[Shape(w)] &&
@@ -383,13 +386,14 @@ class Window {
   bool IsMonth(std::size_t i) const { return StemIn<kMonths>(i); }
   bool English(std::size_t i) const { return D(i, kEnglishBit); }
   // Dictionary membership of token i's stem: one lookup per token answers every list.
-  bool D(std::size_t i, std::uint8_t bit) const {
+  bool D(std::size_t i, std::uint16_t bit) const { return (Bits(i) & bit) != 0; }
+  std::uint16_t Bits(std::size_t i) const {
     Token& t = toks_[i];
     if (t.known == 0) {
       t.known = 1;
-      t.value = static_cast<std::uint8_t>(d_.LookupHashed(HashOf(i), t.stem_e - t.b) & 0xFFU);
+      t.value = d_.LookupHashed(HashOf(i), t.stem_e - t.b);
     }
-    return (t.value & bit) != 0;
+    return t.value;
   }
   // WordSet::Hash of token i's stem, computed once per token (dictionary and list lookups).
   std::uint64_t HashOf(std::size_t i) const {
@@ -408,7 +412,8 @@ class Window {
   // Token i's stem (or whole word, possessive included) is on the small list kList.
   template <const auto& kList>
   bool StemIn(std::size_t i) const {
-    return ListOf<kList>().HasHashed(Stem(i), HashOf(i));
+    const ListSet& list = ListOf<kList>();
+    return list.MayHave(Stem(i)) && list.HasHashed(Stem(i), HashOf(i));
   }
   template <const auto& kList>
   bool WordIn(std::size_t i) const {
@@ -725,8 +730,10 @@ class Window {
         // "St. Louis" is stored as "saint louis" in some lists and "st louis" in others.
         ++k;
       }
-      if (words == 1 ? D(j, kCityBit) : d_.IsCity(phrase)) best = j + 1;
-      if (toks_[j].poss) break;
+      const std::uint16_t bits = words == 1 ? Bits(j) : d_.Lookup(phrase);
+      if ((bits & kCityBit) != 0) best = j + 1;
+      // No longer city starts with this phrase, or a possessive ends it.
+      if ((bits & kCityPrefixBit) == 0 || toks_[j].poss) break;
       j = k;
     }
     return best;
@@ -997,6 +1004,14 @@ std::vector<Finding> Resolve(std::string_view text, std::vector<Candidate>& cand
   // Code-point offsets in one pass: count bytes that are not UTF-8 continuation bytes.
   std::size_t cp = 0, pos = 0;
   auto advance = [&](std::size_t to) {
+    // Eight bytes at a time: a continuation byte has its top bits 10.
+    constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
+    for (; pos + 8 <= to; pos += 8) {
+      std::uint64_t x;
+      std::memcpy(&x, text.data() + pos, 8);
+      const std::uint64_t continuation = x & ~(x << 1) & kHigh;
+      cp += 8 - static_cast<std::size_t>(std::popcount(continuation));
+    }
     for (; pos < to; ++pos) {
       if ((static_cast<unsigned char>(text[pos]) & 0xC0) != 0x80) ++cp;
     }
