@@ -313,6 +313,20 @@ bool NeedsStage2(const Rule& r, const std::array<unsigned, 2>& width) {
   return !IsNative(r) && width[0] != width[1] && (r.flags & kSom) == 0;
 }
 
+// True if one of the eight bytes at p is an ASCII digit or '#' (SWAR: per byte, the high bit
+// of t + 0x50 is set for t >= '0' and that of t + 0x46 for t > '9'; a zero byte of x ^ '#'
+// marks a '#', and a false positive there only costs a byte-wise look).
+inline bool HasDigitOrHash8(const char* p) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
+  std::uint64_t x;
+  std::memcpy(&x, p, 8);
+  const std::uint64_t t = x & ~kHigh;
+  const std::uint64_t digit = (t + 0x50 * kOnes) & ~(t + 0x46 * kOnes) & ~x & kHigh;
+  const std::uint64_t h = x ^ (0x23 * kOnes);
+  const std::uint64_t hash = (h - kOnes) & ~h & kHigh;
+  return (digit | hash) != 0;
+}
+
 void NativeIdDigits(ScanCtx* ctx, unsigned id) {
   std::string_view t = ctx->text;
   const std::size_t n = t.size();
@@ -324,6 +338,9 @@ void NativeIdDigits(ScanCtx* ctx, unsigned id) {
   };
   std::size_t reach = 0;  // the furthest end reported so far (a later start gets only ends past it)
   for (std::size_t i = 0; i < n; ++i) {
+    // Skip eight bytes at a time while they hold no digit and no '#' (most of the text).
+    while (i + 8 <= n && !HasDigitOrHash8(data + i)) i += 8;
+    if (i >= n) break;
     char c = data[i];
     std::size_t q;
     if (c == '#') {
