@@ -19,6 +19,7 @@
 #pragma once
 
 #include <array>
+#include <climits>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -90,6 +91,11 @@ class Detector {
     std::size_t from;
     std::size_t to;
   };
+  // Pattern ids of the rules read natively rather than by Hyperscan (kNoRule: absent).
+  struct NativeIds {
+    static constexpr unsigned kNoRule = UINT_MAX;
+    unsigned digits = kNoRule, npi = kNoRule, dea = kNoRule, vin = kNoRule;
+  };
 
  private:
   Detector() = default;
@@ -108,6 +114,7 @@ class Detector {
   DetectorOptions options_;
   std::shared_ptr<const Dictionaries> dicts_;
   std::vector<RuleSpec> rules_;  // index = Hyperscan pattern id
+  NativeIds native_ids_;
   // Stage 1: every rule in one database without start-of-match tracking (cheap), reporting
   // match ends. Stage 2: per rule, a start-of-match database run only over small windows
   // that end at stage-1 matches (see Scan). Fixed-width rules need no stage 2.
