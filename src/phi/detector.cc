@@ -194,12 +194,10 @@ std::vector<Rule> BuiltinRules() {
 #undef ORD
 #undef ID_SEP
 
-inline bool IsAlnum(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
 inline bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 inline bool IsUpper(char c) { return c >= 'A' && c <= 'Z'; }
-inline bool IsAsciiAlnum(char c) {
-  return IsDigit(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
-}
+// ASCII letters and digits (what std::isalnum answers in the "C" locale, without the call).
+inline bool IsAlnum(char c) { return IsDigit(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z'); }
 
 // True if [b, e) is not glued to a letter or digit on either side.
 bool AtWordBoundary(std::string_view t, std::size_t b, std::size_t e) {
@@ -348,7 +346,7 @@ void NativeFixedWidth(ScanCtx* ctx, const NativeIds& ids, std::size_t q, std::si
                       std::size_t* vin_done) {
   std::string_view t = ctx->text;
   const std::size_t n = t.size();
-  const bool ends_run = r >= n || !IsAsciiAlnum(t[r]);
+  const bool ends_run = r >= n || !IsAlnum(t[r]);
   if (ends_run && r - q == 10 && ids.npi != kNoRule) Accept(ctx, ids.npi, q, r);
   if (ends_run && ids.dea != kNoRule && r >= 9) {
     // Two letters then seven digits, or a letter, a 9 and seven digits (an eight-digit run).
@@ -359,10 +357,10 @@ void NativeFixedWidth(ScanCtx* ctx, const NativeIds& ids, std::size_t q, std::si
   if (ids.vin == kNoRule || r <= *vin_done) return;
   // The letters-and-digits run around [q, r), looked at once.
   std::size_t a = q, z = r;
-  while (a > 0 && q - a < 17 && IsAsciiAlnum(t[a - 1])) --a;
-  while (z < n && z - a <= 17 && IsAsciiAlnum(t[z])) ++z;
+  while (a > 0 && q - a < 17 && IsAlnum(t[a - 1])) --a;
+  while (z < n && z - a <= 17 && IsAlnum(t[z])) ++z;
   *vin_done = z;
-  if (z - a != 17 || (a > 0 && IsAsciiAlnum(t[a - 1])) || (z < n && IsAsciiAlnum(t[z]))) return;
+  if (z - a != 17 || (a > 0 && IsAlnum(t[a - 1])) || (z < n && IsAlnum(t[z]))) return;
   for (std::size_t k = a; k < z; ++k) {
     if (!IsVinChar(t[k])) return;
   }
@@ -515,11 +513,11 @@ constexpr std::size_t kMaxNativeWalk = 4096;
 std::size_t EmailStart(std::string_view t, std::size_t e) {
   const std::size_t lo = e > kMaxNativeWalk ? e - kMaxNativeWalk : 0;
   std::size_t k = e;
-  while (k > lo && (IsAsciiAlnum(t[k - 1]) || t[k - 1] == '-' || t[k - 1] == '.')) --k;
+  while (k > lo && (IsAlnum(t[k - 1]) || t[k - 1] == '-' || t[k - 1] == '.')) --k;
   if (k == lo || t[k - 1] != '@') return std::string::npos;
   const std::size_t at = k - 1;
   k = at;
-  while (k > lo && (IsAsciiAlnum(t[k - 1]) || std::strchr("._%+-", t[k - 1]) != nullptr)) --k;
+  while (k > lo && (IsAlnum(t[k - 1]) || std::strchr("._%+-", t[k - 1]) != nullptr)) --k;
   if (k == at || (k == lo && lo > 0)) return std::string::npos;
   return k;
 }
