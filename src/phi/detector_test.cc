@@ -317,5 +317,44 @@ TEST(PhiDetector, LongAndAdjacentMatchesKeepTheirStart) {
   }
 }
 
+// NPI, DEA and VIN without a cue word are read natively (not by Hyperscan), as are the starts
+// of e-mail addresses and letter-prefixed ids: whole runs at word boundaries only.
+TEST(PhiDetector, NativeReadersFindBareIdsAtWordBoundariesOnly) {
+  struct Case {
+    std::string text;
+    std::string value;  // empty: no finding of `rule` at all
+    std::string rule;
+  };
+  const Case cases[] = {
+      {"signed 1234567893 today", "1234567893", "npi"},
+      {"signed x1234567893 today", "", "npi"},     // glued to a letter
+      {"signed 12345678934 today", "", "npi"},     // eleven digits
+      {"script AB1234563, refill", "AB1234563", "dea"},
+      {"script A91234563 refill", "A91234563", "dea"},  // the second letter may be a 9
+      {"script XAB1234563 refill", "", "dea"},
+      {"car 1HGCM82633A004352.", "1HGCM82633A004352", "vin"},
+      {"car 1HGCM82633A0043521 here", "", "vin"},  // eighteen characters
+      {"car 1HGCM82633A00435I here", "", "vin"},   // I is not a VIN letter
+      {"write to olivia.thompson@example.com now", "olivia.thompson@example.com", "email"},
+      {"code QX-88231 and more", "QX-88231", "id.alpha"},
+      {"code 77881234-AB and more", "77881234-AB", "id.alpha"},
+      // The longer match ending at "-88" fails its right boundary; the shorter one stands.
+      {"code DEAA0033223674-88CB", "DEAA0033223674", "id.alpha"},
+  };
+  for (const Case& c : cases) {
+    auto fs = Scan(c.text);
+    const Finding* by_rule = nullptr;
+    for (const Finding& f : fs) {
+      if (f.rule == c.rule) by_rule = &f;
+    }
+    if (c.value.empty()) {
+      EXPECT_EQ(by_rule, nullptr) << c.text;
+      continue;
+    }
+    ASSERT_NE(by_rule, nullptr) << c.text;
+    EXPECT_EQ(c.text.substr(by_rule->begin, by_rule->end - by_rule->begin), c.value) << c.text;
+  }
+}
+
 }  // namespace
 }  // namespace baagate::phi
