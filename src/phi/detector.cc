@@ -506,7 +506,6 @@ bool EndCanPass(const Rule& r, std::string_view t, std::size_t e, unsigned max_w
 // a scan linear however many matches end inside one long run.
 constexpr std::size_t kMaxNativeWalk = 4096;
 
-
 // The leftmost start of an e-mail match that ends at `e` (stage 1 found one): the domain has
 // no '@', so the match's '@' is the first byte back from `e` that is not a domain byte, and
 // the local part is the longest run before it. npos if that is not certain within the walk.
@@ -517,7 +516,10 @@ std::size_t EmailStart(std::string_view t, std::size_t e) {
   if (k == lo || t[k - 1] != '@') return std::string::npos;
   const std::size_t at = k - 1;
   k = at;
-  while (k > lo && (IsAlnum(t[k - 1]) || std::strchr("._%+-", t[k - 1]) != nullptr)) --k;
+  auto local = [](char c) {
+    return IsAlnum(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-';
+  };
+  while (k > lo && local(t[k - 1])) --k;
   if (k == at || (k == lo && lo > 0)) return std::string::npos;
   return k;
 }
