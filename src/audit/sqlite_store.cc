@@ -258,22 +258,51 @@ class SqliteStore final : public Store {
     return Run(st, fn);
   }
 
+  // Rows come in rowid order when that is seq order, as it is for every log the writer built
+  // (it inserts in seq order and nothing is ever deleted): a plain walk of the table B-tree,
+  // where the (log_id, seq) index order costs an index step and a table search per row. The
+  // walk hands out a row only while the seqs run on contiguously from `from_seq`; since
+  // (log_id, seq) is unique, those are exactly the first rows of the index-ordered scan. At
+  // the first row out of line (or the table's end) the scan continues from that seq in index
+  // order, so the callback sees the same rows in the same order either way.
   core::Status ScanViews(const std::string& log_id, std::uint64_t from_seq,
                          const std::function<bool(const StoredRecordView&)>& fn) override {
+    StoredRecordView v;
+    v.log_id = log_id;
+    std::uint64_t next = from_seq;
+    {
+      Stmt first;
+      if (auto s = Prepare("SELECT rowid FROM audit_records WHERE log_id=? AND seq=?", first);
+          !s.ok()) {
+        return s;
+      }
+      sqlite3_bind_text(first.get(), 1, log_id.data(), static_cast<int>(log_id.size()),
+                        SQLITE_STATIC);
+      sqlite3_bind_int64(first.get(), 2, static_cast<sqlite3_int64>(from_seq));
+      int rc = sqlite3_step(first.get());
+      if (rc == SQLITE_ROW) {
+        bool stop = false;
+        if (auto s = ScanRowidOrder(log_id, sqlite3_column_int64(first.get(), 0), fn, v, next,
+                                    stop);
+            !s.ok() || stop) {
+          return s;
+        }
+      } else if (rc != SQLITE_DONE) {
+        return Error("scan");
+      }
+    }
     // log_id is not read back: the WHERE clause makes it equal to the argument (binary
     // collation), and every column read is a copy inside SQLite.
     Stmt st;
     if (auto s = PrepareLogScan("SELECT seq,event_id,phase,ts_ms,prev_hash,record_hash,body FROM "
                                 "audit_records",
-                                log_id, from_seq, st);
+                                log_id, next, st);
         !s.ok()) {
       return s;
     }
-    StoredRecordView v;
-    v.log_id = log_id;
     int rc;
     while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
-      RowView(st.get(), v);
+      RowView(st.get(), 0, v);
       if (!fn(v)) return {};
     }
     if (rc != SQLITE_DONE) return Error("scan");
@@ -398,15 +427,54 @@ class SqliteStore final : public Store {
              : std::string_view();
   }
   // Points into SQLite's copy of the current row: valid until the next step or reset. Reads
-  // the columns of ScanViews' SELECT (all but log_id).
-  static void RowView(sqlite3_stmt* st, StoredRecordView& r) {
-    r.seq = static_cast<std::uint64_t>(sqlite3_column_int64(st, 0));
-    r.event_id = View(st, 1);
-    r.phase = View(st, 2);
-    r.ts_ms = sqlite3_column_int64(st, 3);
-    Blob(st, 4, r.prev_hash);
-    Blob(st, 5, r.record_hash);
-    r.body = View(st, 6);
+  // the columns seq,event_id,phase,ts_ms,prev_hash,record_hash,body from column `at` on.
+  static void RowView(sqlite3_stmt* st, int at, StoredRecordView& r) {
+    r.seq = static_cast<std::uint64_t>(sqlite3_column_int64(st, at));
+    r.event_id = View(st, at + 1);
+    r.phase = View(st, at + 2);
+    r.ts_ms = sqlite3_column_int64(st, at + 3);
+    Blob(st, at + 4, r.prev_hash);
+    Blob(st, at + 5, r.record_hash);
+    r.body = View(st, at + 6);
+  }
+
+  // ScanViews' walk in rowid order from `rowid` (the row of seq `next`): hands `fn` the rows of
+  // `log_id` while their seqs run on from `next`, advancing `next`. Sets `stop` if `fn` asked
+  // to stop. Returns early, `next` at the row expected, on a row out of line, at the table's
+  // end, or when other logs' rows outnumber this log's (then the index is the shorter way).
+  core::Status ScanRowidOrder(const std::string& log_id, sqlite3_int64 rowid,
+                              const std::function<bool(const StoredRecordView&)>& fn,
+                              StoredRecordView& v, std::uint64_t& next, bool& stop) {
+    Stmt st;
+    if (auto s = Prepare("SELECT log_id,seq,event_id,phase,ts_ms,prev_hash,record_hash,body "
+                         "FROM audit_records WHERE rowid>=? ORDER BY rowid",
+                         st);
+        !s.ok()) {
+      return s;
+    }
+    sqlite3_bind_int64(st.get(), 1, rowid);
+    std::uint64_t mine = 0, others = 0;
+    int rc;
+    while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
+      // Typed as the index scan compares them: a BLOB log_id or a REAL seq is another key.
+      if (sqlite3_column_type(st.get(), 0) != SQLITE_TEXT || View(st.get(), 0) != log_id) {
+        if (++others > mine + 1024) return {};
+        continue;
+      }
+      if (sqlite3_column_type(st.get(), 1) != SQLITE_INTEGER ||
+          static_cast<std::uint64_t>(sqlite3_column_int64(st.get(), 1)) != next) {
+        return {};
+      }
+      RowView(st.get(), 1, v);
+      ++next;
+      ++mine;
+      if (!fn(v)) {
+        stop = true;
+        return {};
+      }
+    }
+    if (rc != SQLITE_DONE) return Error("scan");
+    return {};
   }
 
   core::Status Run(Stmt& st, const std::function<bool(const StoredRecord&)>& fn) {
@@ -484,6 +552,11 @@ class SqliteStore final : public Store {
 }  // namespace
 
 core::Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path) {
+  // Memory statistics take a process-wide mutex on every SQLite allocation, which the writer,
+  // the checkpointer and verify's readers then contend for; nothing here reads them. Only
+  // possible before SQLite initialises (else SQLITE_MISUSE, and the default stays).
+  static const bool kNoMemStatus = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) == SQLITE_OK;
+  (void)kNoMemStatus;
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &db,
                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
