@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 
 #include "audit/audit_log.h"
 #include "audit/sqlite_store.h"
@@ -133,6 +134,32 @@ void BM_Verify(benchmark::State& state) {
 }
 // Second argument: reader threads (0: read and hash on the calling thread).
 BENCHMARK(BM_Verify)->Args({200000, 0})->Args({200000, 2})->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// The check of a row's index columns against its canonical body, alone, on a record the writer
+// stored.
+void BM_RowMismatch(benchmark::State& state) {
+  TempDir dir;
+  {
+    auto log = OpenLog(dir, Durability::kDefault);
+    AppendMany(*log, 1);
+  }
+  auto store = OpenSqliteStore((dir.path / "audit.db").string());
+  std::optional<StoredRecord> row;
+  if (!(*store)->Scan("bench", 0, [&](const StoredRecord& r) {
+        row = r;
+        return false;
+      }).ok() || !row) {
+    std::abort();
+  }
+  const StoredRecordView view = ViewOf(*row);
+  for (auto _ : state) {
+    const char* problem = RowMismatch(view);
+    if (problem) std::abort();
+    benchmark::DoNotOptimize(problem);
+  }
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(row->body.size()));
+}
+BENCHMARK(BM_RowMismatch);
 
 }  // namespace
 }  // namespace baagate::audit

@@ -260,7 +260,8 @@ void AuditLog::Run() {
 }
 
 void AuditLog::WriteBatch(std::deque<Pending>& batch) {
-  std::vector<StoredRecord> rows;
+  std::vector<StoredRecord>& rows = rows_;
+  rows.clear();
   rows.reserve(batch.size());
   std::uint64_t seq = next_seq_;
   core::Sha256Digest prev = head_;
@@ -312,7 +313,8 @@ void AuditLog::WriteBatch(std::deque<Pending>& batch) {
     }
   }
   // Completions in batch order; a record's event_id moves from its row into the result.
-  std::vector<Completion> completions;
+  std::vector<Completion>& completions = completions_;
+  completions.clear();
   completions.reserve(batch.size());
   std::size_t row = 0;
   for (Pending& p : batch) {
@@ -336,6 +338,8 @@ void AuditLog::WriteBatch(std::deque<Pending>& batch) {
   } else {
     for (auto& c : completions) c.done(std::move(c.result));
   }
+  completions.clear();
+  rows.clear();
   batch.clear();
 }
 

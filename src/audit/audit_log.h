@@ -148,6 +148,11 @@ class AuditLog {
   std::vector<Completion> sync_queue_;  // guarded by sync_mu_
   bool sync_stop_ = false;              // guarded by sync_mu_
 
+  // Writer-thread scratch, emptied after each batch but kept allocated: a batch of thousands
+  // is a large block, which malloc would otherwise map (or consolidate) and free every batch.
+  std::vector<StoredRecord> rows_;
+  std::vector<Completion> completions_;
+
   std::thread writer_;
   std::thread syncer_;
 };

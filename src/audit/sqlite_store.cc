@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstring>
 #include <mutex>
@@ -54,7 +55,7 @@ class Stmt {
 // thread's group commits do not stop for that copy and its fsyncs. A PASSIVE checkpoint never
 // blocks the writer; it only backfills frames committed before it started, so while appends
 // keep coming the WAL cannot rewind, and the writer then checkpoints itself (see WalHook) once
-// the WAL reaches kWalHardLimit, which by then copies only the frames since the last
+// the WAL reaches kWalHardBytes, which by then copies only the frames since the last
 // background pass. Durability does not depend on checkpoints: a commit is durable in the WAL.
 class Checkpointer {
  public:
@@ -114,10 +115,12 @@ class Checkpointer {
   std::thread thread_;
 };
 
-// WAL sizes, in pages, at which the background pass is asked for and at which the writer
-// checkpoints itself. 4096 pages of 8 KB (32 MB) is about 24k records.
-constexpr int kWalSoftLimit = 4096;
-constexpr int kWalHardLimit = 4 * kWalSoftLimit;
+// WAL sizes at which the background pass is asked for and at which the writer checkpoints
+// itself, in bytes (the hook counts pages, whose size depends on the database). 64 MB is
+// about 48k records; with half these limits batched appends measured ~3% slower (more
+// passes, each copying the B-trees' last pages again).
+constexpr std::int64_t kWalSoftBytes = std::int64_t{64} << 20;
+constexpr std::int64_t kWalHardBytes = 4 * kWalSoftBytes;
 
 class SqliteStore final : public Store {
  public:
@@ -130,12 +133,24 @@ class SqliteStore final : public Store {
   }
 
   core::Status Init() {
-    // Only takes effect on a new database. A decision record is about 1.3 KB: 8 KB pages hold
-    // six with little slack where 4 KB pages hold three and waste a quarter, which makes both
-    // appends and scans cheaper per record. (A WITHOUT ROWID table clustered on (log_id, seq)
-    // was measured too: it saves verify the rowid lookup, but appends into an index B-tree
-    // rebalance more and ended up slower overall.)
-    if (auto s = Exec("PRAGMA page_size=8192"); !s.ok()) return s;
+    // Only takes effect on a new database. A decision record is about 1.3 KB: 16 KB pages hold
+    // twelve with little slack (4 KB pages hold three and waste a quarter). Per record, larger
+    // pages mean fewer WAL frames (two pwrite calls and a checksum each), fewer page splits
+    // and fewer page changes in a scan: batched appends ran ~20% faster than with 8 KB pages
+    // and verify ~5%. The price is paid by a commit of a single record, which rewrites the
+    // last page of each of the four B-trees: ~35 us more per lone append (bench/RESULTS.md);
+    // 32 KB pages gained little more throughput for twice that. (A WITHOUT ROWID table
+    // clustered on (log_id, seq) was measured too: appends into an index B-tree rebalance more
+    // and ended up slower overall.)
+    if (auto s = Exec("PRAGMA page_size=16384"); !s.ok()) return s;
+    {
+      Stmt size;
+      if (auto s = Prepare("PRAGMA page_size", size); !s.ok()) return s;
+      if (sqlite3_step(size.get()) != SQLITE_ROW) return Error("page_size");
+      const std::int64_t page = std::max<std::int64_t>(512, sqlite3_column_int64(size.get(), 0));
+      wal_soft_pages_ = static_cast<int>(kWalSoftBytes / page);
+      wal_hard_pages_ = static_cast<int>(kWalHardBytes / page);
+    }
     {
       Stmt mode;
       if (auto s = Prepare("PRAGMA journal_mode=WAL", mode); !s.ok()) return s;
@@ -258,22 +273,51 @@ class SqliteStore final : public Store {
     return Run(st, fn);
   }
 
+  // Rows come in rowid order when that is seq order, as it is for every log the writer built
+  // (it inserts in seq order and nothing is ever deleted): a plain walk of the table B-tree,
+  // where the (log_id, seq) index order costs an index step and a table search per row. The
+  // walk hands out a row only while the seqs run on contiguously from `from_seq`; since
+  // (log_id, seq) is unique, those are exactly the first rows of the index-ordered scan. At
+  // the first row out of line (or the table's end) the scan continues from that seq in index
+  // order, so the callback sees the same rows in the same order either way.
   core::Status ScanViews(const std::string& log_id, std::uint64_t from_seq,
                          const std::function<bool(const StoredRecordView&)>& fn) override {
+    StoredRecordView v;
+    v.log_id = log_id;
+    std::uint64_t next = from_seq;
+    {
+      Stmt first;
+      if (auto s = Prepare("SELECT rowid FROM audit_records WHERE log_id=? AND seq=?", first);
+          !s.ok()) {
+        return s;
+      }
+      sqlite3_bind_text(first.get(), 1, log_id.data(), static_cast<int>(log_id.size()),
+                        SQLITE_STATIC);
+      sqlite3_bind_int64(first.get(), 2, static_cast<sqlite3_int64>(from_seq));
+      int rc = sqlite3_step(first.get());
+      if (rc == SQLITE_ROW) {
+        bool stop = false;
+        if (auto s = ScanRowidOrder(log_id, sqlite3_column_int64(first.get(), 0), fn, v, next,
+                                    stop);
+            !s.ok() || stop) {
+          return s;
+        }
+      } else if (rc != SQLITE_DONE) {
+        return Error("scan");
+      }
+    }
     // log_id is not read back: the WHERE clause makes it equal to the argument (binary
     // collation), and every column read is a copy inside SQLite.
     Stmt st;
     if (auto s = PrepareLogScan("SELECT seq,event_id,phase,ts_ms,prev_hash,record_hash,body FROM "
                                 "audit_records",
-                                log_id, from_seq, st);
+                                log_id, next, st);
         !s.ok()) {
       return s;
     }
-    StoredRecordView v;
-    v.log_id = log_id;
     int rc;
     while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
-      RowView(st.get(), v);
+      RowView(st.get(), 0, v);
       if (!fn(v)) return {};
     }
     if (rc != SQLITE_DONE) return Error("scan");
@@ -398,15 +442,54 @@ class SqliteStore final : public Store {
              : std::string_view();
   }
   // Points into SQLite's copy of the current row: valid until the next step or reset. Reads
-  // the columns of ScanViews' SELECT (all but log_id).
-  static void RowView(sqlite3_stmt* st, StoredRecordView& r) {
-    r.seq = static_cast<std::uint64_t>(sqlite3_column_int64(st, 0));
-    r.event_id = View(st, 1);
-    r.phase = View(st, 2);
-    r.ts_ms = sqlite3_column_int64(st, 3);
-    Blob(st, 4, r.prev_hash);
-    Blob(st, 5, r.record_hash);
-    r.body = View(st, 6);
+  // the columns seq,event_id,phase,ts_ms,prev_hash,record_hash,body from column `at` on.
+  static void RowView(sqlite3_stmt* st, int at, StoredRecordView& r) {
+    r.seq = static_cast<std::uint64_t>(sqlite3_column_int64(st, at));
+    r.event_id = View(st, at + 1);
+    r.phase = View(st, at + 2);
+    r.ts_ms = sqlite3_column_int64(st, at + 3);
+    Blob(st, at + 4, r.prev_hash);
+    Blob(st, at + 5, r.record_hash);
+    r.body = View(st, at + 6);
+  }
+
+  // ScanViews' walk in rowid order from `rowid` (the row of seq `next`): hands `fn` the rows of
+  // `log_id` while their seqs run on from `next`, advancing `next`. Sets `stop` if `fn` asked
+  // to stop. Returns early, `next` at the row expected, on a row out of line, at the table's
+  // end, or when other logs' rows outnumber this log's (then the index is the shorter way).
+  core::Status ScanRowidOrder(const std::string& log_id, sqlite3_int64 rowid,
+                              const std::function<bool(const StoredRecordView&)>& fn,
+                              StoredRecordView& v, std::uint64_t& next, bool& stop) {
+    Stmt st;
+    if (auto s = Prepare("SELECT log_id,seq,event_id,phase,ts_ms,prev_hash,record_hash,body "
+                         "FROM audit_records WHERE rowid>=? ORDER BY rowid",
+                         st);
+        !s.ok()) {
+      return s;
+    }
+    sqlite3_bind_int64(st.get(), 1, rowid);
+    std::uint64_t mine = 0, others = 0;
+    int rc;
+    while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
+      // Typed as the index scan compares them: a BLOB log_id or a REAL seq is another key.
+      if (sqlite3_column_type(st.get(), 0) != SQLITE_TEXT || View(st.get(), 0) != log_id) {
+        if (++others > mine + 1024) return {};
+        continue;
+      }
+      if (sqlite3_column_type(st.get(), 1) != SQLITE_INTEGER ||
+          static_cast<std::uint64_t>(sqlite3_column_int64(st.get(), 1)) != next) {
+        return {};
+      }
+      RowView(st.get(), 1, v);
+      ++next;
+      ++mine;
+      if (!fn(v)) {
+        stop = true;
+        return {};
+      }
+    }
+    if (rc != SQLITE_DONE) return Error("scan");
+    return {};
   }
 
   core::Status Run(Stmt& st, const std::function<bool(const StoredRecord&)>& fn) {
@@ -464,9 +547,9 @@ class SqliteStore final : public Store {
 
   static int WalHook(void* self, sqlite3* db, const char* name, int pages) {
     auto* store = static_cast<SqliteStore*>(self);
-    if (pages >= kWalHardLimit) {
+    if (pages >= store->wal_hard_pages_) {
       (void)sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-    } else if (pages >= kWalSoftLimit && store->checkpointer_) {
+    } else if (pages >= store->wal_soft_pages_ && store->checkpointer_) {
       store->checkpointer_->Poke();
     }
     return SQLITE_OK;
@@ -477,6 +560,7 @@ class SqliteStore final : public Store {
   bool wal_ = false;
   std::optional<Checkpointer> checkpointer_;
   bool hooked_ = false;
+  int wal_soft_pages_ = 0, wal_hard_pages_ = 0;  // the k*Bytes limits in this database's pages
   Stmt insert_;
   Durability current_ = Durability::kDefault;
 };
@@ -484,6 +568,11 @@ class SqliteStore final : public Store {
 }  // namespace
 
 core::Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path) {
+  // Memory statistics take a process-wide mutex on every SQLite allocation, which the writer,
+  // the checkpointer and verify's readers then contend for; nothing here reads them. Only
+  // possible before SQLite initialises (else SQLITE_MISUSE, and the default stays).
+  static const bool kNoMemStatus = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) == SQLITE_OK;
+  (void)kNoMemStatus;
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &db,
                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,

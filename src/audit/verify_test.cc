@@ -1,0 +1,51 @@
+#include "audit/verify.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace baagate::audit {
+namespace {
+
+// A decision record as the writer stores it (synthetic values), with the columns it implies.
+constexpr std::string_view kBody =
+    R"({"actor_ref":"Qm9iX2lzX25vdF9hX3VzZXI","actor_type":"unknown","api_surface":)"
+    R"("openai.chat_completions","app_id":"scribe","auth_method":"api_key","baa_in_scope":)"
+    R"("covered","config_flags":{},"config_hash":)"
+    R"("b79606fb3afea5bd1609ed40b622142f1c98125abcfe89a76a661b0e8e343910","credential_ref":)"
+    R"("key-1","decision":"allow","endpoint":"POST /v1/chat/completions","enforcement_actions":)"
+    R"([],"event_id":"01a2062c-6aaa-7515-b626-592f0ec3bd60","features":["text","tools"],)"
+    R"("log_id":"bench","modalities_in":["text"],"modalities_out":["text"],"model_requested":)"
+    R"("gpt-4o","phase":"decision","phi_findings":{"DATE":1,"NAME":2},"policy_version":)"
+    R"("823412d1eacb67956220e532959f0104603057c88704863ca38e7cd188fda812","prev_hash":)"
+    R"("00000000000000000000000000000000000000000000000000000000000000ff","provider":"openai",)"
+    R"("purpose_id":"treatment","request_id":"req-0","residual_risk_flags":[],"schema_version":)"
+    R"("baagate.audit/1","scope_reasons":[],"seq":12,"stream":false,"subprocessor_chain":[],)"
+    R"("tenant_id":"tenant-a","ts":"2026-11-23T02:11:43.915Z","upstream_host":"api.openai.com"})";
+
+StoredRecordView Row(std::string_view body) {
+  StoredRecordView r;
+  r.log_id = "bench";
+  r.seq = 12;
+  r.event_id = "01a2062c-6aaa-7515-b626-592f0ec3bd60";
+  r.phase = "decision";
+  r.ts_ms = 1795399903915;  // 2026-11-23T02:11:43.915Z
+  r.prev_hash[31] = 0xff;
+  r.body = body;
+  return r;
+}
+
+TEST(VerifyRowMismatch, AcceptsAWriterBodyAndNamesTheColumnThatDiffers) {
+  EXPECT_EQ(RowMismatch(Row(kBody)), nullptr);
+  auto r = Row(kBody);
+  r.phase = "outcome";
+  ASSERT_NE(RowMismatch(r), nullptr);
+  EXPECT_NE(std::string(RowMismatch(r)).find("phase"), std::string::npos);
+  r = Row(kBody);
+  r.seq = 13;
+  ASSERT_NE(RowMismatch(r), nullptr);
+  EXPECT_NE(std::string(RowMismatch(r)).find("seq"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace baagate::audit
