@@ -317,6 +317,20 @@ TEST(PhiDetector, LongAndAdjacentMatchesKeepTheirStart) {
   }
 }
 
+// Found by the fuzzer: a city grown by its state ("Chicago, IL") overlapped the next finding
+// ("IL-60601"); findings must stay sorted and disjoint.
+TEST(PhiDetector, ALocationGrownByItsStateDoesNotOverlapTheNextFinding) {
+  const std::string text = "Dr. Anna Smith, 123 Maple Stre\x7ft, Chicago, IL-60601; born 1929";
+  auto fs = Scan(text);
+  std::size_t prev_end = 0;
+  for (const Finding& f : fs) {
+    EXPECT_GE(f.begin, prev_end) << f.rule;
+    EXPECT_LT(f.begin, f.end);
+    prev_end = f.end;
+  }
+  EXPECT_NE(Covering(fs, text, "Chicago, IL-60601"), nullptr);
+}
+
 // NPI, DEA and VIN without a cue word are read natively (not by Hyperscan), as are the starts
 // of e-mail addresses and letter-prefixed ids: whole runs at word boundaries only.
 TEST(PhiDetector, NativeReadersFindBareIdsAtWordBoundariesOnly) {

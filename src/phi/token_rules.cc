@@ -956,6 +956,14 @@ void ChainLocations(std::string_view t, const Dictionaries& d, std::vector<Findi
         break;
       }
     }
+    // A location grown by a state ("Chicago, IL") can reach into the next finding
+    // ("IL-60601"): findings stay disjoint, so the two become one span.
+    if (!out.empty() && f.begin < out.back().end) {
+      Finding& last = out.back();
+      last.end = std::max(last.end, f.end);
+      last.confidence = std::max(last.confidence, f.confidence);
+      continue;
+    }
     out.push_back(f);
   }
   fs.swap(out);
