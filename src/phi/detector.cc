@@ -307,9 +307,20 @@ void Accept(ScanCtx* ctx, unsigned id, std::size_t b, std::size_t e) {
 // fixed-width runs of letters and digits that, as Hyperscan patterns, made the whole stage-1
 // scan 20% slower. Same results as the patterns: each match end is reported once, with its
 // leftmost start, and a start keeps its longest end.
-constexpr std::string_view kNativeRules[] = {"id.digits", "npi", "dea", "vin"};
+using NativeIds = Detector::NativeIds;
+constexpr unsigned kNoRule = NativeIds::kNoRule;
+
+// Where a native rule's pattern id goes in `ids`; nullptr for a rule Hyperscan runs.
+unsigned* NativeSlot(NativeIds& ids, std::string_view rule_id) {
+  if (rule_id == "id.digits") return &ids.digits;
+  if (rule_id == "npi") return &ids.npi;
+  if (rule_id == "dea") return &ids.dea;
+  if (rule_id == "vin") return &ids.vin;
+  return nullptr;
+}
 bool IsNative(const Rule& r) {
-  return std::find(std::begin(kNativeRules), std::end(kNativeRules), r.id) != std::end(kNativeRules);
+  NativeIds ids;
+  return NativeSlot(ids, r.id) != nullptr;
 }
 
 // True if the rule's match starts are found by a stage-2 scan (see ScanWindow): variable-width
@@ -335,9 +346,6 @@ inline bool HasDigitOrHash8(const char* p) {
 inline bool IsVinChar(char c) {
   return IsDigit(c) || (IsUpper(c) && c != 'I' && c != 'O' && c != 'Q');
 }
-
-using NativeIds = Detector::NativeIds;
-constexpr unsigned kNoRule = NativeIds::kNoRule;
 
 // NPI `\d{10}`, DEA `[A-Z][A-Z9]\d{7}` and VIN `[A-HJ-NPR-Z0-9]{17}` around the digit run
 // [q, r): a match must end where no letter or digit follows (EndCanPass) and Accept drops one
@@ -821,13 +829,9 @@ core::Result<std::shared_ptr<const Detector>> Detector::Create(DetectorOptions o
   }
   const std::size_t n = d->rules_.size();
   for (std::size_t i = 0; i < builtin; ++i) {
-    const std::string& id = d->rules_[i].id;
-    unsigned* slot = id == "id.digits" ? &d->native_ids_.digits
-                     : id == "npi"     ? &d->native_ids_.npi
-                     : id == "dea"     ? &d->native_ids_.dea
-                     : id == "vin"     ? &d->native_ids_.vin
-                                       : nullptr;
-    if (slot != nullptr) *slot = static_cast<unsigned>(i);
+    if (unsigned* slot = NativeSlot(d->native_ids_, d->rules_[i].id)) {
+      *slot = static_cast<unsigned>(i);
+    }
   }
   d->widths_.assign(n, {0U, 0U});
   d->som_.assign(n, nullptr);

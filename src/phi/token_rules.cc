@@ -205,10 +205,11 @@ class ListSet {
     return !w.empty() && w.size() <= max_len_ && shapes_[Shape(w)];
   }
   bool Has(std::string_view w) const { return MayHave(w) && set_.Has(w); }
-  // The same with the word's WordSet::Hash already known (a token's, computed once).
-  bool HasHashed(std::string_view w, std::uint64_t hash) const {
-    return !w.empty() && w.size() <= max_len_ && shapes_[Shape(w)] &&
-           set_.FindHashed(hash, w.size()) != 0;
+  // The same with the word's WordSet::Hash from `hash()` (a token's, computed once), asked for
+  // only if the shape passes.
+  template <typename HashFn>
+  bool Has(std::string_view w, HashFn hash) const {
+    return MayHave(w) && set_.FindHashed(hash(), w.size()) != 0;
   }
 
  private:
@@ -412,8 +413,7 @@ class Window {
   // Token i's stem (or whole word, possessive included) is on the small list kList.
   template <const auto& kList>
   bool StemIn(std::size_t i) const {
-    const ListSet& list = ListOf<kList>();
-    return list.MayHave(Stem(i)) && list.HasHashed(Stem(i), HashOf(i));
+    return ListOf<kList>().Has(Stem(i), [&] { return HashOf(i); });
   }
   template <const auto& kList>
   bool WordIn(std::size_t i) const {
