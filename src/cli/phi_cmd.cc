@@ -4,6 +4,9 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <atomic>
+#include <charconv>
+#include <functional>
 #include <cstdio>
 #include <fstream>
 #include <iomanip>
@@ -14,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "audit/jcs.h"
 #include "cli/commands.h"
 #include "config/config.h"
 #include "config/phi_options.h"
@@ -44,73 +48,134 @@ struct PhiOptions {
 
 struct Record {
   json::value id;
-  std::string text;
+  std::string_view view;  // the text, when it lies in the block's bytes as read
+  std::string owned;      // the text, when it had to be decoded (JSONL) or repaired (UTF-8)
+  bool is_owned = false;
   std::string error;  // set when the input line is refused
+
+  std::string_view text() const { return is_owned ? std::string_view(owned) : view; }
 };
 
-// Reads input in blocks of about `block_bytes` so memory stays bounded on huge inputs.
+// Whole lines of input and their records. Plain-text records are views into `bytes`, so a
+// block of short lines costs no allocation per line (a vector's elements never move on swap).
+struct Block {
+  std::vector<char> bytes;
+  std::vector<Record> records;
+};
+
+// Reads input in blocks of about `block_bytes` of whole lines so memory stays bounded on huge
+// inputs (a single line longer than a block is read whole).
 class RecordReader {
  public:
   RecordReader(std::istream& in, std::string format, bool whole)
       : in_(in), format_(std::move(format)), whole_(whole) {}
 
-  bool NextBlock(std::vector<Record>& out, std::size_t block_bytes) {
-    out.clear();
-    std::size_t bytes = 0;
-    std::string line;
-    if (whole_) {
-      if (done_) return false;
-      std::stringstream ss;
-      ss << in_.rdbuf();
-      done_ = true;
-      Record r;
-      r.id = json::value(static_cast<std::int64_t>(1));
-      r.text = phi::RepairUtf8(ss.str());
-      out.push_back(std::move(r));
-      return true;
-    }
-    while (bytes < block_bytes && std::getline(in_, line)) {
-      ++line_no_;
-      if (format_ == "auto") format_ = LooksJson(line) ? "jsonl" : "text";
-      Record r;
-      if (format_ == "jsonl") {
-        if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-        boost::system::error_code ec;
-        json::value v = json::parse(line, ec);
-        const json::object* o = ec ? nullptr : v.if_object();
-        const json::value* text = o != nullptr ? o->if_contains("text") : nullptr;
-        if (text == nullptr || !text->is_string()) {
-          r.id = json::value(static_cast<std::int64_t>(line_no_));
-          r.error = "line is not a JSON object with a string \"text\"";
-        } else {
-          const json::value* id = o->if_contains("id");
-          r.id = id != nullptr ? *id : json::value(static_cast<std::int64_t>(line_no_));
-          r.text = std::string(text->get_string());
-        }
-      } else {
-        if (!line.empty() && line.back() == '\r') line.pop_back();
-        r.id = json::value(static_cast<std::int64_t>(line_no_));
-        r.text = phi::IsValidUtf8(line) ? std::move(line) : phi::RepairUtf8(line);
+  bool NextBlock(Block& out, std::size_t block_bytes) {
+    out.records.clear();
+    if (whole_) return ReadWhole(out);
+    while (out.records.empty()) {
+      if (!ReadLines(out.bytes, block_bytes)) return false;
+      // Lines are separated by line breaks; a final one ends the last line.
+      std::string_view all(out.bytes.data(), out.bytes.size());
+      if (all.back() == '\n') all.remove_suffix(1);
+      for (std::size_t b = 0;;) {
+        std::size_t nl = all.find('\n', b);
+        AddLine(all.substr(b, nl == std::string_view::npos ? std::string_view::npos : nl - b),
+                out.records);
+        if (nl == std::string_view::npos) break;
+        b = nl + 1;
       }
-      bytes += r.text.size() + 64;
-      out.push_back(std::move(r));
     }
-    return !out.empty();
+    return true;
   }
 
  private:
-  static bool LooksJson(const std::string& line) {
+  bool ReadWhole(Block& out) {
+    if (done_) return false;
+    done_ = true;
+    std::stringstream ss;
+    ss << in_.rdbuf();
+    Record r;
+    r.id = json::value(static_cast<std::int64_t>(1));
+    r.owned = phi::RepairUtf8(ss.str());
+    r.is_owned = true;
+    out.records.push_back(std::move(r));
+    return true;
+  }
+
+  // Replaces `bytes` with the next whole lines: at least `block_bytes` of input (unless it
+  // ends) up to the last line break read, which `bytes` keeps; false at the end of input.
+  bool ReadLines(std::vector<char>& bytes, std::size_t block_bytes) {
+    bytes.assign(carry_.begin(), carry_.end());
+    carry_.clear();
+    while (!eof_) {
+      const std::size_t at = bytes.size();
+      bytes.resize(at + block_bytes);
+      in_.read(bytes.data() + at, static_cast<std::streamsize>(block_bytes));
+      bytes.resize(at + static_cast<std::size_t>(in_.gcount()));
+      if (!in_) eof_ = true;
+      // Only the bytes just read can hold a line break (the carried part has none); a line
+      // longer than the block makes us read on until its end.
+      std::size_t nl = std::string_view(bytes.data() + at, bytes.size() - at).rfind('\n');
+      if (nl != std::string_view::npos) {
+        nl += at;
+        if (!eof_) {
+          carry_.assign(bytes.begin() + static_cast<std::ptrdiff_t>(nl + 1), bytes.end());
+          bytes.resize(nl + 1);
+        }
+        break;
+      }
+    }
+    return !bytes.empty();
+  }
+
+  void AddLine(std::string_view line, std::vector<Record>& out) {
+    ++line_no_;
+    if (format_ == "auto") format_ = LooksJson(line) ? "jsonl" : "text";
+    Record r;
+    if (format_ == "jsonl") {
+      if (line.find_first_not_of(" \t\r") == std::string_view::npos) return;
+      boost::system::error_code ec;
+      json::value v = json::parse(line, ec);
+      const json::object* o = ec ? nullptr : v.if_object();
+      const json::value* text = o != nullptr ? o->if_contains("text") : nullptr;
+      if (text == nullptr || !text->is_string()) {
+        r.id = json::value(static_cast<std::int64_t>(line_no_));
+        r.error = "line is not a JSON object with a string \"text\"";
+      } else {
+        const json::value* id = o->if_contains("id");
+        r.id = id != nullptr ? *id : json::value(static_cast<std::int64_t>(line_no_));
+        r.owned = std::string(text->get_string());
+        r.is_owned = true;
+      }
+    } else {
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      r.id = json::value(static_cast<std::int64_t>(line_no_));
+      if (phi::IsValidUtf8(line)) {
+        r.view = line;
+      } else {
+        r.owned = phi::RepairUtf8(line);
+        r.is_owned = true;
+      }
+    }
+    out.push_back(std::move(r));
+  }
+
+  static bool LooksJson(std::string_view line) {
     std::size_t p = line.find_first_not_of(" \t");
-    return p != std::string::npos && line[p] == '{';
+    return p != std::string_view::npos && line[p] == '{';
   }
   std::istream& in_;
   std::string format_;
   bool whole_;
   bool done_ = false;
+  bool eof_ = false;
+  std::vector<char> carry_;  // the start of a line whose end is not read yet
   std::size_t line_no_ = 0;
 };
 
-using Processor = std::function<std::string(const Record&)>;
+// Appends one output line for the record (without the line break) to `out`.
+using Processor = std::function<void(const Record&, std::string& out)>;
 
 // Runs `proc` over every record of every input, in blocks, on `threads` threads; writes the
 // outputs in input order. Returns the number of refused records.
@@ -135,7 +200,11 @@ int RunParallel(const PhiOptions& opts, const Processor& proc) {
     // With several threads the next block is read (and its UTF-8 repaired) while the workers
     // process this one, so reading is not a serial phase; blocks of 8 MiB keep memory bounded.
     constexpr std::size_t kBlockBytes = std::size_t{8} << 20;
-    std::vector<Record> block, ahead;
+    // Records are taken in batches: a few long records do not stall one thread, and each batch
+    // writes its output lines into one buffer.
+    constexpr std::size_t kBatch = 64;
+    Block block, ahead;
+    std::vector<std::string> outs;
     bool have = reader.NextBlock(block, kBlockBytes);
     while (have) {
       bool have_ahead = false;
@@ -143,32 +212,38 @@ int RunParallel(const PhiOptions& opts, const Processor& proc) {
       if (threads > 1) {
         reading = std::thread([&] { have_ahead = reader.NextBlock(ahead, kBlockBytes); });
       }
-      std::vector<std::string> outs(block.size());
-      std::size_t n = block.size();
-      unsigned used = static_cast<unsigned>(std::min<std::size_t>(threads, n));
+      const std::vector<Record>& recs = block.records;
+      const std::size_t n = recs.size();
+      const std::size_t batches = (n + kBatch - 1) / kBatch;
+      if (outs.size() < batches) outs.resize(batches);
+      unsigned used = static_cast<unsigned>(std::min<std::size_t>(threads, batches));
       std::vector<std::thread> pool;
       std::atomic<std::size_t> next{0};
       auto work = [&]() {
-        // Records are taken in small batches: a few long records do not stall one thread.
         for (;;) {
-          std::size_t b = next.fetch_add(64);
-          if (b >= n) return;
-          for (std::size_t i = b; i < std::min(n, b + 64); ++i) outs[i] = proc(block[i]);
+          std::size_t k = next.fetch_add(1);
+          if (k >= batches) return;
+          std::string& out = outs[k];
+          out.clear();
+          for (std::size_t i = k * kBatch; i < std::min(n, (k + 1) * kBatch); ++i) {
+            proc(recs[i], out);
+            out += '\n';
+          }
         }
       };
       for (unsigned t = 1; t < used; ++t) pool.emplace_back(work);
       work();
       for (auto& th : pool) th.join();
-      for (std::size_t i = 0; i < n; ++i) {
-        if (!block[i].error.empty()) ++refused;
-        std::cout << outs[i] << '\n';
+      for (const Record& r : recs) refused += r.error.empty() ? 0 : 1;
+      for (std::size_t k = 0; k < batches; ++k) {
+        std::cout.write(outs[k].data(), static_cast<std::streamsize>(outs[k].size()));
       }
       if (reading.joinable()) {
         reading.join();
       } else {
         have_ahead = reader.NextBlock(ahead, kBlockBytes);
       }
-      block.swap(ahead);
+      std::swap(block, ahead);
       have = have_ahead;
     }
   }
@@ -176,11 +251,24 @@ int RunParallel(const PhiOptions& opts, const Processor& proc) {
   return refused;
 }
 
-std::string ErrorLine(const Record& r, std::string_view message) {
-  json::object o;
-  o["id"] = r.id;
-  o["error"] = message;
-  return json::serialize(o);
+// Appends the record's id as JSON: line numbers directly, ids from JSONL via the serializer.
+void AppendId(const Record& r, std::string& out) {
+  if (r.id.is_int64()) {
+    char buf[24];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), r.id.get_int64());
+    (void)ec;
+    out.append(buf, end);
+  } else {
+    out += json::serialize(r.id);
+  }
+}
+
+void AppendErrorLine(const Record& r, std::string_view message, std::string& out) {
+  out += "{\"id\":";
+  AppendId(r, out);
+  out += ",\"error\":";
+  audit::AppendJcsString(message, out);
+  out += '}';
 }
 
 core::Result<std::shared_ptr<const phi::Detector>> MakeDetector(const ListOptions& lists) {
@@ -225,13 +313,15 @@ int RunScan(const PhiOptions& opts) {
     return 1;
   }
   const phi::Detector& d = **det;
-  int refused = RunParallel(opts, [&](const Record& r) -> std::string {
-    if (!r.error.empty()) return ErrorLine(r, r.error);
-    auto found = d.Scan(r.text);
-    if (!found.ok()) return ErrorLine(r, "detector failed");
+  int refused = RunParallel(opts, [&](const Record& r, std::string& out) {
+    if (!r.error.empty()) return AppendErrorLine(r, r.error, out);
+    auto found = d.Scan(r.text());
+    if (!found.ok()) return AppendErrorLine(r, "detector failed", out);
     // Written by hand so confidences print as 0.92 rather than Boost.JSON's 9.2E-1; type and
-    // rule are fixed ASCII identifiers, the id goes through the JSON serializer.
-    std::string out = "{\"id\":" + json::serialize(r.id) + ",\"findings\":[";
+    // rule are fixed ASCII identifiers.
+    out += "{\"id\":";
+    AppendId(r, out);
+    out += ",\"findings\":[";
     char buf[256];
     bool first = true;
     for (const phi::Finding& f : *found) {
@@ -242,12 +332,11 @@ int RunScan(const PhiOptions& opts) {
                     static_cast<int>(phi::ClassName(f.cls).size()), phi::ClassName(f.cls).data(),
                     static_cast<double>(f.confidence));
       out += buf;
-      out += json::serialize(json::string_view(f.rule.data(), f.rule.size()));
+      audit::AppendJcsString(f.rule, out);
       out += '}';
       first = false;
     }
     out += "]}";
-    return out;
   });
   return refused == 0 ? 0 : 1;
 }
@@ -261,18 +350,19 @@ int RunDeid(const PhiOptions& opts) {
   phi::TransformMode mode = opts.mode == "redact"       ? phi::TransformMode::kRedact
                             : opts.mode == "generalize" ? phi::TransformMode::kGeneralize
                                                         : phi::TransformMode::kPlaceholder;
-  int refused = RunParallel(opts, [&](const Record& r) -> std::string {
-    if (!r.error.empty()) return ErrorLine(r, r.error);
+  int refused = RunParallel(opts, [&](const Record& r, std::string& out) {
+    if (!r.error.empty()) return AppendErrorLine(r, r.error, out);
     phi::Session session(*det, mode);  // one vault per record, wiped when it ends
-    auto text = session.Deidentify(r.text);
-    if (!text.ok()) return ErrorLine(r, "detector failed");
-    // Written directly (no json::object per record); the serializer escapes the text.
-    std::string out = "{\"id\":";
-    out += json::serialize(r.id);
+    auto text = session.Deidentify(r.text());
+    if (!text.ok()) return AppendErrorLine(r, "detector failed", out);
+    // Written directly (no json::object per record). JSON string escaping is the same as the
+    // audit log's canonical form (RFC 8785: what JSON.stringify writes), with a fast path for
+    // text that needs none.
+    out += "{\"id\":";
+    AppendId(r, out);
     out += ",\"text\":";
-    out += json::serialize(json::string_view(text->data(), text->size()));
+    audit::AppendJcsString(*text, out);
     out += '}';
-    return out;
   });
   return refused == 0 ? 0 : 1;
 }

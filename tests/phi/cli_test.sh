@@ -33,6 +33,19 @@ grep -q '\[SSN_1\]' <<<"$out" || fail "good line not processed: $out"
 printf 'Jane Doe \xff\xfe and a NUL \x00 here\n' | "$BIN" deid >"$TMP/bad.jsonl"
 grep -q '\[NAME_1\]' "$TMP/bad.jsonl" || fail "invalid UTF-8 line: $(cat "$TMP/bad.jsonl")"
 
+# Lines as records: blank lines and CRLF kept, a last line without a break, and a line longer
+# than the reader's 8 MiB block (read whole, then the next line goes on).
+out=$(printf 'Jane Doe\r\n\nMRN: 48213977' | "$BIN" deid)
+[[ $(wc -l <<<"$out") -eq 3 ]] || fail "line records: $out"
+grep -q '"id":1,"text":"\[NAME_1\]"}' <<<"$out" || fail "CRLF line: $out"
+grep -q '"id":2,"text":""}' <<<"$out" || fail "blank line: $out"
+grep -q '"id":3,"text":"MRN: \[MRN_1\]"}' <<<"$out" || fail "last line without a break: $out"
+{ head -c 9000000 /dev/zero | tr '\0' 'a'; printf ' SSN 123-45-6789\nCall 617-555-0199\n'; } >"$TMP/long.txt"
+"$BIN" deid "$TMP/long.txt" >"$TMP/long.jsonl"
+[[ $(wc -l <"$TMP/long.jsonl") -eq 2 ]] || fail "long line: $(wc -l <"$TMP/long.jsonl") lines"
+grep -q '"id":1,.*\[SSN_1\]"}' "$TMP/long.jsonl" || fail "long line not de-identified"
+grep -q '"id":2,"text":"Call \[PHONE_1\]"}' "$TMP/long.jsonl" || fail "line after the long one"
+
 # Generalisation: date -> year, age > 89 -> "90 or older".
 out=$(echo "Seen 03/14/2022, a 93-year-old." | "$BIN" deid --mode generalize)
 grep -q '2022' <<<"$out" && grep -q '90 or older' <<<"$out" || fail "generalize: $out"
