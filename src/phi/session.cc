@@ -80,9 +80,9 @@ Session::~Session() {
 
 // The same spelling of the same class always gets the same placeholder: exact (not
 // case-folded) so re-identification restores each mention byte for byte.
-std::string Session::Placeholder(PhiClass cls, std::string_view original) {
+std::string_view Session::Placeholder(PhiClass cls, std::string_view original) {
   auto it = to_placeholder_.find({cls, original});
-  if (it != to_placeholder_.end()) return std::string(it->second);
+  if (it != to_placeholder_.end()) return it->second;
   std::size_t idx = static_cast<std::size_t>(cls);
   std::string_view tag = PlaceholderTag(cls);
   std::string ph;
@@ -106,15 +106,23 @@ std::string Session::Placeholder(PhiClass cls, std::string_view original) {
   return node->first;
 }
 
-std::string Session::Replacement(PhiClass cls, std::string_view original) {
+void Session::AppendReplacement(PhiClass cls, std::string_view original, std::string& out) {
   switch (mode_) {
     case TransformMode::kPlaceholder:
-      return Placeholder(cls, original);
+      out += Placeholder(cls, original);
+      return;
     case TransformMode::kRedact:
-      return "[" + std::string(PlaceholderTag(cls)) + "]";
+      out += '[';
+      out += PlaceholderTag(cls);
+      out += ']';
+      return;
     case TransformMode::kGeneralize:
-      break;
+      out += Generalization(cls, original);
+      return;
   }
+}
+
+std::string Session::Generalization(PhiClass cls, std::string_view original) {
   if (cls == PhiClass::kAge) return "90 or older";
   if (cls == PhiClass::kDate) {
     // Keep the year only (a four-digit group); birth years implying age > 89 are removed.
@@ -157,7 +165,7 @@ core::Result<std::string> Session::Deidentify(std::string_view text) {
   std::size_t pos = 0;
   for (const Finding& f : *found) {
     out.append(text.substr(pos, f.begin - pos));
-    out += Replacement(f.cls, text.substr(f.begin, f.end - f.begin));
+    AppendReplacement(f.cls, text.substr(f.begin, f.end - f.begin), out);
     ++counts_[static_cast<std::size_t>(f.cls)];
     pos = f.end;
   }

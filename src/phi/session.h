@@ -70,8 +70,10 @@ class Session {
   // session never issues it: a re-identified response then cannot turn the user's literal
   // text into someone's name.
   void Reserve(std::string_view text);
-  std::string Replacement(PhiClass cls, std::string_view original);
-  std::string Placeholder(PhiClass cls, std::string_view original);
+  void AppendReplacement(PhiClass cls, std::string_view original, std::string& out);
+  // The placeholder for `original` (a view of the vault's key: valid while the session lives).
+  std::string_view Placeholder(PhiClass cls, std::string_view original);
+  static std::string Generalization(PhiClass cls, std::string_view original);
 
   std::shared_ptr<const Detector> detector_;
   TransformMode mode_;
