@@ -86,7 +86,7 @@ std::string_view Session::Placeholder(PhiClass cls, std::string_view original) {
   std::size_t idx = static_cast<std::size_t>(cls);
   std::string_view tag = PlaceholderTag(cls);
   std::string ph;
-  do {
+  for (;;) {
     char digits[16];
     auto [end, ec] = std::to_chars(digits, digits + sizeof(digits), ++next_index_[idx]);
     (void)ec;
@@ -97,13 +97,16 @@ std::string_view Session::Placeholder(PhiClass cls, std::string_view original) {
     ph += '_';
     ph.append(digits, end);
     ph += ']';
-  } while (reserved_.count(ph) > 0 || to_original_.count(ph) > 0);
-  max_placeholder_len_ = std::max(max_placeholder_len_, ph.size());
-  // Never issued before (checked above), so this inserts: a placeholder maps to one original.
-  auto node = to_original_.emplace(std::move(ph), std::string(original)).first;
-  to_placeholder_.emplace(std::make_pair(cls, std::string_view(node->second)),
-                          std::string_view(node->first));
-  return node->first;
+    if (reserved_.count(ph) > 0) continue;
+    // A placeholder maps to one original: one already issued is never reused (the insertion,
+    // not a separate lookup, is the check).
+    auto [node, inserted] = to_original_.try_emplace(ph, original);
+    if (!inserted) continue;
+    max_placeholder_len_ = std::max(max_placeholder_len_, ph.size());
+    to_placeholder_.emplace(std::make_pair(cls, std::string_view(node->second)),
+                            std::string_view(node->first));
+    return node->first;
+  }
 }
 
 void Session::AppendReplacement(PhiClass cls, std::string_view original, std::string& out) {
