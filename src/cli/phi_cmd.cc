@@ -12,6 +12,7 @@
 #include <iomanip>
 #include <iostream>
 #include <memory>
+#include <new>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -174,6 +175,26 @@ class RecordReader {
   std::size_t line_no_ = 0;
 };
 
+// Appends the record's id as JSON: line numbers directly, ids from JSONL via the serializer.
+void AppendId(const Record& r, std::string& out) {
+  if (r.id.is_int64()) {
+    char buf[24];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), r.id.get_int64());
+    (void)ec;
+    out.append(buf, end);
+  } else {
+    out += json::serialize(r.id);
+  }
+}
+
+void AppendErrorLine(const Record& r, std::string_view message, std::string& out) {
+  out += "{\"id\":";
+  AppendId(r, out);
+  out += ",\"error\":";
+  audit::AppendJcsString(message, out);
+  out += '}';
+}
+
 // Appends one output line for the record (without the line break) to `out`.
 using Processor = std::function<void(const Record&, std::string& out)>;
 
@@ -205,12 +226,22 @@ int RunParallel(const PhiOptions& opts, const Processor& proc) {
     constexpr std::size_t kBatch = 64;
     Block block, ahead;
     std::vector<std::string> outs;
-    bool have = reader.NextBlock(block, kBlockBytes);
+    // A line too long for the memory available ends the run with a clear error, not a crash.
+    bool reader_out_of_memory = false;
+    auto read = [&](Block& b) {
+      try {
+        return reader.NextBlock(b, kBlockBytes);
+      } catch (const std::bad_alloc&) {
+        reader_out_of_memory = true;
+        return false;
+      }
+    };
+    bool have = read(block);
     while (have) {
       bool have_ahead = false;
       std::thread reading;
       if (threads > 1) {
-        reading = std::thread([&] { have_ahead = reader.NextBlock(ahead, kBlockBytes); });
+        reading = std::thread([&] { have_ahead = read(ahead); });
       }
       const std::vector<Record>& recs = block.records;
       const std::size_t n = recs.size();
@@ -219,6 +250,7 @@ int RunParallel(const PhiOptions& opts, const Processor& proc) {
       unsigned used = static_cast<unsigned>(std::min<std::size_t>(threads, batches));
       std::vector<std::thread> pool;
       std::atomic<std::size_t> next{0};
+      std::atomic<int> out_of_memory{0};
       auto work = [&]() {
         for (;;) {
           std::size_t k = next.fetch_add(1);
@@ -226,7 +258,15 @@ int RunParallel(const PhiOptions& opts, const Processor& proc) {
           std::string& out = outs[k];
           out.clear();
           for (std::size_t i = k * kBatch; i < std::min(n, (k + 1) * kBatch); ++i) {
-            proc(recs[i], out);
+            const std::size_t mark = out.size();
+            try {
+              proc(recs[i], out);
+            } catch (const std::bad_alloc&) {
+              // A record too large for the memory available is refused, not a crash.
+              out.resize(mark);
+              AppendErrorLine(recs[i], "not enough memory to process this record", out);
+              ++out_of_memory;
+            }
             out += '\n';
           }
         }
@@ -235,40 +275,26 @@ int RunParallel(const PhiOptions& opts, const Processor& proc) {
       work();
       for (auto& th : pool) th.join();
       for (const Record& r : recs) refused += r.error.empty() ? 0 : 1;
+      refused += out_of_memory.load();
       for (std::size_t k = 0; k < batches; ++k) {
         std::cout.write(outs[k].data(), static_cast<std::streamsize>(outs[k].size()));
       }
       if (reading.joinable()) {
         reading.join();
       } else {
-        have_ahead = reader.NextBlock(ahead, kBlockBytes);
+        have_ahead = read(ahead);
       }
       std::swap(block, ahead);
       have = have_ahead;
     }
+    if (reader_out_of_memory) {
+      std::cout.flush();
+      std::cerr << "baagate: a line of " << f << " is too long for the memory available\n";
+      return -1;
+    }
   }
   std::cout.flush();
   return refused;
-}
-
-// Appends the record's id as JSON: line numbers directly, ids from JSONL via the serializer.
-void AppendId(const Record& r, std::string& out) {
-  if (r.id.is_int64()) {
-    char buf[24];
-    auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), r.id.get_int64());
-    (void)ec;
-    out.append(buf, end);
-  } else {
-    out += json::serialize(r.id);
-  }
-}
-
-void AppendErrorLine(const Record& r, std::string_view message, std::string& out) {
-  out += "{\"id\":";
-  AppendId(r, out);
-  out += ",\"error\":";
-  audit::AppendJcsString(message, out);
-  out += '}';
 }
 
 core::Result<std::shared_ptr<const phi::Detector>> MakeDetector(const ListOptions& lists) {
