@@ -178,7 +178,25 @@ core::Result<std::string> Session::Deidentify(std::string_view text) {
 
 namespace {
 
-// Applies `fn` to every string value in `v`, skipping protocol keys.
+// Replaces every key of `o` with `fn(key)`, keeping the members' order.
+template <typename Fn>
+core::Status TransformKeys(json::object& o, Fn& fn) {
+  json::object out(o.storage());
+  out.reserve(o.size());
+  for (auto& kv : o) {
+    auto r = fn(std::string_view(kv.key().data(), kv.key().size()));
+    if (!r.ok()) return r.status();
+    // Redaction maps different keys to the same "[NAME]": refuse rather than drop a member.
+    if (!out.emplace(r.value(), std::move(kv.value())).second) {
+      return core::InvalidArgumentError("two metadata keys are the same after de-identification");
+    }
+  }
+  o = std::move(out);
+  return core::Status::Ok();
+}
+
+// Applies `fn` to every string value in `v`, skipping protocol keys, and to the keys of
+// free-form maps.
 template <typename Fn>
 core::Status WalkStrings(json::value& v, Dialect dialect, std::string_view key, Fn& fn) {
   switch (v.kind()) {
@@ -201,6 +219,9 @@ core::Status WalkStrings(json::value& v, Dialect dialect, std::string_view key, 
         core::Status st = WalkStrings(kv.value(), dialect, kv.key(), fn);
         if (!st.ok()) return st;
       }
+      // The keys of a free-form map ("metadata": {"Jane Doe": ...}) are the caller's text,
+      // not protocol vocabulary: they go through `fn` too.
+      if (key == "metadata") return TransformKeys(v.get_object(), fn);
       return core::Status::Ok();
     default:
       return core::Status::Ok();

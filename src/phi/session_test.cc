@@ -105,10 +105,10 @@ TEST(PhiSession, DeidentifiesEveryVendorVisibleStringOfAChatBody) {
                 {"role":"user","content":[{"type":"text","text":"Patient Sarah P., MRN: 12345678"}]}],
     "tools":[{"type":"function","function":{"name":"lookup","description":"Find records for Sarah P.",
       "parameters":{"type":"object","properties":{"mrn":{"type":"string","description":"e.g. MRN: 12345678"}}}}}],
-    "metadata":{"note":"call 555-123-4567"},"temperature":0.2,"stream":true})";
+    "metadata":{"note":"call 555-123-4567","Jane Doe":"x"},"temperature":0.2,"stream":true})";
   auto out = s.DeidentifyJsonBody(Dialect::kOpenAiChat, body);
   ASSERT_TRUE(out.ok());
-  for (std::string_view leaked : {"Sarah", "Anna", "12345678", "john.doe", "555-123"}) {
+  for (std::string_view leaked : {"Sarah", "Anna", "12345678", "john.doe", "555-123", "Jane"}) {
     EXPECT_EQ(out->find(leaked), std::string::npos) << leaked << " in " << *out;
   }
   boost::json::value v = boost::json::parse(*out);
@@ -120,6 +120,20 @@ TEST(PhiSession, DeidentifiesEveryVendorVisibleStringOfAChatBody) {
   EXPECT_TRUE(v.at("stream").as_bool());
   EXPECT_EQ(v.at("messages").at(1).at("content").at(0).at("text").as_string(),
             "Patient [NAME_2], MRN: [MRN_1]");  // [NAME_1] is Dr. Anna Smith (system)
+  // A metadata key is the caller's text: de-identified, and restored in a response.
+  ASSERT_EQ(v.at("metadata").as_object().size(), 2U);
+  EXPECT_EQ(v.at("metadata").as_object().begin()->key(), "note");
+  std::string key((v.at("metadata").as_object().begin() + 1)->key());
+  EXPECT_EQ(key.front(), '[') << key;
+  auto back = s.ReidentifyJsonBody(R"({"metadata":{")" + key + R"(":"x"}})");
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(*back, R"({"metadata":{"Jane Doe":"x"}})");
+  // Redaction would merge two keys into one "[PHONE]": refused, no member silently dropped.
+  Session redact(SharedDetector(), TransformMode::kRedact);
+  EXPECT_FALSE(redact
+                   .DeidentifyJsonBody(Dialect::kOpenAiChat,
+                                       R"({"metadata":{"617-555-0101":"1","617-555-0199":"2"}})")
+                   .ok());
 
   EXPECT_FALSE(s.DeidentifyJsonBody(Dialect::kOpenAiChat, "{not json").ok());
 }
