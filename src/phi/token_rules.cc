@@ -7,6 +7,10 @@
 #include <cstring>
 #include <string>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace baagate::phi {
 
 namespace {
@@ -95,18 +99,45 @@ constexpr std::array<std::uint8_t, 256> kByteClass = MakeByteClasses();
 
 inline std::uint8_t ClassOf(char c) { return kByteClass[static_cast<unsigned char>(c)]; }
 
+#if defined(__SSE2__)
+// Length of the run of ASCII letters among the 16 bytes at p; sets *lower if the run holds a
+// lower-case letter. (Bytes >= 0x80 are negative to the signed compares: never letters.)
+inline std::size_t AsciiLetterRun16(const char* p, bool* lower) {
+  const __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const __m128i folded = _mm_or_si128(c, _mm_set1_epi8(0x20));
+  const __m128i letter = _mm_and_si128(_mm_cmpgt_epi8(folded, _mm_set1_epi8('a' - 1)),
+                                       _mm_cmplt_epi8(folded, _mm_set1_epi8('z' + 1)));
+  const __m128i small = _mm_and_si128(_mm_cmpgt_epi8(c, _mm_set1_epi8('a' - 1)),
+                                      _mm_cmplt_epi8(c, _mm_set1_epi8('z' + 1)));
+  const unsigned letters = static_cast<unsigned>(_mm_movemask_epi8(letter));
+  const unsigned run = static_cast<unsigned>(__builtin_ctz(~letters | 0x10000U));
+  const unsigned in_run = (1U << run) - 1;
+  if ((static_cast<unsigned>(_mm_movemask_epi8(small)) & in_run) != 0) *lower = true;
+  return run;
+}
+#endif
+
 // Reads the word starting at t[i] (a letter byte that is not an apostrophe) into `tok`;
 // returns the index after it. Letters run on through "O'Brien"; a possessive "'s" ends the
 // word and sets `poss`. Bytes of U+2000..U+203F (dashes, quotes) end a word.
 std::size_t ReadWord(std::string_view t, std::size_t i, Token& tok) {
   const std::size_t n = t.size();
-  std::size_t letters = 0, upper = 0;
+  std::size_t letters = 0;  // ASCII letters
+  bool lower = false;       // one of them is lower case
   while (i < n) {
+#if defined(__SSE2__)
+    if (n - i >= 16) {  // the common case, 16 bytes at a time
+      const std::size_t run = AsciiLetterRun16(t.data() + i, &lower);
+      letters += run;
+      i += run;
+      if (run == 16) continue;
+    }
+#endif
     const unsigned char d = static_cast<unsigned char>(t[i]);
     const std::uint8_t k = kByteClass[d];
-    if (k & kLetterClass) {  // the common case: plain ASCII letters
+    if (k & kLetterClass) {  // plain ASCII letters near the end of the text
       ++letters;
-      upper += (k & kUpperClass) != 0 ? 1 : 0;
+      lower = lower || (k & kUpperClass) == 0;
       ++i;
       continue;
     }
@@ -137,7 +168,7 @@ std::size_t ReadWord(std::string_view t, std::size_t i, Token& tok) {
   if (!tok.poss) tok.stem_e = tok.e;
   unsigned char first = static_cast<unsigned char>(t[tok.b]);
   tok.cap = (first >= 'A' && first <= 'Z') || UpperNonAscii(t, tok.b);
-  tok.all_caps = letters >= 2 && upper == letters;
+  tok.all_caps = letters >= 2 && !lower;
   return i;
 }
 
@@ -221,8 +252,9 @@ class ListSet {
   std::array<bool, 32 * 32> shapes_{};
 };
 
+// Inlined: asked several times per token, and a call costs more than the guard check.
 template <const auto& kList>
-const ListSet& ListOf() {
+[[gnu::always_inline]] inline const ListSet& ListOf() {
   static const ListSet set(kList);
   return set;
 }
@@ -664,7 +696,8 @@ class Window {
   void LowerFacilityHead(std::size_t i) {
     static constexpr std::string_view kLowerHeads[] = {"clinic", "hospital", "hosp", "center",
                                                        "centre", "practice", "infirmary"};
-    if (i == 0 || !StemIn<kLowerHeads>(i) || !Cap(i - 1) || !Adjacent(i - 1, i)) return;
+    // The capitalised word before is the rarer condition, and the cheaper: asked first.
+    if (i == 0 || !Cap(i - 1) || !StemIn<kLowerHeads>(i) || !Adjacent(i - 1, i)) return;
     std::size_t s = FacilityStart(i);
     if (s == i) return;
     bool proper = false;
