@@ -131,7 +131,10 @@ std::string Metrics::RenderPrometheus() const {
     out += "baagate_tokens_total{route=\"" + Escape(route) + "\",kind=\"" + Escape(kind) +
            "\"} " + std::to_string(n) + "\n";
   }
-  out += "# HELP baagate_policy_decisions_total Policy decisions, by outcome.\n";
+  // One per route attempt, like the audit log's decision records: a call that fails over to a
+  // second route counts two decisions.
+  out += "# HELP baagate_policy_decisions_total Policy decisions (one per route attempt, as in the "
+         "audit log), by outcome.\n";
   out += "# TYPE baagate_policy_decisions_total counter\n";
   for (const auto& [decision, n] : decisions_) {
     out += "baagate_policy_decisions_total{decision=\"" + Escape(decision) + "\"} " +
