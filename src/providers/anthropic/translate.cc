@@ -27,22 +27,20 @@ constexpr std::string_view kToOpenAi = "OpenAI Chat Completions";
 // "data:image/png;base64,AAAA" -> image block with a base64 source; https URLs -> url source.
 bool ImagePartToBlock(const json::object& part, const std::string& p, json::object* block,
                       TranslateError* error) {
-  const json::value* iu = part.if_contains("image_url");
-  const json::string* url = nullptr;
-  if (iu != nullptr && iu->is_object()) url = Str(iu->as_object(), "url");
+  const json::string* url = json_fields::ImageUrl(part);
   if (url == nullptr) return Fail(error, p + ".image_url.url", "missing", kToAnthropic);
   std::string_view u = *url;
   (*block)["type"] = "image";
   json::object source;
   if (u.rfind("data:", 0) == 0) {
-    const std::size_t semi = u.find(";base64,");
-    if (semi == std::string_view::npos) {
+    const auto data = json_fields::ParseBase64DataUrl(u);
+    if (!data) {
       return Fail(error, p + ".image_url.url", "only base64 data URLs are supported",
                   kToAnthropic);
     }
     source["type"] = "base64";
-    source["media_type"] = u.substr(5, semi - 5);
-    source["data"] = u.substr(semi + 8);
+    source["media_type"] = data->media_type;
+    source["data"] = data->data;
   } else if (u.rfind("https://", 0) == 0) {
     source["type"] = "url";
     source["url"] = u;

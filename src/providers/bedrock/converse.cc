@@ -42,21 +42,19 @@ bool Fail(TranslateError* error, std::string param, std::string_view why) {
 // takes bytes or an S3 location only, so https URLs are refused rather than fetched.
 bool ImagePartToBlock(const json::object& part, const std::string& p, json::object* block,
                       TranslateError* error) {
-  const json::object* iu = Obj(part, "image_url");
-  const json::string* url = iu != nullptr ? Str(*iu, "url") : nullptr;
+  const json::string* url = json_fields::ImageUrl(part);
   if (url == nullptr) return Fail(error, p + ".image_url.url", "missing");
-  std::string_view u = *url;
-  const std::size_t semi = u.find(";base64,");
-  if (u.rfind("data:image/", 0) != 0 || semi == std::string_view::npos) {
+  const auto data = json_fields::ParseBase64DataUrl(*url);
+  if (!data || data->media_type.rfind("image/", 0) != 0) {
     return Fail(error, p + ".image_url.url", "only base64 data URLs of images are supported");
   }
-  std::string_view format = u.substr(11, semi - 11);
+  std::string_view format = data->media_type.substr(6);
   if (format == "jpg") format = "jpeg";
   if (format != "png" && format != "jpeg" && format != "gif" && format != "webp") {
     return Fail(error, p + ".image_url.url", "only png, jpeg, gif and webp images are supported");
   }
   *block = json::object{
-      {"image", {{"format", format}, {"source", {{"bytes", u.substr(semi + 8)}}}}}};
+      {"image", {{"format", format}, {"source", {{"bytes", data->data}}}}}};
   return true;
 }
 

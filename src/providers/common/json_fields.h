@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -35,6 +36,24 @@ inline std::int64_t Int(const boost::json::object& o, std::string_view k, std::i
   if (v->is_int64()) return v->as_int64();
   if (v->is_uint64()) return static_cast<std::int64_t>(v->as_uint64());
   return fallback;
+}
+
+// The "url" of an OpenAI content part's "image_url" object, or null.
+inline const boost::json::string* ImageUrl(const boost::json::object& part) {
+  const boost::json::object* iu = Obj(part, "image_url");
+  return iu != nullptr ? Str(*iu, "url") : nullptr;
+}
+
+// A base64 data URL ("data:image/png;base64,AAAA") split into its media type and its data.
+struct DataUrl {
+  std::string_view media_type;
+  std::string_view data;
+};
+inline std::optional<DataUrl> ParseBase64DataUrl(std::string_view url) {
+  if (url.rfind("data:", 0) != 0) return std::nullopt;
+  const std::size_t semi = url.find(";base64,");
+  if (semi == std::string_view::npos) return std::nullopt;
+  return DataUrl{url.substr(5, semi - 5), url.substr(semi + 8)};
 }
 
 }  // namespace baagate::providers::json_fields

@@ -26,16 +26,12 @@ bool Fail(TranslateError* error, std::string param, std::string_view why) {
 // the gateway's behalf (a recipient nobody has checked), so only inline data translates.
 bool ImagePart(const json::object& part, const std::string& p, json::array* parts,
                TranslateError* error) {
-  const json::value* iu = part.if_contains("image_url");
-  const json::string* url = iu != nullptr && iu->is_object() ? Str(iu->as_object(), "url") : nullptr;
+  const json::string* url = json_fields::ImageUrl(part);
   if (url == nullptr) return Fail(error, p + ".image_url.url", "missing");
-  std::string_view u = *url;
-  const std::size_t semi = u.find(";base64,");
-  if (u.rfind("data:", 0) != 0 || semi == std::string_view::npos) {
-    return Fail(error, p + ".image_url.url", "only base64 data URLs are supported");
-  }
-  parts->push_back(json::object{
-      {"inlineData", {{"mimeType", u.substr(5, semi - 5)}, {"data", u.substr(semi + 8)}}}});
+  const auto data = json_fields::ParseBase64DataUrl(*url);
+  if (!data) return Fail(error, p + ".image_url.url", "only base64 data URLs are supported");
+  parts->push_back(
+      json::object{{"inlineData", {{"mimeType", data->media_type}, {"data", data->data}}}});
   return true;
 }
 
