@@ -206,6 +206,44 @@ class FakeHandler final : public Handler {
                   R"({"id":"text-embedding-3-small","object":"model","created":1705948997,"owned_by":"system"}]})");
   }
 
+  // Sends a stream's events `delay` ms apart, with the in-stream fault the prompt asks for at
+  // event `fault_at`: "reset-mid-stream" (the connection is reset), "malformed-sse" (the broken
+  // chunk `malformed`, then the stream goes on), "error-event" (`error_event`, then the end) or
+  // "truncate-stream" (the end, without the last events). Counts the stream.
+  net::awaitable<void> SendEvents(Connection& conn, const std::vector<std::string>& events,
+                                  std::string_view prompt, std::size_t fault_at, int delay,
+                                  std::string_view malformed, std::string error_event) {
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      if (i == fault_at) {
+        if (HasFault(prompt, "reset-mid-stream")) {
+          conn.Abort();
+          vendor_.CountStream(false);
+          co_return;
+        }
+        if (HasFault(prompt, "malformed-sse")) {
+          (void)co_await conn.SendChunk(std::string(malformed));
+        }
+        if (HasFault(prompt, "error-event")) {
+          (void)co_await conn.SendChunk(std::move(error_event));
+          (void)co_await conn.EndStream();
+          vendor_.CountStream(true);
+          co_return;
+        }
+        if (HasFault(prompt, "truncate-stream")) {
+          (void)co_await conn.EndStream();
+          vendor_.CountStream(true);
+          co_return;
+        }
+      }
+      if (i > 0) co_await Sleep(delay);
+      if (co_await conn.SendChunk(events[i])) {
+        vendor_.CountStream(false);
+        co_return;
+      }
+    }
+    vendor_.CountStream(!co_await conn.EndStream());
+  }
+
   // Common fault handling before an answer. Returns true if the fault answered the request.
   net::awaitable<bool> PreFaults(Connection& conn, const std::string& text) {
     const Options& opt = vendor_.options();
@@ -358,46 +396,11 @@ class FakeHandler final : public Handler {
     }
     events.push_back("data: [DONE]\n\n");
 
-    const bool reset = HasFault(last_user, "reset-mid-stream");
-    const bool malformed = HasFault(last_user, "malformed-sse");
-    const bool error_event = HasFault(last_user, "error-event");
-    const bool truncate = HasFault(last_user, "truncate-stream");
-    const std::size_t fault_at = std::min<std::size_t>(2, events.size() - 1);
-    for (std::size_t i = 0; i < events.size(); ++i) {
-      if (i == fault_at) {
-        if (reset) {
-          conn.Abort();
-          vendor_.CountStream(false);
-          co_return;
-        }
-        if (malformed) {
-          (void)co_await conn.SendChunk("data: {\"id\":\"" + id + "\",\"choices\":[{\"delta\":\n\n");
-        }
-        if (error_event) {
-          (void)co_await conn.SendChunk(EncodeSseEvent(oa::ErrorJson(
-              "The server had an error while processing: " + last_user, "server_error", "",
-              "")));
-          (void)co_await conn.EndStream();
-          vendor_.CountStream(true);
-          co_return;
-        }
-        if (truncate) {
-          (void)co_await conn.EndStream();
-          vendor_.CountStream(true);
-          co_return;
-        }
-      }
-      if (i > 0) co_await Sleep(delay);
-      if (co_await conn.SendChunk(events[i])) {
-        vendor_.CountStream(false);
-        co_return;
-      }
-    }
-    if (co_await conn.EndStream()) {
-      vendor_.CountStream(false);
-      co_return;
-    }
-    vendor_.CountStream(true);
+    std::string error_event = EncodeSseEvent(oa::ErrorJson(
+        "The server had an error while processing: " + last_user, "server_error", "", ""));
+    const std::string malformed = "data: {\"id\":\"" + id + "\",\"choices\":[{\"delta\":\n\n";
+    co_await SendEvents(conn, events, last_user, std::min<std::size_t>(2, events.size() - 1), delay,
+                        malformed, std::move(error_event));
   }
 
   net::awaitable<void> Embeddings(Request& req, Connection& conn) {
@@ -697,47 +700,12 @@ class FakeHandler final : public Handler {
     std::vector<std::string> events =
         AnthropicStreamEvents(id, parsed.model, reply, tool_id, tool_name, tool_input, stop_reason,
                               input_tokens, output_tokens);
-    const bool reset = HasFault(last_user, "reset-mid-stream");
-    const bool malformed = HasFault(last_user, "malformed-sse");
-    const bool error_event = HasFault(last_user, "error-event");
-    const bool truncate = HasFault(last_user, "truncate-stream");
-    const std::size_t fault_at = std::min<std::size_t>(3, events.size() - 1);
-    for (std::size_t i = 0; i < events.size(); ++i) {
-      if (i == fault_at) {
-        if (reset) {
-          conn.Abort();
-          vendor_.CountStream(false);
-          co_return;
-        }
-        if (malformed) {
-          (void)co_await conn.SendChunk("event: content_block_delta\ndata: {\"type\":\"content_bl\n\n");
-        }
-        if (error_event) {
-          std::string error_event_text = AnthropicEvent(
-              "error", {{"error", {{"type", "overloaded_error"},
-                                   {"message", "Overloaded while answering: " + last_user}}}});
-          (void)co_await conn.SendChunk(std::move(error_event_text));
-          (void)co_await conn.EndStream();
-          vendor_.CountStream(true);
-          co_return;
-        }
-        if (truncate) {
-          (void)co_await conn.EndStream();
-          vendor_.CountStream(true);
-          co_return;
-        }
-      }
-      if (i > 0) co_await Sleep(delay);
-      if (co_await conn.SendChunk(events[i])) {
-        vendor_.CountStream(false);
-        co_return;
-      }
-    }
-    if (co_await conn.EndStream()) {
-      vendor_.CountStream(false);
-      co_return;
-    }
-    vendor_.CountStream(true);
+    std::string error_event = AnthropicEvent(
+        "error", {{"error", {{"type", "overloaded_error"},
+                             {"message", "Overloaded while answering: " + last_user}}}});
+    co_await SendEvents(conn, events, last_user, std::min<std::size_t>(3, events.size() - 1), delay,
+                        "event: content_block_delta\ndata: {\"type\":\"content_bl\n\n",
+                        std::move(error_event));
   }
 
   // ---- Bedrock runtime, InvokeModel for Anthropic models (PROVIDERS.md §5.4, §5.9) -----------
@@ -1431,43 +1399,13 @@ class FakeHandler final : public Handler {
     const std::vector<std::string> events = GeminiEvents(reply, finish, prompt_tokens, output_tokens);
     int delay = FaultValue(last_user, "chunk-delay");
     if (delay < 0) delay = vendor_.options().chunk_delay_ms;
-    const std::size_t fault_at = std::min<std::size_t>(2, events.size() - 1);
-    for (std::size_t i = 0; i < events.size(); ++i) {
-      if (i == fault_at) {
-        if (HasFault(last_user, "reset-mid-stream")) {
-          conn.Abort();
-          vendor_.CountStream(false);
-          co_return false;
-        }
-        if (HasFault(last_user, "malformed-sse")) {
-          (void)co_await conn.SendChunk("data: {\"candidates\":[{\"content\":\n\n");
-        }
-        if (HasFault(last_user, "error-event")) {
-          // Built before co_await: GCC 12 rejects this initializer inside a co_await operand.
-          json::object detail{{"code", 500},
-                              {"message", "Internal error on: " + last_user},
-                              {"status", "INTERNAL"}};
-          const std::string error_event =
-              EncodeSseEvent(json::serialize(json::object{{"error", std::move(detail)}}));
-          (void)co_await conn.SendChunk(error_event);
-          (void)co_await conn.EndStream();
-          vendor_.CountStream(true);
-          co_return false;
-        }
-        if (HasFault(last_user, "truncate-stream")) {
-          (void)co_await conn.EndStream();
-          vendor_.CountStream(true);
-          co_return false;
-        }
-      }
-      if (i > 0) co_await Sleep(delay);
-      if (co_await conn.SendChunk(events[i])) {
-        vendor_.CountStream(false);
-        co_return false;
-      }
-    }
-    (void)co_await conn.EndStream();
-    vendor_.CountStream(true);
+    json::object detail{{"code", 500},
+                        {"message", "Internal error on: " + last_user},
+                        {"status", "INTERNAL"}};
+    std::string error_event =
+        EncodeSseEvent(json::serialize(json::object{{"error", std::move(detail)}}));
+    co_await SendEvents(conn, events, last_user, std::min<std::size_t>(2, events.size() - 1), delay,
+                        "data: {\"candidates\":[{\"content\":\n\n", std::move(error_event));
     co_return false;
   }
 
