@@ -9,74 +9,35 @@
 # Usage: bench/proxy/bedrock_stream.sh  (env: DURATION=8 CONNECTIONS=32 THREADS=2 LAT_DURATION=4
 #        AUDIT=default)
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-BIN="$ROOT/build/baagate"
 DURATION="${DURATION:-8}"
 LAT_DURATION="${LAT_DURATION:-4}"
 CONNECTIONS="${CONNECTIONS:-32}"
 THREADS="${THREADS:-2}"
-NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
-WORK="$(mktemp -d /tmp/baagate-bench-br.XXXXXX)"
-chmod 755 "$WORK"
-OUT="$ROOT/bench/out"
-mkdir -p "$OUT"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_init baagate-bench-br
 MODEL_ID="anthropic.claude-3-5-sonnet-20240620-v1:0"
 MODEL_PATH="anthropic.claude-3-5-sonnet-20240620-v1%3A0"
 
-free_port() {
-  local p
-  while :; do
-    p=$((20000 + RANDOM % 30000))
-    if ! ss -ltnH "sport = :$p" | grep -q .; then echo "$p"; return; fi
-  done
-}
 PX=$(free_port); GW=$(free_port); ADM=$(free_port)
-KEY="bg-bench-key-0000"
-KEYSHA=$(printf %s "$KEY" | sha256sum | cut -d' ' -f1)
 # The gateway signs with these; the fake runs without verification so nginx can pass through.
 export AWS_ACCESS_KEY_ID=AKIDBENCH0000 AWS_SECRET_ACCESS_KEY=bench/secret
 unset AWS_SESSION_TOKEN
-
-cleanup() {
-  [[ -f "$WORK/nginx.pid" ]] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true
-  [[ -n "${GW_PID:-}" ]] && kill "$GW_PID" 2>/dev/null || true
-  [[ -n "${FAKE_PID:-}" ]] && kill "$FAKE_PID" 2>/dev/null || true
-  sleep 0.3
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
 
 "$BIN" fake-vendor --listen 127.0.0.1:0 --workers 2 --ready-file "$WORK/fake.json" 2>"$WORK/fake.log" &
 FAKE_PID=$!
 for _ in $(seq 100); do [[ -s "$WORK/fake.json" ]] && break; sleep 0.05; done
 UP=$(sed -E 's/.*"listen":"127\.0\.0\.1:([0-9]+)".*/\1/' "$WORK/fake.json")
 
-mkdir -p "$WORK/tmp" && chmod 777 "$WORK/tmp"
-cat > "$WORK/nginx.conf" <<CONF
-worker_processes 2;
-pid $WORK/nginx.pid;
-error_log $WORK/nginx-error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $WORK/tmp/body;
-  proxy_temp_path $WORK/tmp/proxy;
-  fastcgi_temp_path $WORK/tmp/fastcgi;
-  uwsgi_temp_path $WORK/tmp/uwsgi;
-  scgi_temp_path $WORK/tmp/scgi;
-  keepalive_requests 1000000;
-  upstream fake { server 127.0.0.1:$UP; keepalive 128; }
+write_nginx_conf "$UP" "
   server {
     listen 127.0.0.1:$PX;
     location / {
       proxy_pass http://fake;
       proxy_http_version 1.1;
       proxy_buffering off;
-      proxy_set_header Connection "";
+      proxy_set_header Connection \"\";
     }
-  }
-}
-CONF
+  }"
 
 cat > "$WORK/baagate.yaml" <<CONF
 server:
@@ -102,11 +63,7 @@ tenant:
   allowed_regions: [us]
 apps:
   - { id: bench, purpose: treatment }
-audit:
-  enabled: $([[ "${AUDIT:-default}" == off ]] && echo false || echo true)
-  durability: $([[ "${AUDIT:-default}" == strict ]] && echo strict || echo default)
-  store: sqlite:$WORK/audit.db
-  key_file: $WORK/audit.key
+$(audit_yaml)
 CONF
 
 PROMPT="Summarise the plan for a follow-up visit in two sentences."
@@ -123,10 +80,7 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer $KEY"
 LUA
 
-"$NGINX" -p "$WORK" -c "$WORK/nginx.conf"
-"$BIN" serve --config "$WORK/baagate.yaml" --ready-file "$WORK/ready.json" 2>"$WORK/baagate.log" &
-GW_PID=$!
-for _ in $(seq 100); do [[ -f "$WORK/ready.json" ]] && break; sleep 0.05; done
+start_proxies
 
 DIRECT_PATH="/model/$MODEL_PATH/invoke-with-response-stream"
 # Sanity: the direct and nginx answers are event streams, baagate's an OpenAI SSE that ends.
@@ -141,28 +95,6 @@ curl -s -X POST "http://127.0.0.1:$GW/v1/chat/completions" -H "Authorization: Be
   -d '{"model":"claude-bedrock","stream":true,"max_tokens":8,"messages":[{"role":"user","content":"x"}]}' \
   | grep -q '^data: \[DONE\]' || { echo "baagate did not complete the stream" >&2; cat "$WORK/baagate.log" >&2; exit 1; }
 
-parse() {
-  local rps p50 p99
-  rps=$(awk '/^Requests\/sec:/ {print $2}' "$1")
-  p50=$(awk '$1=="50%" {print $2}' "$1")
-  p99=$(awk '$1=="99%" {print $2}' "$1")
-  echo "$rps $(to_ms "$p50") $(to_ms "$p99")"
-}
-to_ms() {
-  local v="$1"
-  case "$v" in
-    *us) awk -v x="${v%us}" 'BEGIN{printf "%.3f", x/1000}' ;;
-    *ms) awk -v x="${v%ms}" 'BEGIN{printf "%.3f", x}' ;;
-    *s) awk -v x="${v%s}" 'BEGIN{printf "%.3f", x*1000}' ;;
-    *) echo "$v" ;;
-  esac
-}
-run() {  # name url script threads conns duration
-  local f="$WORK/wrk-$1-$5.txt"
-  wrk -t"$4" -c"$5" -d"$6"s --latency -s "$3" "$2" >"$f"
-  if grep -q "Non-2xx" "$f"; then echo "$1: non-2xx answers" >&2; cat "$f" >&2; exit 1; fi
-  parse "$f"
-}
 D_URL="http://127.0.0.1:$UP$DIRECT_PATH"
 P_URL="http://127.0.0.1:$PX$DIRECT_PATH"
 G_URL="http://127.0.0.1:$GW/v1/chat/completions"
@@ -182,7 +114,7 @@ ratio=$(awk -v a="$G_RPS" -v b="$P_RPS" 'BEGIN{printf "%.2f", a/b}')
 px_add=$(awk -v a="$P1_P50" -v b="$D1_P50" 'BEGIN{printf "%.0f", (a-b)*1000}')
 gw_add=$(awk -v a="$G1_P50" -v b="$D1_P50" 'BEGIN{printf "%.0f", (a-b)*1000}')
 report=$(cat <<REP
-Streamed Bedrock benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')),
+Streamed Bedrock benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(machine),
 wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s and -t1 -c1 -d${LAT_DURATION}s; one request = one whole stream; audit ${AUDIT:-default}.
 
 | target                                             | streams/s (c=$CONNECTIONS) | p50 ms | p99 ms | p50 ms at c=1 | p99 ms at c=1 |
