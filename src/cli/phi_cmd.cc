@@ -6,9 +6,9 @@
 #include <algorithm>
 #include <atomic>
 #include <charconv>
-#include <functional>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <iomanip>
 #include <iostream>
 #include <memory>
@@ -104,8 +104,10 @@ class RecordReader {
     return true;
   }
 
-  // Replaces `bytes` with the next whole lines: at least `block_bytes` of input (unless it
-  // ends) up to the last line break read, which `bytes` keeps; false at the end of input.
+  // Replaces `bytes` with the next whole lines: the start of a line carried from the last call,
+  // then reads of `block_bytes` until one holds a line break; everything after the last line
+  // break is carried to the next call (at the end of input nothing is). False if no bytes are
+  // left.
   bool ReadLines(std::vector<char>& bytes, std::size_t block_bytes) {
     bytes.assign(carry_.begin(), carry_.end());
     carry_.clear();
