@@ -256,15 +256,35 @@ struct Batch {
   std::vector<Snapshot> snapshots;
 };
 
+// The stored record_hash against the recomputed one; a mismatch outranks the column check.
+void CheckHash(Item& it, const core::Sha256Digest& stored) {
+  if (it.hash != stored) {
+    it.problem = "record_hash does not match the record (altered, inserted or reordered)";
+  }
+}
+
 void ReadBatch(Store& store, const std::string& log_id, std::uint64_t size, std::uint64_t index,
                const std::vector<std::uint64_t>& checkpoint_sizes, Batch& out) {
   const std::uint64_t begin = index * size, end = begin + size;
   out.items.clear();
-  out.items.reserve(size);
+  out.items.reserve(size);  // no reallocation: references to items stay valid
   out.snapshots.clear();
   out.more = false;
   RangeFold fold(begin);
   auto next_cp = std::upper_bound(checkpoint_sizes.begin(), checkpoint_sizes.end(), begin);
+  auto append_leaf = [&](const Hash& leaf) {
+    fold.AppendLeafHash(leaf);
+    if (next_cp != checkpoint_sizes.end() && *next_cp == fold.end()) {
+      out.snapshots.push_back({fold.end(), fold.subtrees()});
+      ++next_cp;
+    }
+  };
+  // Rows are hashed in pairs (RecordHashTwo, HashLeafTwo: about 40% less time than one by
+  // one), so every other row waits for the next. Its view dies with the scan step, hence the
+  // copy of its body: a buffer reused for every pair, so it stays in cache.
+  Item* waiting = nullptr;
+  core::Sha256Digest waiting_stored{};
+  std::string waiting_body;
   out.status = store.ScanViews(log_id, begin, [&](const StoredRecordView& r) {
     if (r.seq >= end) {
       out.more = true;
@@ -274,19 +294,28 @@ void ReadBatch(Store& store, const std::string& log_id, std::uint64_t size, std:
     Item& it = out.items.emplace_back();
     it.seq = r.seq;
     it.prev_hash = r.prev_hash;
-    it.hash = RecordHash(r.prev_hash, r.body);
-    if (it.hash != r.record_hash) {
-      it.problem = "record_hash does not match the record (altered, inserted or reordered)";
-    } else {
-      it.problem = RowMismatch(r);
+    it.problem = RowMismatch(r);
+    if (!waiting) {
+      waiting = &it;
+      waiting_stored = r.record_hash;
+      waiting_body.assign(r.body);
+      return true;
     }
-    fold.AppendLeafHash(HashLeaf(AsView(it.hash)));
-    if (next_cp != checkpoint_sizes.end() && *next_cp == fold.end()) {
-      out.snapshots.push_back({fold.end(), fold.subtrees()});
-      ++next_cp;
-    }
+    RecordHashTwo(waiting->prev_hash, waiting_body, it.prev_hash, r.body, waiting->hash, it.hash);
+    CheckHash(*waiting, waiting_stored);
+    CheckHash(it, r.record_hash);
+    Hash leaf_a, leaf_b;
+    HashLeafTwo(AsView(waiting->hash), AsView(it.hash), leaf_a, leaf_b);
+    append_leaf(leaf_a);
+    append_leaf(leaf_b);
+    waiting = nullptr;
     return true;
   });
+  if (waiting) {
+    waiting->hash = RecordHash(waiting->prev_hash, waiting_body);
+    CheckHash(*waiting, waiting_stored);
+    append_leaf(HashLeaf(AsView(waiting->hash)));
+  }
   out.fold = fold.subtrees();
 }
 
