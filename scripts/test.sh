@@ -178,7 +178,8 @@ run_fuzzer translator_stream -DBOOST_JSON_DYN_LINK fuzz/translator_stream_fuzzer
   src/core/crypto.cc src/core/log.cc -lboost_json -lcrypto
 run_fuzzer audit_record -DBOOST_JSON_DYN_LINK fuzz/audit_record_fuzzer.cc src/audit/verify.cc \
   src/audit/checkpoint.cc src/audit/merkle.cc src/audit/chain.cc src/audit/record.cc \
-  src/audit/jcs.cc src/core/crypto.cc src/core/status.cc -lboost_json -lsodium -lcrypto
+  src/audit/jcs.cc src/core/crypto.cc src/core/sha256_pieces.cc src/core/status.cc -lboost_json \
+  -lsodium -lcrypto
 
 echo
 if ((${#stage_failed[@]})); then

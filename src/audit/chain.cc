@@ -1,51 +1,32 @@
 #include "audit/chain.h"
 
-// The audit log hashes two or three times per record (record hash, Merkle leaf, on average one
-// Merkle node), mostly over inputs of one or two SHA-256 blocks, so the per-call overhead of the
-// EVP layer (provider dispatch, context re-initialisation, cleansing) was a large share of
-// `verify`. The one-step SHA256_* functions run the same block function (SHA-NI where the CPU
-// has it) without that overhead; OpenSSL 3 marks them deprecated but keeps them. (The
-// precompiled header may already have declared them deprecated, hence a pragma rather than
-// OPENSSL_SUPPRESS_DEPRECATED.)
-#include <openssl/sha.h>
-
-#include <algorithm>
-#include <cstdio>
-#include <cstdlib>
+#include "core/sha256_pieces.h"
 
 namespace baagate::audit {
 
+core::Sha256Digest Sha256Parts(std::initializer_list<std::string_view> parts) {
+  return core::Sha256Of(core::Sha256Pieces(parts));
+}
+
 namespace {
 
-[[noreturn]] void Die() {
-  std::fputs("fatal: SHA-256 failed\n", stderr);
-  std::abort();
-}
+// The domain tag and its 0x00 separator: the record hash's first piece, before prev_hash.
+constexpr char kRecordPrefix[] = "baagate-audit-v1";  // with its terminating 0x00
+constexpr std::string_view kRecordPrefixView(kRecordPrefix, sizeof kRecordPrefix);
+static_assert(kRecordPrefixView.size() == kRecordHashDomain.size() + 1 &&
+              kRecordPrefixView.substr(0, kRecordHashDomain.size()) == kRecordHashDomain);
 
 }  // namespace
 
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-core::Sha256Digest Sha256Parts(std::initializer_list<std::string_view> parts) {
-  SHA256_CTX ctx;
-  if (SHA256_Init(&ctx) != 1) Die();
-  for (auto p : parts) {
-    if (SHA256_Update(&ctx, p.data(), p.size()) != 1) Die();
-  }
-  core::Sha256Digest out{};
-  if (SHA256_Final(out.data(), &ctx) != 1) Die();
-  return out;
-}
-#pragma GCC diagnostic pop
-
 core::Sha256Digest RecordHash(const core::Sha256Digest& prev_hash, std::string_view body) {
-  // The domain tag, its 0x00 separator and prev_hash, as one update.
-  static_assert(kRecordHashDomain.size() == 16);
-  unsigned char head[16 + 1 + 32];
-  kRecordHashDomain.copy(reinterpret_cast<char*>(head), 16);
-  head[16] = 0;
-  std::copy(prev_hash.begin(), prev_hash.end(), head + 17);
-  return Sha256Parts({std::string_view(reinterpret_cast<const char*>(head), sizeof head), body});
+  return core::Sha256Of({kRecordPrefixView, AsView(prev_hash), body});
+}
+
+void RecordHashTwo(const core::Sha256Digest& prev_a, std::string_view body_a,
+                   const core::Sha256Digest& prev_b, std::string_view body_b,
+                   core::Sha256Digest& out_a, core::Sha256Digest& out_b) {
+  core::Sha256OfTwo({kRecordPrefixView, AsView(prev_a), body_a},
+                    {kRecordPrefixView, AsView(prev_b), body_b}, out_a, out_b);
 }
 
 }  // namespace baagate::audit

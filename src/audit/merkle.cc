@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "audit/chain.h"
+#include "core/sha256_pieces.h"
 
 namespace baagate::audit {
 
@@ -13,11 +14,15 @@ std::uint64_t LargestPowerOfTwoBelow(std::uint64_t n) {  // n >= 2
   return std::bit_floor(n - 1);
 }
 
+constexpr char kLeafPrefix[1] = {0x00};
+constexpr std::string_view kLeafPrefixView(kLeafPrefix, 1);
+
 }  // namespace
 
-Hash HashLeaf(std::string_view entry) {
-  static constexpr unsigned char kPrefix = 0x00;
-  return Sha256Parts({std::string_view(reinterpret_cast<const char*>(&kPrefix), 1), entry});
+Hash HashLeaf(std::string_view entry) { return Sha256Parts({kLeafPrefixView, entry}); }
+
+void HashLeafTwo(std::string_view entry_a, std::string_view entry_b, Hash& out_a, Hash& out_b) {
+  core::Sha256OfTwo({kLeafPrefixView, entry_a}, {kLeafPrefixView, entry_b}, out_a, out_b);
 }
 
 Hash HashChildren(const Hash& left, const Hash& right) {

@@ -20,6 +20,8 @@ namespace baagate::audit {
 using Hash = core::Sha256Digest;
 
 Hash HashLeaf(std::string_view entry);
+// Two leaves at once (see core/sha256_pieces.h for why): what HashLeaf gives for each.
+void HashLeafTwo(std::string_view entry_a, std::string_view entry_b, Hash& out_a, Hash& out_b);
 Hash HashChildren(const Hash& left, const Hash& right);
 Hash EmptyTreeRoot();
 

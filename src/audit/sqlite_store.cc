@@ -132,7 +132,7 @@ class SqliteStore final : public Store {
     sqlite3_close_v2(db_);
   }
 
-  core::Status Init() {
+  core::Status Init(StoreUse use) {
     // Only takes effect on a new database. A decision record is about 1.3 KB: 16 KB pages hold
     // twelve with little slack (4 KB pages hold three and waste a quarter). Per record, larger
     // pages mean fewer WAL frames (two pwrite calls and a checksum each), fewer page splits
@@ -159,16 +159,10 @@ class SqliteStore final : public Store {
       wal_ = m && std::string_view(m) == "wal" && !wal_path_.empty();  // not for :memory:
     }
     if (auto s = Exec("PRAGMA synchronous=NORMAL"); !s.ok()) return s;
-    // A whole group-commit batch (4096 records, about 5.5 MB) stays in the page cache instead
-    // of spilling to the WAL page by page; not much more, so that pages are recycled rather
-    // than allocated anew for every batch.
-    if (auto s = Exec("PRAGMA cache_size=-16384"); !s.ok()) return s;
-    // For connections that never Append (the appending one checkpoints via WalHook).
-    if (auto s = Exec("PRAGMA wal_autocheckpoint=8192"); !s.ok()) return s;
-    // Scans (verify, report) read through a memory map instead of one pread(2) per page.
-    if (auto s = Exec("PRAGMA mmap_size=1073741824"); !s.ok()) return s;
+    if (auto s = use == StoreUse::kScan ? TuneForScan() : TuneForGeneral(); !s.ok()) return s;
     sqlite3_busy_timeout(db_, 5000);
-    if (auto s = Exec(kSchema); !s.ok()) return s;
+    if (auto s = Exec(kSchema); !s.ok()) return s;  // a new database scans as empty
+    if (use == StoreUse::kScan) return Exec("PRAGMA query_only=1");
     if (auto s = Prepare("INSERT INTO audit_records(log_id,seq,event_id,phase,ts_ms,prev_hash,"
                          "record_hash,body) VALUES(?,?,?,?,?,?,?,?)",
                          insert_);
@@ -176,6 +170,26 @@ class SqliteStore final : public Store {
       return s;
     }
     return {};
+  }
+
+  core::Status TuneForGeneral() {
+    // A whole group-commit batch (4096 records, about 5.5 MB) stays in the page cache instead
+    // of spilling to the WAL page by page; not much more, so that pages are recycled rather
+    // than allocated anew for every batch.
+    if (auto s = Exec("PRAGMA cache_size=-16384"); !s.ok()) return s;
+    // For connections that never Append (the appending one checkpoints via WalHook).
+    if (auto s = Exec("PRAGMA wal_autocheckpoint=8192"); !s.ok()) return s;
+    // Scans (report, query, opening a log) read through a memory map instead of one pread(2)
+    // per page.
+    return Exec("PRAGMA mmap_size=1073741824");
+  }
+
+  // A connection for one sequential pass (see OpenSqliteStore): pread(2) into sixteen 16 KB
+  // buffers (room for a B-tree path and the current leaf), recycled while still in the CPU
+  // cache, instead of a memory map.
+  core::Status TuneForScan() {
+    if (auto s = Exec("PRAGMA mmap_size=0"); !s.ok()) return s;
+    return Exec("PRAGMA cache_size=-256");
   }
 
   // Store:
@@ -567,7 +581,7 @@ class SqliteStore final : public Store {
 
 }  // namespace
 
-core::Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path) {
+core::Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path, StoreUse use) {
   // Memory statistics take a process-wide mutex on every SQLite allocation, which the writer,
   // the checkpointer and verify's readers then contend for; nothing here reads them. Only
   // possible before SQLite initialises (else SQLITE_MISUSE, and the default stays).
@@ -583,7 +597,7 @@ core::Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path) {
     return core::UnavailableError("audit sqlite: cannot open " + path + ": " + msg);
   }
   auto store = std::make_unique<SqliteStore>(db);
-  if (auto s = store->Init(); !s.ok()) return s;
+  if (auto s = store->Init(use); !s.ok()) return s;
   return std::unique_ptr<Store>(std::move(store));
 }
 

@@ -12,6 +12,12 @@
 namespace baagate::audit {
 
 // Opens (creating if needed) the database at `path`. Not thread-safe; one instance per thread.
-core::Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path);
+// With StoreUse::kScan the connection reads pages with pread(2) into a small page cache instead
+// of through a memory map: a fresh connection's first pass over a memory map pays a page fault
+// per 64 KB of file, which made a scan ~40% slower than reading the same pages with pread into
+// a few recycled buffers that stay in the CPU cache (bench/RESULTS.md); the connection is also
+// query-only.
+core::Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path,
+                                                     StoreUse use = StoreUse::kGeneral);
 
 }  // namespace baagate::audit

@@ -106,7 +106,12 @@ class Store {
   }
 };
 
+// What a connection is for. kScan: it only reads whole chains in seq order, once (verify's
+// reader threads); a store may then tune itself for one sequential pass (sqlite_store.h).
+enum class StoreUse { kGeneral, kScan };
+
 // "sqlite:PATH" or "postgres:CONNINFO".
-core::Result<std::unique_ptr<Store>> OpenStore(const std::string& spec);
+core::Result<std::unique_ptr<Store>> OpenStore(const std::string& spec,
+                                               StoreUse use = StoreUse::kGeneral);
 
 }  // namespace baagate::audit

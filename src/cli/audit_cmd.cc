@@ -117,7 +117,7 @@ int Verify(const AuditArgs& a) {
   vo.key = &*key;
   vo.mirror_dir = a.mirror_dir;
   // Reader threads each open their own connection; the records are hashed in parallel.
-  vo.open_reader = [&a] { return audit::OpenStore(a.store); };
+  vo.open_reader = [&a] { return audit::OpenStore(a.store, audit::StoreUse::kScan); };
   int rc = 0;
   for (const auto& id : logs) {
     auto r = audit::VerifyLog(*store, id, vo);
