@@ -2,12 +2,14 @@
 // service-account OAuth flow against the fake's token endpoint, and Azure OpenAI with Entra
 // client credentials. Real sockets on loopback; the fake verifies the JWT assertion's RS256
 // signature and accepts only tokens it issued.
+#include <boost/json.hpp>
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
 #include <chrono>
 #include <fstream>
+#include <map>
 #include <thread>
 
 #include "audit/sqlite_store.h"
@@ -389,19 +391,39 @@ TEST(VertexGateway, AuditSeesVertexCallsWithSurfaceFinishAndUsage) {
     return true;
   }).ok());
   ASSERT_EQ(recs.size(), 6u);
-  EXPECT_EQ(recs[0].phase, "decision");
-  EXPECT_NE(recs[0].body.find("vertex.generate_content"), std::string::npos) << recs[0].body;
-  EXPECT_NE(recs[0].body.find("vertex_google"), std::string::npos);
-  EXPECT_NE(recs[0].body.find("\"decision\":\"allow\""), std::string::npos);
-  EXPECT_EQ(recs[0].body.find("audit me"), std::string::npos);  // never the prompt
-  EXPECT_EQ(recs[1].phase, "outcome");
-  EXPECT_NE(recs[1].body.find("\"status\":\"success\""), std::string::npos) << recs[1].body;
-  EXPECT_NE(recs[1].body.find("\"finish_reason\":\"stop\""), std::string::npos);
-  EXPECT_NE(recs[1].body.find("\"in\":2,\"out\":3"), std::string::npos) << recs[1].body;
-  EXPECT_NE(recs[3].body.find("\"status\":\"content_filter_triggered\""), std::string::npos)
-      << recs[3].body;
-  EXPECT_NE(recs[4].body.find("vertex.raw_predict"), std::string::npos) << recs[4].body;
-  EXPECT_NE(recs[5].body.find("\"status\":\"success\""), std::string::npos);
+  // Decisions are written before each call is forwarded, so they are in call order. An outcome
+  // is written after its answer reached the client and may follow the next call's decision
+  // (seen under ASan), so outcomes are found by their decision's event id.
+  std::vector<const audit::StoredRecord*> decisions;
+  std::map<std::string, const audit::StoredRecord*> outcome_of;
+  for (const audit::StoredRecord& r : recs) {
+    if (r.phase == "decision") {
+      decisions.push_back(&r);
+    } else {
+      const boost::json::value v = boost::json::parse(r.body);
+      outcome_of[std::string(v.at("decision_event_id").as_string())] = &r;
+    }
+  }
+  ASSERT_EQ(decisions.size(), 3u);
+  ASSERT_EQ(outcome_of.size(), 3u);
+  auto outcome = [&](std::size_t call) -> const std::string& {
+    static const std::string kNone;
+    auto it = outcome_of.find(decisions[call]->event_id);
+    return it != outcome_of.end() ? it->second->body : kNone;
+  };
+  EXPECT_NE(decisions[0]->body.find("vertex.generate_content"), std::string::npos)
+      << decisions[0]->body;
+  EXPECT_NE(decisions[0]->body.find("vertex_google"), std::string::npos);
+  EXPECT_NE(decisions[0]->body.find("\"decision\":\"allow\""), std::string::npos);
+  EXPECT_EQ(decisions[0]->body.find("audit me"), std::string::npos);  // never the prompt
+  EXPECT_NE(outcome(0).find("\"status\":\"success\""), std::string::npos) << outcome(0);
+  EXPECT_NE(outcome(0).find("\"finish_reason\":\"stop\""), std::string::npos);
+  EXPECT_NE(outcome(0).find("\"in\":2,\"out\":3"), std::string::npos) << outcome(0);
+  EXPECT_NE(outcome(1).find("\"status\":\"content_filter_triggered\""), std::string::npos)
+      << outcome(1);
+  EXPECT_NE(decisions[2]->body.find("vertex.raw_predict"), std::string::npos)
+      << decisions[2]->body;
+  EXPECT_NE(outcome(2).find("\"status\":\"success\""), std::string::npos) << outcome(2);
   fs::remove_all(dir);
 }
 
