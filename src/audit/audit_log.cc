@@ -260,8 +260,7 @@ void AuditLog::Run() {
 }
 
 void AuditLog::WriteBatch(std::deque<Pending>& batch) {
-  std::vector<StoredRecord>& rows = rows_;
-  rows.clear();
+  std::vector<StoredRecord>& rows = rows_;  // empty: cleared at the end of every batch
   rows.reserve(batch.size());
   std::uint64_t seq = next_seq_;
   core::Sha256Digest prev = head_;
@@ -313,8 +312,7 @@ void AuditLog::WriteBatch(std::deque<Pending>& batch) {
     }
   }
   // Completions in batch order; a record's event_id moves from its row into the result.
-  std::vector<Completion>& completions = completions_;
-  completions.clear();
+  std::vector<Completion>& completions = completions_;  // empty, like rows
   completions.reserve(batch.size());
   std::size_t row = 0;
   for (Pending& p : batch) {

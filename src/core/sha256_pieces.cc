@@ -224,15 +224,9 @@ BAAGATE_SHA_NI void NiSha256Two(const Sha256Pieces& a, const Sha256Pieces& b, Sh
 
 #undef BAAGATE_SHA_NI
 
-#else  // not x86-64
+#else  // not x86-64: OpenSSL only
 
 bool DetectShaNi() { return false; }
-Sha256Digest NiSha256(const Sha256Pieces& m) { return OpenSslSha256(m); }
-void NiSha256Two(const Sha256Pieces& a, const Sha256Pieces& b, Sha256Digest& out_a,
-                 Sha256Digest& out_b) {
-  out_a = OpenSslSha256(a);
-  out_b = OpenSslSha256(b);
-}
 
 #endif
 
@@ -244,17 +238,19 @@ bool Sha256UsesShaNi() {
 }
 
 Sha256Digest Sha256Of(const Sha256Pieces& message) {
-  return Sha256UsesShaNi() ? NiSha256(message) : OpenSslSha256(message);
+#if defined(__x86_64__)
+  if (Sha256UsesShaNi()) return NiSha256(message);
+#endif
+  return OpenSslSha256(message);
 }
 
 void Sha256OfTwo(const Sha256Pieces& a, const Sha256Pieces& b, Sha256Digest& out_a,
                  Sha256Digest& out_b) {
-  if (Sha256UsesShaNi()) {
-    NiSha256Two(a, b, out_a, out_b);
-  } else {
-    out_a = OpenSslSha256(a);
-    out_b = OpenSslSha256(b);
-  }
+#if defined(__x86_64__)
+  if (Sha256UsesShaNi()) return NiSha256Two(a, b, out_a, out_b);
+#endif
+  out_a = OpenSslSha256(a);
+  out_b = OpenSslSha256(b);
 }
 
 }  // namespace baagate::core
