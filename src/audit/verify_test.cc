@@ -47,5 +47,37 @@ TEST(VerifyRowMismatch, AcceptsAWriterBodyAndNamesTheColumnThatDiffers) {
   EXPECT_NE(std::string(RowMismatch(r)).find("seq"), std::string::npos);
 }
 
+TEST(VerifyRowMismatch, RejectsBodiesWithoutTheFieldsTheColumnsRepeat) {
+  const std::string body(kBody);
+  auto without = [&](std::string_view member) {
+    std::string b = body;
+    const auto pos = b.find(member);
+    EXPECT_NE(pos, std::string::npos) << member;
+    b.erase(pos, member.size());
+    return b;
+  };
+  const std::string canonical = "not a canonical";
+  for (std::string_view member :
+       {std::string_view(R"("seq":12,)"), std::string_view(R"("phase":"decision",)"),
+        std::string_view(R"("ts":"2026-11-23T02:11:43.915Z",)"),
+        std::string_view(R"("log_id":"bench",)"),
+        std::string_view(R"("event_id":"01a2062c-6aaa-7515-b626-592f0ec3bd60",)")}) {
+    const std::string b = without(member);
+    const char* problem = RowMismatch(Row(b));
+    ASSERT_NE(problem, nullptr) << member;
+    EXPECT_NE(std::string(problem).find(canonical), std::string::npos) << member;
+  }
+  // A key of interest whose value is not a string, an unpaired quote, a cut-off body.
+  std::string b = body;
+  b.replace(b.find(R"("decision","phi)"), 10, "7");
+  EXPECT_NE(RowMismatch(Row(b)), nullptr);
+  b = body;
+  b.insert(b.find("bench") + 2, "\"");
+  EXPECT_NE(RowMismatch(Row(b)), nullptr);
+  EXPECT_NE(RowMismatch(Row(body.substr(0, body.size() / 2))), nullptr);
+  EXPECT_NE(RowMismatch(Row("{}")), nullptr);
+  EXPECT_NE(RowMismatch(Row("")), nullptr);
+}
+
 }  // namespace
 }  // namespace baagate::audit
