@@ -71,7 +71,6 @@ constexpr unsigned kSom = HS_FLAG_SOM_LEFTMOST;
   "(jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|sep(t(ember)?)?|" \
   "oct(ober)?|nov(ember)?|dec(ember)?)\\.?"
 #define ORD "(st|nd|rd|th)?"
-#define ID_SEP "[ \\t]*(#|no\\.?|num(ber)?|id|is|:|=|-)?[ \\t]*(#|no\\.?|number|is|:)?[ \\t]*"
 
 std::vector<Rule> BuiltinRules() {
   using C = PhiClass;
@@ -129,40 +128,40 @@ std::vector<Rule> BuiltinRules() {
       {"cue.mrn",
        "(mrn|medical[ \\t]+record([ \\t]+(number|no\\.?|#))?|med\\.?[ \\t]*rec(ord)?\\.?|emr|"
        "ehr|chart[ \\t]+(number|no\\.?|#)|patient[ \\t]+(id|number|#)|pt\\.?[ \\t]+id|"
-       "hospital[ \\t]+(number|#)|record[ \\t]+(number|#))" ID_SEP,
+       "hospital[ \\t]+(number|#)|record[ \\t]+(number|#))",
        kCi, C::kMrn, 0.92F, Check::kCue},
       {"cue.health_plan",
        "(insurance|policy|plan|member|subscriber|group|medicaid|medicare|mbi|beneficiary|"
        "health[ \\t]+id|health[ \\t]+plan|hicn|ins\\.?)([ \\t]+(policy|plan|member|id|number|"
-       "no\\.?|#))*" ID_SEP,
+       "no\\.?|#))*",
        kCi, C::kHealthPlan, 0.9F, Check::kCue},
       {"cue.account",
-       "(account|acct\\.?|billing|invoice|bank)([ \\t]+(number|no\\.?|#|id))?" ID_SEP, kCi,
+       "(account|acct\\.?|billing|invoice|bank)([ \\t]+(number|no\\.?|#|id))?", kCi,
        C::kAccount, 0.9F, Check::kCue},
       {"cue.license",
        "(licen[sc]e|driver'?s[ \\t]+licen[sc]e|dl|dea|npi|certificate|cert\\.?|registration|"
-       "passport)([ \\t]+(number|no\\.?|#|id))?" ID_SEP,
+       "passport)([ \\t]+(number|no\\.?|#|id))?",
        kCi, C::kLicense, 0.9F, Check::kCue},
       {"cue.vehicle",
-       "(vin|licen[sc]e[ \\t]+plate|plate|tag)([ \\t]+(number|no\\.?|#))?" ID_SEP, kCi,
+       "(vin|licen[sc]e[ \\t]+plate|plate|tag)([ \\t]+(number|no\\.?|#))?", kCi,
        C::kVehicle, 0.9F, Check::kCue},
       {"cue.device",
        "(serial|s/n|sn|device([ \\t]+(id|serial))?|udi|imei|implant([ \\t]+(id|serial))?|"
-       "pacemaker|model)([ \\t]+(number|no\\.?|#|id))?" ID_SEP,
+       "pacemaker|model)([ \\t]+(number|no\\.?|#|id))?",
        kCi, C::kDevice, 0.9F, Check::kCue},
-      {"cue.ssn", "(ssn|ss#|social[ \\t]+security([ \\t]+(number|no\\.?|#))?)" ID_SEP, kCi,
+      {"cue.ssn", "(ssn|ss#|social[ \\t]+security([ \\t]+(number|no\\.?|#))?)", kCi,
        C::kSsn, 0.95F, Check::kCue},
-      {"cue.fax", "(fax|facsimile)([ \\t]+(number|no\\.?|#))?" ID_SEP, kCi, C::kFax, 0.92F,
+      {"cue.fax", "(fax|facsimile)([ \\t]+(number|no\\.?|#))?", kCi, C::kFax, 0.92F,
        Check::kCue},
       {"cue.biometric",
        "(fingerprint|finger[ \\t]+print|voice[ \\t]*print|retina(l)?[ \\t]+scan|iris[ \\t]+"
        "scan|face[ \\t]*print|palm[ \\t]*print|biometric)([ \\t]+(id|template|sample|record|"
-       "hash))?" ID_SEP,
+       "hash))?",
        kCi, C::kBiometric, 0.9F, Check::kCue},
       {"cue.unique_id",
        "(site|employee|staff|trial|study|subject|participant|claim|case|badge|encounter|visit|"
        "order|specimen|accession|requisition|reference|ref|confirmation|booking|enrollment|"
-       "enrolment|registry|customer|client|user|unique)[ \\t]+(id|number|no\\.?|#|code)" ID_SEP,
+       "enrolment|registry|customer|client|user|unique)[ \\t]+(id|number|no\\.?|#|code)",
        kCi, C::kUniqueId, 0.9F, Check::kCue},
       {"cue.address",
        "(address(es)?|addr\\.?|lives[ \t]+at|living[ \t]+at|located[ \t]+at|resides?[ \t]+at|"
@@ -192,7 +191,6 @@ std::vector<Rule> BuiltinRules() {
 
 #undef MONTH
 #undef ORD
-#undef ID_SEP
 
 inline bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 inline bool IsUpper(char c) { return c >= 'A' && c <= 'Z'; }
@@ -462,6 +460,55 @@ std::pair<std::size_t, std::size_t> IdAfter(std::string_view t, std::size_t pos)
   return {b, b};
 }
 
+// A cue's identifier may follow separators, as in "MRN: 123", "Policy no. 123", "Acct # is
+// 123". The cue patterns end at the cue's last word (a separator tail in the pattern made
+// Hyperscan report every way of reading it, and the stage-1 scan ~25% slower); this reads the
+// tail instead: [ \t]*(#|no\.?|num(ber)?|id|is|:|=|-)?[ \t]*(#|no\.?|number|is|:)?[ \t]*
+// in any case. Returns the furthest end of such a tail after `e` from which IdAfter reads an
+// identifier, or npos if there is none.
+std::size_t CueEnd(std::string_view t, std::size_t e) {
+  auto blanks = [&](std::size_t p) {
+    while (p < t.size() && (t[p] == ' ' || t[p] == '\t')) ++p;
+    return p;
+  };
+  auto at = [&](std::size_t p, std::string_view w) {
+    if (t.size() - p < w.size()) return false;
+    for (std::size_t i = 0; i < w.size(); ++i) {
+      if ((t[p + i] | (IsAlnum(w[i]) ? 0x20 : 0)) != w[i]) return false;
+    }
+    return true;
+  };
+  static constexpr std::string_view kFirst[] = {"#",   "no",     "no.", "num", "number",
+                                                "id",  "is",     ":",   "=",   "-"};
+  static constexpr std::string_view kSecond[] = {"#", "no", "no.", "number", "is", ":"};
+  std::size_t best = std::string::npos;
+  auto consider = [&](std::size_t end) {
+    if ((best == std::string::npos || end > best)) {
+      auto [ib, ie] = IdAfter(t, end);
+      if (ie > ib) best = end;
+    }
+  };
+  auto second = [&](std::size_t p) {  // p: after the first group and its blanks
+    consider(p);
+    for (std::string_view w : kSecond) {
+      if (at(p, w)) {
+        consider(p + w.size());
+        consider(blanks(p + w.size()));
+      }
+    }
+  };
+  const std::size_t p0 = blanks(e);
+  consider(e);
+  second(p0);
+  for (std::string_view w : kFirst) {
+    if (at(p0, w)) {
+      consider(p0 + w.size());
+      second(blanks(p0 + w.size()));
+    }
+  }
+  return best;
+}
+
 // Stage 1: match ends only. Fixed-width rules know their start already.
 struct Stage1Ctx {
   ScanCtx* ctx;
@@ -475,10 +522,8 @@ struct Stage1Ctx {
 // The tests mirror Validate's: a right word boundary, an identifier after a cue, an age > 89.
 bool EndCanPass(const Rule& r, std::string_view t, std::size_t e, unsigned max_width) {
   switch (r.check) {
-    case Check::kCue: {
-      auto [ib, ie] = IdAfter(t, e);
-      return ie > ib;
-    }
+    case Check::kCue:
+      return CueEnd(t, e) != std::string::npos;
     case Check::kAge: {
       if (e < t.size() && IsAlnum(t[e])) return false;
       // The match's only digit run is its number: read it backwards from the end.
@@ -901,6 +946,27 @@ void Detector::ReleaseScratch(hs_scratch* s) const {
 namespace {
 
 // Turns a validated raw match into zero or more candidates.
+// True if t[b, e) is a number (digits, ',' and '.'; also '-', '/' and ' ' between groups if
+// `groups`, for ranges) of at most `max_digits` digits followed by a unit word: a quantity.
+bool QuantityWithUnit(std::string_view t, std::size_t b, std::size_t e, std::size_t max_digits,
+                      bool groups) {
+  std::size_t digits = 0;
+  for (std::size_t k = b; k < e; ++k) {
+    const char c = t[k];
+    if (IsDigit(c)) {
+      ++digits;
+    } else if (c != ',' && c != '.' && !(groups && (c == '-' || c == '/' || c == ' '))) {
+      return false;
+    }
+  }
+  if (digits == 0 || digits > max_digits) return false;
+  std::size_t k = e;
+  while (k < t.size() && t[k] == ' ') ++k;
+  std::size_t w = k;
+  while (w < t.size() && std::isalpha(static_cast<unsigned char>(t[w]))) ++w;
+  return IsUnitWord(t.substr(k, w - k));
+}
+
 void Validate(std::string_view t, const Rule& r, const Detector::RawMatch& m,
               const Dictionaries& dicts, std::vector<Candidate>& out) {
   std::size_t b = m.from, e = m.to;
@@ -1024,20 +1090,18 @@ void Validate(std::string_view t, const Rule& r, const Detector::RawMatch& m,
     }
     case Check::kCue: {
       if (b > 0 && IsAlnum(t[b - 1])) return;
+      e = CueEnd(t, e);  // the cue with its separators ("MRN #: ")
+      if (e == std::string::npos) return;
+      s = t.substr(b, e - b);
       // The cue must end at a word boundary (cue "plan" must not match "planned").
       std::size_t ce = e;
       while (ce > b && (t[ce - 1] == ' ' || t[ce - 1] == '\t')) --ce;
       if (ce < t.size() && IsAlnum(t[ce]) && ce > b && IsAlnum(t[ce - 1])) return;
       auto [ib, ie] = IdAfter(t, e);
       if (ie <= ib) return;
-      // A number followed by a unit is a quantity ("plan: 500 mg"), not an identifier.
-      {
-        std::size_t k = ie;
-        while (k < t.size() && t[k] == ' ') ++k;
-        std::size_t w = k;
-        while (w < t.size() && std::isalpha(static_cast<unsigned char>(t[w]))) ++w;
-        if (IsUnitWord(t.substr(k, w - k))) return;
-      }
+      // A number followed by a unit is a quantity ("plan: 500 mg"), not an identifier; a
+      // cued code with letters or groups, or a long digit run ("SSN no 123456789 x"), is not.
+      if (QuantityWithUnit(t, ib, ie, /*max_digits=*/6, /*groups=*/false)) return;
       // "Medicare #AB-987654" and "Site ID: 98765": the cue names the identifier's issuer,
       // so it goes with the identifier.
       if (r.cls == PhiClass::kUniqueId ||
@@ -1099,12 +1163,9 @@ void Validate(std::string_view t, const Rule& r, const Detector::RawMatch& m,
         }
         return;
       }
-      // "1,000,000" and quantities with units are not identifiers.
-      std::size_t k = e;
-      while (k < t.size() && t[k] == ' ') ++k;
-      std::size_t w = k;
-      while (w < t.size() && std::isalpha(static_cast<unsigned char>(t[w]))) ++w;
-      if (IsUnitWord(t.substr(k, w - k))) return;
+      // "1,000,000" and quantities with units ("100-200 mg") are not identifiers; nine digits
+      // or more are, whatever follows.
+      if (QuantityWithUnit(t, b, e, /*max_digits=*/8, /*groups=*/true)) return;
       if (s.find(' ') != std::string_view::npos && s.find('-') == std::string_view::npos &&
           digits < 7) {
         return;

@@ -71,6 +71,12 @@ TEST(PhiDetector, FindsEverySafeHarborClassInContext) {
       {"Member ID: XYZ-987654 is active.", "XYZ-987654", PhiClass::kHealthPlan},
       {"Medicare MBI 1EG4-TE5-MK73 verified.", "1EG4-TE5-MK73", PhiClass::kHealthPlan},
       {"Acct#: SH-456789 billed.", "SH-456789", PhiClass::kAccount},
+      // Separators between a cue and its identifier.
+      {"Policy No. 44556677 on file.", "44556677", PhiClass::kHealthPlan},
+      {"Account number is 99887766, closed.", "99887766", PhiClass::kAccount},
+      {"Serial num 7766-55 checked.", "7766-55", PhiClass::kDevice},
+      // A long digit run is an identifier even before a unit-like word.
+      {"SSN no 123456789 x", "123456789", PhiClass::kSsn},
       {"Prescriber NPI 1234567893 signed.", "1234567893", PhiClass::kLicense},
       {"DEA AB1234563 on the script.", "AB1234563", PhiClass::kLicense},
       {"Driver's license number D1234-5678 seen.", "D1234-5678", PhiClass::kLicense},
@@ -112,6 +118,8 @@ TEST(PhiDetector, LeavesClinicalLanguageAlone) {
       "What is the role of SGLT2 inhibitors with an eGFR of 30 and CHADS2 score of 3?",
       "We need to address the patient's anxiety before discharge.",
       "She wrote her first story in English at age 12.",
+      "Give 100-200 mg daily; penicillin G 1,000,000 units IV; platelets 250000 cells.",
+      "Plan: 500 mg twice daily. Order 2000-4000 units of heparin.",
   };
   for (const std::string& text : negatives) {
     auto fs = Scan(text);
