@@ -143,15 +143,6 @@ inline std::uint64_t QuoteMask(const char* p, std::size_t n) {
   return m;
 }
 
-// Finds the fields from the body's strings alone: every '"' in order (a mask per 64 bytes),
-// each string's closing quote telling a key (followed by ':') from a value. No string can hold
-// a '"' (the schema has no free text), so the quotes pair up. A token-by-token walk spent most
-// of its time in branches on the value types it does not need.
-//
-// The walk does not track nesting: it relies on the schema, in which these keys occur only at
-// the top level (nested objects are usage counts, de-identification counts by class and
-// configuration flags). A body the writer did not produce fails the record_hash check, which
-// outranks this one.
 // The keys WalkBody looks for, by (length, first letter): one table load per key instead of a
 // switch on the length, whose jump a body's mix of key lengths kept mispredicting (it cost
 // more than finding the quotes). A hit is then compared in full.
@@ -169,6 +160,15 @@ constexpr auto kKeyTable = [] {
   return t;
 }();
 
+// Finds the fields from the body's strings alone: every '"' in order (a mask per 64 bytes),
+// each string's closing quote telling a key (followed by ':') from a value. No string can hold
+// a '"' (the schema has no free text), so the quotes pair up. A token-by-token walk spent most
+// of its time in branches on the value types it does not need.
+//
+// The walk does not track nesting: it relies on the schema, in which these keys occur only at
+// the top level (nested objects are usage counts, de-identification counts by class and
+// configuration flags). A body the writer did not produce fails the record_hash check, which
+// outranks this one.
 bool WalkBody(std::string_view b, ChainFields& f) {
   const std::size_t n = b.size();
   if (n < 2 || b.front() != '{' || b.back() != '}') return false;

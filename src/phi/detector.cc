@@ -483,7 +483,7 @@ std::size_t CueEnd(std::string_view t, std::size_t e) {
   static constexpr std::string_view kSecond[] = {"#", "no", "no.", "number", "is", ":"};
   std::size_t best = std::string::npos;
   auto consider = [&](std::size_t end) {
-    if ((best == std::string::npos || end > best)) {
+    if (best == std::string::npos || end > best) {
       auto [ib, ie] = IdAfter(t, end);
       if (ie > ib) best = end;
     }
@@ -497,8 +497,7 @@ std::size_t CueEnd(std::string_view t, std::size_t e) {
       }
     }
   };
-  const std::size_t p0 = blanks(e);
-  consider(e);
+  const std::size_t p0 = blanks(e);  // IdAfter skips blanks too: ends inside them add nothing
   second(p0);
   for (std::string_view w : kFirst) {
     if (at(p0, w)) {
@@ -945,7 +944,6 @@ void Detector::ReleaseScratch(hs_scratch* s) const {
 
 namespace {
 
-// Turns a validated raw match into zero or more candidates.
 // True if t[b, e) is a number (digits, ',' and '.'; also '-', '/' and ' ' between groups if
 // `groups`, for ranges) of at most `max_digits` digits followed by a unit word: a quantity.
 bool QuantityWithUnit(std::string_view t, std::size_t b, std::size_t e, std::size_t max_digits,
@@ -967,6 +965,7 @@ bool QuantityWithUnit(std::string_view t, std::size_t b, std::size_t e, std::siz
   return IsUnitWord(t.substr(k, w - k));
 }
 
+// Turns a validated raw match into zero or more candidates.
 void Validate(std::string_view t, const Rule& r, const Detector::RawMatch& m,
               const Dictionaries& dicts, std::vector<Candidate>& out) {
   std::size_t b = m.from, e = m.to;
