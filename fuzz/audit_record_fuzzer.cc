@@ -1,6 +1,6 @@
 // libFuzzer target for the audit verifier's parsers of stored, attacker-reachable bytes:
 //   - the one-pass walk that checks a stored row's index columns against its canonical body
-//     (RowMismatch) and BodySeq, over any body;
+//     (RowMismatch, which must agree with RowMismatchPortable) and BodySeq, over any body;
 //   - the signed-note checkpoint parser (ParseCheckpointBody, OpenCheckpoint with a pinned key).
 // Neither may crash, and no input may pass OpenCheckpoint against a key generated at start (the
 // fuzzer cannot forge an Ed25519 signature). The first byte picks
@@ -25,10 +25,15 @@ inline int AuditRecordOneInput(const std::uint8_t* data, std::size_t size) {
     r.log_id = "fuzz";
     r.phase = "decision";
     r.event_id = "01890000-0000-7000-8000-000000000000";
+    // The code picked for this CPU and the portable one must agree on every body.
+    auto check = [&] {
+      const audit::StoredRecordView v = audit::ViewOf(r);
+      if (audit::RowMismatch(v) != audit::RowMismatchPortable(v)) std::abort();
+    };
     (void)audit::BodySeq(r.body);
-    (void)audit::RowMismatch(r);
+    check();
     if (auto seq = audit::BodySeq(r.body)) r.seq = *seq;
-    (void)audit::RowMismatch(r);
+    check();
     return 0;
   }
   (void)audit::ParseCheckpointBody(input);
