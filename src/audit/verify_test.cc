@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace baagate::audit {
@@ -78,6 +81,40 @@ TEST(VerifyRowMismatch, RejectsBodiesWithoutTheFieldsTheColumnsRepeat) {
   EXPECT_NE(RowMismatch(Row(body.substr(0, body.size() / 2))), nullptr);
   EXPECT_NE(RowMismatch(Row("{}")), nullptr);
   EXPECT_NE(RowMismatch(Row("")), nullptr);
+}
+
+// The ts column is checked by formatting it as the writer does, across the range of four-digit
+// years and on either side of 1970.
+TEST(VerifyRowMismatch, ComparesTheTimestampAcrossItsRange) {
+  const std::string body(kBody);
+  const std::string_view writer_ts = "2026-11-23T02:11:43.915Z";
+  const std::size_t at = body.find(writer_ts);
+  ASSERT_NE(at, std::string::npos);
+  const std::pair<std::string_view, std::int64_t> cases[] = {
+      {"1969-12-31T23:59:59.999Z", -1},
+      {"1970-01-01T00:00:00.000Z", 0},
+      {"0000-01-01T00:00:00.000Z", -62167219200000},
+      {"9999-12-31T23:59:59.999Z", 253402300799999},
+      {"2024-02-29T12:00:00.001Z", 1709208000001},
+      {"1900-03-01T00:00:00.000Z", -2203891200000},
+  };
+  for (const auto& [text, ms] : cases) {
+    std::string b = body;
+    b.replace(at, writer_ts.size(), text);
+    auto r = Row(b);
+    r.ts_ms = ms;
+    EXPECT_EQ(RowMismatch(r), nullptr) << text;
+    EXPECT_EQ(RowMismatchPortable(r), nullptr) << text;
+    for (std::int64_t off : {-1, 1, 86400000}) {
+      r.ts_ms = ms + off;
+      EXPECT_NE(RowMismatch(r), nullptr) << text << off;
+    }
+  }
+  auto r = Row(kBody);
+  r.ts_ms = 253402300800000;  // year 10000: not four digits
+  EXPECT_NE(RowMismatch(r), nullptr);
+  r.ts_ms = std::numeric_limits<std::int64_t>::min();
+  EXPECT_NE(RowMismatch(r), nullptr);
 }
 
 // Every key at every offset within the 64-byte blocks the check reads the body in (the
