@@ -1,5 +1,6 @@
 #include "audit/merkle.h"
 
+#include <algorithm>
 #include <bit>
 #include <cstdlib>
 
@@ -29,6 +30,14 @@ Hash HashChildren(const Hash& left, const Hash& right) {
   static constexpr unsigned char kPrefix = 0x01;
   return Sha256Parts({std::string_view(reinterpret_cast<const char*>(&kPrefix), 1), AsView(left),
                       AsView(right)});
+}
+
+void HashChildrenTwo(const Hash& left_a, const Hash& right_a, const Hash& left_b,
+                     const Hash& right_b, Hash& out_a, Hash& out_b) {
+  static constexpr unsigned char kPrefix = 0x01;
+  const std::string_view prefix(reinterpret_cast<const char*>(&kPrefix), 1);
+  core::Sha256OfTwo({prefix, AsView(left_a), AsView(right_a)},
+                    {prefix, AsView(left_b), AsView(right_b)}, out_a, out_b);
 }
 
 Hash EmptyTreeRoot() { return Sha256Parts({}); }
@@ -212,6 +221,48 @@ bool VerifyConsistency(std::uint64_t size1, std::uint64_t size2, const Hash& roo
     sn >>= 1;
   }
   return sn == 0 && core::ConstantTimeEqual(fr, root1) && core::ConstantTimeEqual(sr, root2);
+}
+
+FoldedLeaves FoldLeaves(std::uint64_t begin, std::vector<Hash> leaves,
+                        const std::vector<std::uint64_t>& sizes) {
+  const std::uint64_t end = begin + leaves.size();
+  // levels[h] holds the nodes of height h inside [begin, end): global indices first[h] on
+  // (the node i covers leaves [i * 2^h, (i + 1) * 2^h)).
+  std::vector<std::vector<Hash>> levels;
+  std::vector<std::uint64_t> first{begin};
+  levels.push_back(std::move(leaves));
+  for (;;) {
+    const std::vector<Hash>& below = levels.back();
+    const std::uint64_t from = first.back();
+    const std::uint64_t up_first = (from + 1) / 2, up_end = (from + below.size()) / 2;
+    if (up_end <= up_first) break;
+    std::vector<Hash> up(up_end - up_first);
+    const Hash* child = below.data() + (2 * up_first - from);
+    std::size_t j = 0;
+    for (; j + 1 < up.size(); j += 2, child += 4) {
+      HashChildrenTwo(child[0], child[1], child[2], child[3], up[j], up[j + 1]);
+    }
+    if (j < up.size()) up[j] = HashChildren(child[0], child[1]);
+    levels.push_back(std::move(up));
+    first.push_back(up_first);
+  }
+  // The maximal aligned subtrees covering [begin, to), left to right: RangeFold's result.
+  auto cover = [&](std::uint64_t to) {
+    std::vector<Subtree> out;
+    for (std::uint64_t pos = begin; pos < to;) {
+      unsigned h = static_cast<unsigned>(std::bit_width(to - pos) - 1);
+      if (pos != 0) h = std::min(h, static_cast<unsigned>(std::countr_zero(pos)));
+      out.push_back({h, levels[h][(pos >> h) - first[h]]});
+      pos += std::uint64_t{1} << h;
+    }
+    return out;
+  };
+  FoldedLeaves folded;
+  for (std::uint64_t size : sizes) {
+    if (size > begin && size <= end) folded.prefixes.emplace_back(size, cover(size));
+  }
+  folded.subtrees = cover(end);
+  return folded;
 }
 
 }  // namespace baagate::audit

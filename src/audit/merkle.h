@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/crypto.h"
@@ -23,6 +24,9 @@ Hash HashLeaf(std::string_view entry);
 // Two leaves at once (see core/sha256_pieces.h for why): what HashLeaf gives for each.
 void HashLeafTwo(std::string_view entry_a, std::string_view entry_b, Hash& out_a, Hash& out_b);
 Hash HashChildren(const Hash& left, const Hash& right);
+// Two inner nodes at once: what HashChildren gives for each pair.
+void HashChildrenTwo(const Hash& left_a, const Hash& right_a, const Hash& left_b,
+                     const Hash& right_b, Hash& out_a, Hash& out_b);
 Hash EmptyTreeRoot();
 
 class MerkleTree {
@@ -86,6 +90,17 @@ class RangeFold {
   std::uint64_t end_;
   std::vector<Subtree> subtrees_;
 };
+
+// What RangeFold gives for the leaves [begin, begin + leaves.size()), and for each of `sizes`
+// (ascending; those in (begin, end] are used) the fold of [begin, size), computed a level at a
+// time so that the inner nodes are hashed two at a time (HashChildrenTwo; one by one they were
+// ~6% of verify's time).
+struct FoldedLeaves {
+  std::vector<Subtree> subtrees;
+  std::vector<std::pair<std::uint64_t, std::vector<Subtree>>> prefixes;  // (size, fold)
+};
+FoldedLeaves FoldLeaves(std::uint64_t begin, std::vector<Hash> leaves,
+                        const std::vector<std::uint64_t>& sizes);
 
 // RFC 9162 §2.1.3.2. True iff `proof` shows the leaf at `index` is in the tree of `size` with
 // root `root`.

@@ -217,5 +217,41 @@ TEST(MerkleTree, RangeFoldsJoinedInAnyChunkingGiveTheSameRoots) {
   }
 }
 
+TEST(MerkleTree, FoldLeavesGivesRangeFoldsSubtreesAndPrefixes) {
+  // verify's readers fold a batch a level at a time: for any start and length, the subtrees
+  // and every prefix's subtrees must be RangeFold's (same heights, same hashes, same order).
+  std::vector<Hash> leaves;
+  for (int i = 0; i < 300; ++i) leaves.push_back(HashLeaf("leaf-" + std::to_string(i)));
+  auto same = [](const std::vector<Subtree>& a, const std::vector<Subtree>& b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      if (a[i].height != b[i].height || a[i].hash != b[i].hash) return false;
+    }
+    return true;
+  };
+  for (std::uint64_t begin : {0, 1, 3, 8, 64, 77}) {
+    for (std::uint64_t count = 0; begin + count <= leaves.size(); count += 1 + count / 7) {
+      std::vector<std::uint64_t> sizes;
+      for (std::uint64_t s = 0; s <= begin + count + 2; s += 3) sizes.push_back(s);
+      const FoldedLeaves folded = FoldLeaves(
+          begin, std::vector<Hash>(leaves.begin() + begin, leaves.begin() + begin + count), sizes);
+      RangeFold fold(begin);
+      std::size_t prefix = 0;
+      for (std::uint64_t i = begin; i < begin + count; ++i) {
+        fold.AppendLeafHash(leaves[i]);
+        if (fold.end() % 3 == 0) {
+          ASSERT_LT(prefix, folded.prefixes.size());
+          EXPECT_EQ(folded.prefixes[prefix].first, fold.end());
+          EXPECT_TRUE(same(folded.prefixes[prefix].second, fold.subtrees()))
+              << begin << "+" << count << " at " << fold.end();
+          ++prefix;
+        }
+      }
+      EXPECT_EQ(prefix, folded.prefixes.size()) << begin << "+" << count;
+      EXPECT_TRUE(same(folded.subtrees, fold.subtrees())) << begin << "+" << count;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace baagate::audit

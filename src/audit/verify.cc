@@ -347,7 +347,7 @@ namespace {
 
 // Records are read and hashed in batches of consecutive seq numbers, possibly on several
 // threads (each with its own store connection). A reader also folds its batch's leaves into
-// Merkle subtrees (RangeFold), with a snapshot at every checkpoint size inside the batch; the
+// Merkle subtrees (FoldLeaves), with a snapshot at every checkpoint size inside the batch; the
 // caller's thread then only checks seq and the links in order and appends each batch's few
 // subtrees to the tree, so it does almost no hashing and the readers scale.
 
@@ -375,36 +375,13 @@ struct Batch {
   std::vector<Snapshot> snapshots;
 };
 
-// The batch's leaves folded in seq order, with a snapshot at every checkpoint size inside it.
-class BatchFold {
- public:
-  BatchFold(std::uint64_t begin, const std::vector<std::uint64_t>& checkpoint_sizes, Batch& out)
-      : fold_(begin),
-        next_cp_(std::upper_bound(checkpoint_sizes.begin(), checkpoint_sizes.end(), begin)),
-        end_cp_(checkpoint_sizes.end()),
-        out_(out) {}
-
-  void AppendLeaf(const Hash& leaf) {
-    fold_.AppendLeafHash(leaf);
-    if (next_cp_ != end_cp_ && *next_cp_ == fold_.end()) {
-      out_.snapshots.push_back({fold_.end(), fold_.subtrees()});
-      ++next_cp_;
-    }
-  }
-  const std::vector<Subtree>& subtrees() const { return fold_.subtrees(); }
-
- private:
-  RangeFold fold_;
-  std::vector<std::uint64_t>::const_iterator next_cp_, end_cp_;
-  Batch& out_;
-};
-
 // Hashes rows two at a time (RecordHashTwo, HashLeafTwo: about 40% less time than one by one
 // with SHA-NI), so every other row waits for the next. Its view dies with the scan step, hence
-// the copy of its body: into a buffer reused for every pair, so it stays in cache.
+// the copy of its body: into a buffer reused for every pair, so it stays in cache. The leaves
+// are folded when the batch is read (FoldLeaves, which pairs the inner nodes too).
 class PairHasher {
  public:
-  explicit PairHasher(BatchFold& fold) : fold_(fold) {}
+  explicit PairHasher(std::vector<Hash>& leaves) : leaves_(leaves) {}
 
   // `it` (seq, prev_hash, problem set) stays valid until Finish.
   void Add(Item& it, const StoredRecordView& r) {
@@ -418,10 +395,9 @@ class PairHasher {
                   it.hash);
     CheckHash(*waiting_, waiting_stored_);
     CheckHash(it, r.record_hash);
-    Hash leaf_a, leaf_b;
+    Hash& leaf_a = leaves_.emplace_back();
+    Hash& leaf_b = leaves_.emplace_back();
     HashLeafTwo(AsView(waiting_->hash), AsView(it.hash), leaf_a, leaf_b);
-    fold_.AppendLeaf(leaf_a);
-    fold_.AppendLeaf(leaf_b);
     waiting_ = nullptr;
   }
 
@@ -430,7 +406,7 @@ class PairHasher {
     if (!waiting_) return;
     waiting_->hash = RecordHash(waiting_->prev_hash, waiting_body_);
     CheckHash(*waiting_, waiting_stored_);
-    fold_.AppendLeaf(HashLeaf(AsView(waiting_->hash)));
+    leaves_.push_back(HashLeaf(AsView(waiting_->hash)));
     waiting_ = nullptr;
   }
 
@@ -442,7 +418,7 @@ class PairHasher {
     }
   }
 
-  BatchFold& fold_;
+  std::vector<Hash>& leaves_;  // reserved for the batch: references into it stay valid
   Item* waiting_ = nullptr;
   core::Sha256Digest waiting_stored_{};
   std::string waiting_body_;
@@ -455,8 +431,9 @@ void ReadBatch(Store& store, const std::string& log_id, std::uint64_t size, std:
   out.items.reserve(size);  // no reallocation: the hasher's pointer into items stays valid
   out.snapshots.clear();
   out.more = false;
-  BatchFold fold(begin, checkpoint_sizes, out);
-  PairHasher hasher(fold);
+  std::vector<Hash> leaves;
+  leaves.reserve(size);
+  PairHasher hasher(leaves);
   out.status = store.ScanViews(log_id, begin, [&](const StoredRecordView& r) {
     if (r.seq >= end) {
       out.more = true;
@@ -471,7 +448,13 @@ void ReadBatch(Store& store, const std::string& log_id, std::uint64_t size, std:
     return true;
   });
   hasher.Finish();
-  out.fold = fold.subtrees();
+  // The leaves' subtrees, and a snapshot at every checkpoint size inside the batch.
+  const std::vector<std::uint64_t> inside(
+      std::upper_bound(checkpoint_sizes.begin(), checkpoint_sizes.end(), begin),
+      std::upper_bound(checkpoint_sizes.begin(), checkpoint_sizes.end(), end));
+  FoldedLeaves folded = FoldLeaves(begin, std::move(leaves), inside);
+  out.fold = std::move(folded.subtrees);
+  for (auto& [at, subtrees] : folded.prefixes) out.snapshots.push_back({at, std::move(subtrees)});
 }
 
 // Hands out batches to reader threads, at most `window` ahead of the consumer.
