@@ -137,24 +137,6 @@ void CompactRange::AppendSubtree(const Subtree& subtree) {
   size_ += width;
 }
 
-void RangeFold::AppendLeafHash(const Hash& leaf_hash) {
-  subtrees_.push_back({0, leaf_hash});
-  ++end_;
-  // The last two subtrees merge when they have the same height h and the pair is aligned,
-  // i.e. end_ is a multiple of 2^(h+1); a subtree left of `begin` never merges.
-  while (subtrees_.size() >= 2) {
-    Subtree& right = subtrees_.back();
-    Subtree& left = subtrees_[subtrees_.size() - 2];
-    if (left.height != right.height || right.height >= 63 ||
-        end_ % (std::uint64_t{2} << right.height) != 0) {
-      break;
-    }
-    left.hash = HashChildren(left.hash, right.hash);
-    ++left.height;
-    subtrees_.pop_back();
-  }
-}
-
 Hash CompactRange::Root() const {
   if (stack_.empty()) return EmptyTreeRoot();
   Hash r = stack_.back();
@@ -246,7 +228,7 @@ FoldedLeaves FoldLeaves(std::uint64_t begin, std::vector<Hash> leaves,
     levels.push_back(std::move(up));
     first.push_back(up_first);
   }
-  // The maximal aligned subtrees covering [begin, to), left to right: RangeFold's result.
+  // The maximal aligned subtrees covering [begin, to), left to right.
   auto cover = [&](std::uint64_t to) {
     std::vector<Subtree> out;
     for (std::uint64_t pos = begin; pos < to;) {

@@ -65,7 +65,7 @@ class CompactRange {
  public:
   void AppendLeafHash(const Hash& leaf_hash);
   // Appends 2^height leaves at once, given their subtree's hash; size() must be a multiple of
-  // 2^height (as it is for every subtree RangeFold hands out when it began at size()).
+  // 2^height (as it is for every subtree FoldLeaves hands out when it began at size()).
   void AppendSubtree(const Subtree& subtree);
   std::uint64_t size() const { return size_; }
   Hash Root() const;
@@ -76,25 +76,12 @@ class CompactRange {
 };
 
 // The leaves [begin, end) of a tree, folded into the maximal aligned complete subtrees that
-// cover them, left to right (O(log n) of them). Lets `verify` hash disjoint seq ranges of one
-// tree on several threads: appending a fold's subtrees, in order, to a CompactRange of size
-// `begin` gives the same tree as appending the leaves one by one.
-class RangeFold {
- public:
-  explicit RangeFold(std::uint64_t begin = 0) : end_(begin) {}
-  void AppendLeafHash(const Hash& leaf_hash);
-  std::uint64_t end() const { return end_; }
-  const std::vector<Subtree>& subtrees() const { return subtrees_; }
-
- private:
-  std::uint64_t end_;
-  std::vector<Subtree> subtrees_;
-};
-
-// What RangeFold gives for the leaves [begin, begin + leaves.size()), and for each of `sizes`
-// (ascending; those in (begin, end] are used) the fold of [begin, size), computed a level at a
-// time so that the inner nodes are hashed two at a time (HashChildrenTwo; one by one they were
-// ~6% of verify's time).
+// cover them, left to right (O(log n) of them), and the same for [begin, size) for each of
+// `sizes` (ascending; those in (begin, end] are used). Lets `verify` hash disjoint seq ranges
+// of one tree on several threads: appending a fold's subtrees, in order, to a CompactRange of
+// size `begin` gives the same tree as appending the leaves one by one. Computed a level at a
+// time, so that the inner nodes are hashed two at a time (HashChildrenTwo; one by one they
+// were ~6% of verify's time).
 struct FoldedLeaves {
   std::vector<Subtree> subtrees;
   std::vector<std::pair<std::uint64_t, std::vector<Subtree>>> prefixes;  // (size, fold)

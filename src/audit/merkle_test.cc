@@ -190,7 +190,33 @@ TEST(MerkleTree, EveryProofOfTreesUpTo70LeavesVerifiesAgainstRecomputedRoots) {
   }
 }
 
-TEST(MerkleTree, RangeFoldsJoinedInAnyChunkingGiveTheSameRoots) {
+// The fold FoldLeaves computes, a leaf at a time (as verify computed it before): the last two
+// subtrees merge when they have the same height h and end is a multiple of 2^(h+1); a subtree
+// left of `begin` never merges.
+class RangeFold {
+ public:
+  explicit RangeFold(std::uint64_t begin) : end_(begin) {}
+  void AppendLeafHash(const Hash& leaf_hash) {
+    subtrees_.push_back({0, leaf_hash});
+    ++end_;
+    while (subtrees_.size() >= 2) {
+      Subtree& right = subtrees_.back();
+      Subtree& left = subtrees_[subtrees_.size() - 2];
+      if (left.height != right.height || end_ % (std::uint64_t{2} << right.height) != 0) break;
+      left.hash = HashChildren(left.hash, right.hash);
+      ++left.height;
+      subtrees_.pop_back();
+    }
+  }
+  std::uint64_t end() const { return end_; }
+  const std::vector<Subtree>& subtrees() const { return subtrees_; }
+
+ private:
+  std::uint64_t end_;
+  std::vector<Subtree> subtrees_;
+};
+
+TEST(MerkleTree, FoldsJoinedInAnyChunkingGiveTheSameRoots) {
   // verify folds seq batches on reader threads and joins them: every chunk size (aligned or
   // not) and every prefix must give the roots of the one-leaf-at-a-time tree.
   std::vector<Hash> leaves;
@@ -202,16 +228,19 @@ TEST(MerkleTree, RangeFoldsJoinedInAnyChunkingGiveTheSameRoots) {
   for (std::uint64_t chunk = 1; chunk <= 37; ++chunk) {
     CompactRange joined;
     for (std::uint64_t begin = 0; begin < leaves.size(); begin += chunk) {
-      RangeFold fold(begin);
-      for (std::uint64_t i = begin; i < std::min<std::uint64_t>(begin + chunk, leaves.size());
-           ++i) {
-        fold.AppendLeafHash(leaves[i]);
+      const std::uint64_t end = std::min<std::uint64_t>(begin + chunk, leaves.size());
+      std::vector<std::uint64_t> sizes;
+      for (std::uint64_t size = begin + 1; size <= end; ++size) sizes.push_back(size);
+      const FoldedLeaves folded = FoldLeaves(
+          begin, std::vector<Hash>(leaves.begin() + begin, leaves.begin() + end), sizes);
+      ASSERT_EQ(folded.prefixes.size(), sizes.size());
+      for (const auto& [size, subtrees] : folded.prefixes) {
         CompactRange at = joined;
-        for (const Subtree& st : fold.subtrees()) at.AppendSubtree(st);
-        ASSERT_EQ(at.size(), fold.end());
-        ASSERT_EQ(at.Root(), t.RootAt(fold.end())) << "chunk " << chunk << " size " << fold.end();
+        for (const Subtree& st : subtrees) at.AppendSubtree(st);
+        ASSERT_EQ(at.size(), size);
+        ASSERT_EQ(at.Root(), t.RootAt(size)) << "chunk " << chunk << " size " << size;
       }
-      for (const Subtree& st : fold.subtrees()) joined.AppendSubtree(st);
+      for (const Subtree& st : folded.subtrees) joined.AppendSubtree(st);
     }
     EXPECT_EQ(joined.Root(), t.Root());
   }
