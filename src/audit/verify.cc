@@ -210,6 +210,8 @@ constexpr auto kKeyTable = [] {
   return t;
 }();
 
+using MasksFn = void (*)(const char*, std::size_t, BlockMasks*);
+
 // Whether the string value at b[at] (its opening quote) is `want`.
 bool StringIs(std::string_view b, std::size_t at, std::string_view want) {
   return at + want.size() + 1 < b.size() && b.compare(at + 1, want.size(), want) == 0 &&
@@ -228,8 +230,6 @@ bool StringIs(std::string_view b, std::size_t at, std::string_view want) {
 // the top level (nested objects are usage counts, de-identification counts by class and
 // configuration flags). A body the writer did not produce fails the record_hash check, which
 // outranks this one.
-using MasksFn = void (*)(const char*, std::size_t, BlockMasks*);
-
 template <MasksFn kBodyMasks>
 [[gnu::always_inline]] inline bool WalkBodyWith(const StoredRecordView& r, unsigned& found,
                                                unsigned& differs) {
@@ -254,9 +254,10 @@ template <MasksFn kBodyMasks>
       // before (m[-1] is empty); a longer key is none of ours.
       const std::size_t close = 64 * blk + static_cast<std::size_t>(std::countr_zero(keys));
       const std::uint64_t here = quotes & ((keys & -keys) - 1);
+      const std::uint64_t before = m[static_cast<std::ptrdiff_t>(blk) - 1].quote;
       const std::size_t open =
           here != 0 ? 64 * blk + 63 - static_cast<std::size_t>(std::countl_zero(here))
-                    : 64 * blk - 1 - static_cast<std::size_t>(std::countl_zero(m[blk - 1].quote));
+                    : 64 * blk - 1 - static_cast<std::size_t>(std::countl_zero(before));
       const std::size_t len = close - open - 1;  // 64 or more if neither block has the quote
       const std::uint8_t key =
           len - 1 < 31 ? kKeyTable[KeySlot(len, static_cast<unsigned char>(b[open + 1]))]
