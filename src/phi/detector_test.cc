@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "phi/utf8.h"
@@ -120,6 +121,7 @@ TEST(PhiDetector, LeavesClinicalLanguageAlone) {
       "She wrote her first story in English at age 12.",
       "Give 100-200 mg daily; penicillin G 1,000,000 units IV; platelets 250000 cells.",
       "Plan: 500 mg twice daily. Order 2000-4000 units of heparin.",
+      "Vitamin D Deficiency, Hepatitis B Virus and a Wilms B Tumor in the history.",
   };
   for (const std::string& text : negatives) {
     auto fs = Scan(text);
@@ -275,6 +277,22 @@ TEST(PhiDetector, PrecompiledDatabasesMatchRuntimeCompilation) {
   ASSERT_NE(badge, nullptr);
   EXPECT_EQ(badge->rule, "custom.badge");
   EXPECT_NE(Covering(*fc, t2, "CC-4456721"), nullptr);
+}
+
+// A middle initial between two capitalised words that are not common words: the whole name,
+// not only its first word (which left "M. Smith" in the text).
+TEST(PhiDetector, AMiddleInitialJoinsTheNameAroundIt) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"Janka M. Smith will be talking", "Janka M. Smith"},
+      {"Have you been to a Ravil G Yefimov concert?", "Ravil G Yefimov"},
+      {"Soib K. Kishiev signed the form.", "Soib K. Kishiev"},
+  };
+  for (const auto& [text, name] : cases) {
+    auto fs = Scan(text);
+    const Finding* f = Covering(fs, text, name);
+    ASSERT_NE(f, nullptr) << text;
+    EXPECT_EQ(f->cls, PhiClass::kName) << text;
+  }
 }
 
 TEST(PhiDetector, AVisitVerbWithFromNamesAPlaceNotAPerson) {

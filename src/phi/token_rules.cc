@@ -605,7 +605,8 @@ class Window {
   }
 
   // A surname on its own, or two adjacent capitalised words that are neither common words
-  // nor places ("Krisztián Szöllösy"): weaker evidence, kept above threshold only mid-sentence.
+  // nor places ("Krisztián Szöllösy"), or such a word, a middle initial and another ("Janka M.
+  // Smith"): weaker evidence, kept above threshold only mid-sentence.
   void UnknownName(std::size_t i) {
     if (!NamePart(i) || toks_[i].all_caps || IsMonth(i) || English(i) || D(i, kCityBit) ||
         D(i, kFirstBit)) {
@@ -614,9 +615,17 @@ class Window {
     if (i > 0 && (WordIn<kSaintWords>(i - 1) || WordIn<kTitles>(i - 1))) return;
     if (i > 1 && IsPunct(i - 1, '.') && (WordIn<kSaintWords>(i - 2) || WordIn<kTitles>(i - 2))) return;
     std::size_t e = i;
+    bool initial = false;  // "Ravil G. Yefimov": a middle initial between the two
+    std::size_t next = 0;
     if (Cap(i + 1) && Adjacent(i, i + 1) && NamePart(i + 1) && !toks_[i + 1].all_caps &&
         !English(i + 1) && !D(i + 1, kCityBit) && !toks_[i].poss) {
       e = i + 1;
+    } else if (!toks_[i].poss && Adjacent(i, i + 1) && Initial(i + 1, &next) &&
+               Cap(next) && Adjacent(next - 1, next) && NamePart(next) &&
+               !toks_[next].all_caps &&
+               (D(next, kSurnameBit) || (!English(next) && !D(next, kCityBit)))) {
+      e = next;
+      initial = true;
     }
     if (EponymAfter(e)) return;
     if (i > 0 && Cap(i - 1) && Adjacent(i - 1, i)) return;  // inside a longer proper noun
@@ -625,7 +634,9 @@ class Window {
       return;  // a facility
     }
     float conf;
-    if (e > i) {
+    if (initial) {
+      conf = 0.75F;
+    } else if (e > i) {
       conf = 0.6F;
     } else if (D(i, kSurnameBit)) {
       conf = 0.55F;
