@@ -57,6 +57,9 @@ TEST(PhiDetector, FindsEverySafeHarborClassInContext) {
        PhiClass::kLocation},
       {"Transferred from Mt. Sinai last night.", "Mt. Sinai", PhiClass::kLocation},
       {"She lives in Cook County now.", "Cook County", PhiClass::kLocation},
+      {"Mailing ZIP: 94110 on file.", "94110", PhiClass::kLocation},
+      {"zip code 02115-1234 on the form", "02115-1234", PhiClass::kLocation},
+      {"Postal code: 3520 (abroad).", "3520", PhiClass::kLocation},
       {"Visit on March 5th, 2021 went well.", "March 5th, 2021", PhiClass::kDate},
       {"Visit on 08/18/2023 went well.", "08/18/2023", PhiClass::kDate},
       {"Visit on 2023-08-18T10:30:00Z went well.", "2023-08-18T10:30:00Z", PhiClass::kDate},
@@ -122,6 +125,7 @@ TEST(PhiDetector, LeavesClinicalLanguageAlone) {
       "Give 100-200 mg daily; penicillin G 1,000,000 units IV; platelets 250000 cells.",
       "Plan: 500 mg twice daily. Order 2000-4000 units of heparin.",
       "Vitamin D Deficiency, Hepatitis B Virus and a Wilms B Tumor in the history.",
+      "Tablets kept in a ZIP lock bag, 12 of them; zip 2 more later.",
   };
   for (const std::string& text : negatives) {
     auto fs = Scan(text);

@@ -372,6 +372,7 @@ class Window {
       if (i + kAhead < toks_.size()) Prefetch(i + kAhead);
       if (toks_[i].kind == Kind::kNum) {
         Address(i);
+        CuedZip(i);
         continue;
       }
       if (toks_[i].kind != Kind::kWord) continue;
@@ -835,6 +836,32 @@ class Window {
     if (D(i, kFirstBit) && words == 1) return;
     float conf = verb ? 0.7F : (words >= 2 || toks_[i].all_caps ? 0.6F : 0.55F);
     Emit(toks_[i].b, toks_[e].stem_e, PhiClass::kLocation, conf, "location.cue");
+  }
+
+  // "ZIP: 94110", "zip code 62488-1234", "postal code 3520": a postal code after its cue, of
+  // any usual length (a bare 5-digit number is a ZIP only after a state abbreviation).
+  void CuedZip(std::size_t i) {
+    const std::size_t digits = toks_[i].e - toks_[i].b;
+    if (digits < 3 || digits > 6 || i == 0) return;
+    std::size_t c = i - 1;  // the cue's last word, before an optional ':', '#' or '-'
+    if ((IsPunct(c, ':') || IsPunct(c, '#') || IsPunct(c, '-')) && c > 0) --c;
+    if (!IsWord(c) || !Adjacent(c, c + 1)) return;
+    const std::string_view w = W(c);
+    bool cue = EqualsLower(w, "zip") || EqualsLower(w, "zipcode") || EqualsLower(w, "postcode");
+    if (!cue && EqualsLower(w, "code") && c > 0 && IsWord(c - 1) && Adjacent(c - 1, c)) {
+      const std::string_view before = W(c - 1);
+      cue = EqualsLower(before, "zip") || EqualsLower(before, "postal") ||
+            EqualsLower(before, "post");
+    }
+    if (!cue) return;
+    std::size_t e = toks_[i].e;
+    // ZIP+4: "94110-1234".
+    if (digits == 5 && IsPunct(i + 1, '-') && toks_[i + 1].b == e && i + 2 < toks_.size() &&
+        toks_[i + 2].kind == Kind::kNum && toks_[i + 2].b == toks_[i + 1].e &&
+        toks_[i + 2].e - toks_[i + 2].b == 4) {
+      e = toks_[i + 2].e;
+    }
+    Emit(toks_[i].b, e, PhiClass::kLocation, 0.9F, "location.zip_cue");
   }
 
   // "123 Maple Street", "4 Elm Ave., Apt 2B".
