@@ -1116,6 +1116,23 @@ void Validate(std::string_view t, const Rule& r, const Detector::RawMatch& m,
     case Check::kAddressCue: {
       if (b > 0 && IsAlnum(t[b - 1])) return;
       if (e > b && IsAlnum(t[e - 1]) && e < t.size() && IsAlnum(t[e])) return;
+      // "IP address", "e-mail address", "web address": not a place (the value has its own
+      // rule), and the rest of the sentence is not an address.
+      {
+        std::size_t we = b;
+        while (we > 0 && (t[we - 1] == ' ' || t[we - 1] == '\t')) --we;
+        std::size_t ws = we;
+        while (ws > 0 && (IsAlnum(t[ws - 1]) || t[ws - 1] == '-')) --ws;
+        std::string word(t.substr(ws, we - ws));
+        for (char& ch : word) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        static constexpr std::string_view kNotPostal[] = {
+            "ip", "ipv4", "ipv6", "email", "e-mail", "web", "website", "url", "mac", "server",
+            "memory", "wallet", "bitcoin", "network", "internet"};
+        if (we > ws && std::find(std::begin(kNotPostal), std::end(kNotPostal), word) !=
+                           std::end(kNotPostal)) {
+          return;
+        }
+      }
       // The address runs to the end of the line or sentence (at most 160 bytes).
       std::size_t limit = std::min(t.size(), e + 160);
       std::size_t end = e;

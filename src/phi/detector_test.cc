@@ -60,6 +60,9 @@ TEST(PhiDetector, FindsEverySafeHarborClassInContext) {
       {"Mailing ZIP: 94110 on file.", "94110", PhiClass::kLocation},
       {"zip code 02115-1234 on the form", "02115-1234", PhiClass::kLocation},
       {"Postal code: 3520 (abroad).", "3520", PhiClass::kLocation},
+      {"Lives in Boise, Idaho 83702 with his son.", "83702", PhiClass::kLocation},
+      {"Moved to Albany, New York 12203-4567 last year.", "12203-4567", PhiClass::kLocation},
+      {"Her daughter, Keisha Washington, can be reached.", "Keisha Washington", PhiClass::kName},
       {"Visit on March 5th, 2021 went well.", "March 5th, 2021", PhiClass::kDate},
       {"Visit on 08/18/2023 went well.", "08/18/2023", PhiClass::kDate},
       {"Visit on 2023-08-18T10:30:00Z went well.", "2023-08-18T10:30:00Z", PhiClass::kDate},
@@ -297,6 +300,21 @@ TEST(PhiDetector, AMiddleInitialJoinsTheNameAroundIt) {
     ASSERT_NE(f, nullptr) << text;
     EXPECT_EQ(f->cls, PhiClass::kName) << text;
   }
+}
+
+// "IP address" (or e-mail, web address) is no cue for a postal address: the IP is found by its
+// own rule and the rest of the sentence stays.
+TEST(PhiDetector, AnIpAddressCueDoesNotTakeTheRestOfTheSentence) {
+  const std::string text = "IP address 192.168.10.24 accessed the chart at noon.";
+  auto fs = Scan(text);
+  ASSERT_EQ(fs.size(), 1u);
+  EXPECT_EQ(fs[0].cls, PhiClass::kIp);
+  EXPECT_EQ(text.substr(fs[0].begin, fs[0].end - fs[0].begin), "192.168.10.24");
+  const std::string postal = "Mailing address: 42 Elm Street, Apt 3, Evanston.";
+  const auto postal_fs = Scan(postal);
+  const Finding* f = Covering(postal_fs, postal, "42 Elm Street, Apt 3, Evanston");
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->cls, PhiClass::kLocation);
 }
 
 TEST(PhiDetector, AVisitVerbWithFromNamesAPlaceNotAPerson) {

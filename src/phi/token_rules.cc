@@ -373,6 +373,7 @@ class Window {
       if (toks_[i].kind == Kind::kNum) {
         Address(i);
         CuedZip(i);
+        ZipAfterStateName(i);
         continue;
       }
       if (toks_[i].kind != Kind::kWord) continue;
@@ -540,6 +541,13 @@ class Window {
     bool english = English(i) || (place_cue && D(i, kCityBit));
     std::size_t end = NameRun(i);
     std::size_t parts_end = end;
+    // A surname that is also a state's name ("Keisha Washington") is not a name part on its
+    // own (NamePart), but after a first name it is the surname.
+    if (parts_end == i + 1 && !toks_[i].poss && Cap(i + 1) && Adjacent(i, i + 1) &&
+        !toks_[i + 1].all_caps && D(i + 1, kStateNameBit) && D(i + 1, kSurnameBit) &&
+        !(Cap(i + 2) && Adjacent(i + 1, i + 2) && StemIn<kFacilityHeads>(i + 2))) {
+      parts_end = i + 2;  // but "George Washington University" is a facility
+    }
     if (parts_end > i + 1 && !toks_[i].poss) {
       // First name + initial or surname.
       std::size_t next = 0;
@@ -854,14 +862,28 @@ class Window {
             EqualsLower(before, "post");
     }
     if (!cue) return;
-    std::size_t e = toks_[i].e;
-    // ZIP+4: "94110-1234".
-    if (digits == 5 && IsPunct(i + 1, '-') && toks_[i + 1].b == e && i + 2 < toks_.size() &&
-        toks_[i + 2].kind == Kind::kNum && toks_[i + 2].b == toks_[i + 1].e &&
-        toks_[i + 2].e - toks_[i + 2].b == 4) {
-      e = toks_[i + 2].e;
+    Emit(toks_[i].b, ZipEnd(i), PhiClass::kLocation, 0.9F, "location.zip_cue");
+  }
+
+  // "Boise, Idaho 83702", "New York 10001": a ZIP after a state's name (after its
+  // abbreviation, "ID 83702", the numeric rules find it).
+  void ZipAfterStateName(std::size_t i) {
+    if (toks_[i].e - toks_[i].b != 5 || i == 0 || !Cap(i - 1) || !Adjacent(i - 1, i)) return;
+    bool state = D(i - 1, kStateNameBit);
+    if (!state && i >= 2 && Cap(i - 2) && Adjacent(i - 2, i - 1)) {
+      state = d_.IsStateName(t_.substr(toks_[i - 2].b, toks_[i - 1].e - toks_[i - 2].b));
     }
-    Emit(toks_[i].b, e, PhiClass::kLocation, 0.9F, "location.zip_cue");
+    if (state) Emit(toks_[i].b, ZipEnd(i), PhiClass::kLocation, 0.9F, "location.zip_state");
+  }
+  // The end of the postal code at number token i: with a ZIP+4 extension ("94110-1234").
+  std::size_t ZipEnd(std::size_t i) const {
+    const std::size_t e = toks_[i].e;
+    if (e - toks_[i].b == 5 && IsPunct(i + 1, '-') && toks_[i + 1].b == e &&
+        i + 2 < toks_.size() && toks_[i + 2].kind == Kind::kNum &&
+        toks_[i + 2].b == toks_[i + 1].e && toks_[i + 2].e - toks_[i + 2].b == 4) {
+      return toks_[i + 2].e;
+    }
+    return e;
   }
 
   // "123 Maple Street", "4 Elm Ave., Apt 2B".
