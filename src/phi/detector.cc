@@ -110,9 +110,11 @@ std::vector<Rule> BuiltinRules() {
        MONTH "[ \\t]+\\d{1,2}" ORD "(,?[ \\t]+(\\d{4}|'\\d{2}))?"
              "([ ,]+(at[ ]+)?\\d{1,2}(:\\d{2})+[ ]?([ap]\\.?m\\.?)?)?",
        kCi, C::kDate, 0.92F, Check::kDateMonth},
+      // "5th of May, 2021", and "02-Feb-2024" / "2/Feb/24" (the form many record systems print).
       {"date.day_month_year",
-       "\\d{1,2}" ORD "([ \\t]+of)?[ \\t]+" MONTH "(,?[ \\t]+\\d{4})?", kCi, C::kDate, 0.92F,
-       Check::kDateMonth},
+       "\\d{1,2}" ORD "(([ \\t]+of)?[ \\t]+|[\\-/])" MONTH
+       "(,?[ \\t]+\\d{4}|[\\-/](\\d{4}|\\d{2}))?",
+       kCi, C::kDate, 0.92F, Check::kDateMonth},
       {"date.month_year_words", MONTH ",?[ \\t]+(of[ \\t]+)?\\d{4}", kCi, C::kDate, 0.85F,
        Check::kDateMonth},
       {"age.over89",
@@ -1037,7 +1039,10 @@ void Validate(std::string_view t, const Rule& r, const Detector::RawMatch& m,
       // For "5th of May", skip the ordinal and "of".
       if (IsDigit(t[b])) {
         mpos = b;
-        while (mpos < e && (IsDigit(t[mpos]) || t[mpos] == ' ' || t[mpos] == '\t')) ++mpos;
+        while (mpos < e && (IsDigit(t[mpos]) || t[mpos] == ' ' || t[mpos] == '\t' ||
+                            t[mpos] == '-' || t[mpos] == '/')) {
+          ++mpos;
+        }
         std::string_view rest = t.substr(mpos, e - mpos);
         for (std::string_view skip : {"st", "nd", "rd", "th"}) {
           if (rest.substr(0, 2) == skip) {

@@ -64,6 +64,8 @@ TEST(PhiDetector, FindsEverySafeHarborClassInContext) {
       {"Moved to Albany, New York 12203-4567 last year.", "12203-4567", PhiClass::kLocation},
       {"Her daughter, Keisha Washington, can be reached.", "Keisha Washington", PhiClass::kName},
       {"Visit on March 5th, 2021 went well.", "March 5th, 2021", PhiClass::kDate},
+      {"Admission date: 02-Feb-2024.", "02-Feb-2024", PhiClass::kDate},
+      {"Seen 2/Feb/24 in clinic.", "2/Feb/24", PhiClass::kDate},
       {"Visit on 08/18/2023 went well.", "08/18/2023", PhiClass::kDate},
       {"Visit on 2023-08-18T10:30:00Z went well.", "2023-08-18T10:30:00Z", PhiClass::kDate},
       {"Seen on the 15th of January 2022.", "15th of January 2022", PhiClass::kDate},
