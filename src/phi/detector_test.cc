@@ -63,6 +63,7 @@ TEST(PhiDetector, FindsEverySafeHarborClassInContext) {
       {"Lives in Boise, Idaho 83702 with his son.", "83702", PhiClass::kLocation},
       {"Moved to Albany, New York 12203-4567 last year.", "12203-4567", PhiClass::kLocation},
       {"Her daughter, Keisha Washington, can be reached.", "Keisha Washington", PhiClass::kName},
+      {"Patient states her name is lucy chen and she is 52.", "lucy chen", PhiClass::kName},
       {"Visit on March 5th, 2021 went well.", "March 5th, 2021", PhiClass::kDate},
       {"Admission date: 02-Feb-2024.", "02-Feb-2024", PhiClass::kDate},
       {"Seen 2/Feb/24 in clinic.", "2/Feb/24", PhiClass::kDate},
@@ -131,6 +132,7 @@ TEST(PhiDetector, LeavesClinicalLanguageAlone) {
       "Plan: 500 mg twice daily. Order 2000-4000 units of heparin.",
       "Vitamin D Deficiency, Hepatitis B Virus and a Wilms B Tumor in the history.",
       "Tablets kept in a ZIP lock bag, 12 of them; zip 2 more later.",
+      "Her name is not on the list; a drug named lasix; name is pending.",
   };
   for (const std::string& text : negatives) {
     auto fs = Scan(text);

@@ -379,6 +379,7 @@ class Window {
       if (toks_[i].kind != Kind::kWord) continue;
       if (!toks_[i].cap) {
         LowerFacilityHead(i);
+        LowerCuedName(i);
         continue;
       }
       Title(i);
@@ -581,6 +582,27 @@ class Window {
     float conf = 0.6F;
     if (appositive) conf = 0.8F;
     Emit(toks_[i].b, toks_[i].stem_e, PhiClass::kName, conf, "name.first");
+  }
+
+  // "her name is lucy chen", "named olga": a name typed in lower case after a cue that says
+  // a name follows. The first word must be a known first name, the second a surname.
+  void LowerCuedName(std::size_t i) {
+    if (i == 0 || !D(i, kFirstBit) || StemIn<kNotNameWords>(i)) return;
+    std::size_t c = i - 1;
+    if (IsPunct(c, ':') && c > 0) --c;
+    if (!IsWord(c)) return;
+    bool cue = EqualsLower(W(c), "named");
+    if (!cue && c > 0 && IsWord(c - 1) && EqualsLower(W(c - 1), "name")) {
+      cue = EqualsLower(W(c), "is") || IsPunct(c + 1, ':');
+    }
+    if (!cue && EqualsLower(W(c), "name") && IsPunct(c + 1, ':')) cue = true;
+    if (!cue) return;
+    std::size_t e = i;
+    if (IsWord(i + 1) && !toks_[i + 1].cap && Adjacent(i, i + 1) && !toks_[i].poss &&
+        D(i + 1, kSurnameBit) && !StemIn<kNotNameWords>(i + 1)) {
+      e = i + 1;
+    }
+    Emit(toks_[i].b, toks_[e].stem_e, PhiClass::kName, 0.8F, "name.cue_lower");
   }
 
   void CuedName(std::size_t i) {
