@@ -64,6 +64,8 @@ TEST(PhiDetector, FindsEverySafeHarborClassInContext) {
       {"Moved to Albany, New York 12203-4567 last year.", "12203-4567", PhiClass::kLocation},
       {"Her daughter, Keisha Washington, can be reached.", "Keisha Washington", PhiClass::kName},
       {"Patient states her name is lucy chen and she is 52.", "lucy chen", PhiClass::kName},
+      {"Chart note by R. Gutierrez, RN, at noon.", "R. Gutierrez", PhiClass::kName},
+      {"R. Kowalczyk, RN reviewed the orders.", "R. Kowalczyk", PhiClass::kName},
       {"Visit on March 5th, 2021 went well.", "March 5th, 2021", PhiClass::kDate},
       {"Admission date: 02-Feb-2024.", "02-Feb-2024", PhiClass::kDate},
       {"Seen 2/Feb/24 in clinic.", "2/Feb/24", PhiClass::kDate},

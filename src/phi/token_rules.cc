@@ -629,9 +629,12 @@ class Window {
     std::size_t end = NameRun(i);
     if (end == i) return;
     if (toks_[i].all_caps) return;  // "from ATM", "patient, MRN"
-    bool namey = D(i, kFirstBit) || D(i, kSurnameBit) || !English(i);
+    // "by R. Gutierrez": the initial says nothing; the word after it must look like a name.
+    std::size_t h = i, after_initial = 0;
+    if (Initial(i, &after_initial) && after_initial < end) h = after_initial;
+    bool namey = D(h, kFirstBit) || D(h, kSurnameBit) || !English(h);
     if (!namey || EponymAfter(end - 1)) return;
-    if (D(i, kCityBit) && !D(i, kFirstBit)) return;
+    if (D(h, kCityBit) && !D(h, kFirstBit)) return;
     Emit(toks_[i].b, SpanEnd(end), PhiClass::kName, strong_cue ? 0.85F : 0.6F, "name.cue");
   }
 
@@ -660,6 +663,13 @@ class Window {
     }
     if (EponymAfter(e)) return;
     if (i > 0 && Cap(i - 1) && Adjacent(i - 1, i)) return;  // inside a longer proper noun
+    // "R. Gutierrez": an initial right before belongs to the name.
+    std::size_t s = i;
+    if (i >= 2 && IsPunct(i - 1, '.') && Adjacent(i - 1, i) && toks_[i - 1].b == toks_[i - 2].e &&
+        IsWord(i - 2) && toks_[i - 2].cap && toks_[i - 2].e - toks_[i - 2].b == 1 &&
+        (i == 2 || (!IsPunct(i - 3, '.') && !(Cap(i - 3) && Adjacent(i - 3, i - 2))))) {
+      s = i - 2;  // but not the "S." of "U.S." or the "B." of "Hepatitis B."
+    }
     if (e + 1 < toks_.size() && Cap(e + 1) && Adjacent(e, e + 1) &&
         StemIn<kFacilityHeads>(e + 1)) {
       return;  // a facility
@@ -674,7 +684,7 @@ class Window {
     } else {
       return;
     }
-    Emit(toks_[i].b, toks_[e].stem_e, PhiClass::kName, conf, "name.unknown");
+    Emit(toks_[s].b, toks_[e].stem_e, PhiClass::kName, conf, "name.unknown");
   }
 
   void Roster(std::size_t i) {
