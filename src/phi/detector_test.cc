@@ -66,6 +66,9 @@ TEST(PhiDetector, FindsEverySafeHarborClassInContext) {
       {"Patient states her name is lucy chen and she is 52.", "lucy chen", PhiClass::kName},
       {"Chart note by R. Gutierrez, RN, at noon.", "R. Gutierrez", PhiClass::kName},
       {"R. Kowalczyk, RN reviewed the orders.", "R. Kowalczyk", PhiClass::kName},
+      {"He is ninety-four years old and well.", "ninety-four years old", PhiClass::kAge},
+      {"A one hundred and two year-old woman.", "one hundred and two year-old", PhiClass::kAge},
+      {"Aged ninety-one, she lives alone.", "ninety-one", PhiClass::kAge},
       {"Visit on March 5th, 2021 went well.", "March 5th, 2021", PhiClass::kDate},
       {"Admission date: 02-Feb-2024.", "02-Feb-2024", PhiClass::kDate},
       {"Seen 2/Feb/24 in clinic.", "2/Feb/24", PhiClass::kDate},
@@ -135,6 +138,7 @@ TEST(PhiDetector, LeavesClinicalLanguageAlone) {
       "Vitamin D Deficiency, Hepatitis B Virus and a Wilms B Tumor in the history.",
       "Tablets kept in a ZIP lock bag, 12 of them; zip 2 more later.",
       "Her name is not on the list; a drug named lasix; name is pending.",
+      "He is eighty-nine years old; ninety patients; a hundred tablets; nine years old.",
   };
   for (const std::string& text : negatives) {
     auto fs = Scan(text);

@@ -377,9 +377,17 @@ class Window {
         continue;
       }
       if (toks_[i].kind != Kind::kWord) continue;
+      // Guards on lengths and first letters keep the two rarer rules below off the common
+      // path: "ninety", "one" or "hundred" starts an age in words; "named", or "name" before
+      // "is" or ':', cues a lower-case name.
+      if (StartsLike(i, 6, 'n') || StartsLike(i, 3, 'o') || StartsLike(i, 7, 'h')) AgeInWords(i);
       if (!toks_[i].cap) {
         LowerFacilityHead(i);
-        LowerCuedName(i);
+        if (i > 0 && (StartsLike(i - 1, 5, 'n') ||
+                      ((StartsLike(i - 1, 2, 'i') || IsPunct(i - 1, ':')) && i > 1 &&
+                       StartsLike(i - 2, 4, 'n')))) {
+          LowerCuedName(i);
+        }
         continue;
       }
       Title(i);
@@ -409,6 +417,11 @@ class Window {
            toks_[i].e == toks_[i].b + 1;
   }
   bool Cap(std::size_t i) const { return IsWord(i) && toks_[i].cap; }
+  // Token i has `len` bytes and starts with `lower` in either case (a cheap first filter).
+  bool StartsLike(std::size_t i, std::uint32_t len, char lower) const {
+    return toks_[i].e - toks_[i].b == len && (t_[toks_[i].b] | 0x20) == lower;
+  }
+
   // "P" or "P." (returns the index after the initial and its dot).
   bool Initial(std::size_t i, std::size_t* next) const {
     if (!IsWord(i) || toks_[i].e - toks_[i].b != 1 || !toks_[i].cap) return false;
@@ -584,10 +597,117 @@ class Window {
     Emit(toks_[i].b, toks_[i].stem_e, PhiClass::kName, conf, "name.first");
   }
 
+  // The value of the number words from token i ("ninety-four", "one hundred and two"), with
+  // the token after them in `end`; 0 if there are none. Words up to 999 are enough for ages.
+  int NumberWords(std::size_t i, std::size_t& end) const {
+    static constexpr std::string_view kUnits[] = {
+        "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+        "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
+        "eighteen", "nineteen"};
+    static constexpr std::string_view kTens[] = {"twenty", "thirty", "forty", "fifty",
+                                                 "sixty", "seventy", "eighty", "ninety"};
+    auto unit = [&](std::size_t k) {
+      for (int v = 1; v < 20; ++v) {
+        if (IsWord(k) && EqualsLower(W(k), kUnits[v])) return v;
+      }
+      return 0;
+    };
+    auto tens = [&](std::size_t k) {
+      for (int v = 0; v < 8; ++v) {
+        if (IsWord(k) && EqualsLower(W(k), kTens[v])) return 20 + 10 * v;
+      }
+      return 0;
+    };
+    // Below a hundred: "ninety", "ninety-four", "ninety four", "nineteen".
+    auto below_100 = [&](std::size_t k, std::size_t& next) {
+      if (int t = tens(k)) {
+        next = k + 1;
+        std::size_t u = k + 1;
+        if (IsPunct(u, '-') && toks_[u].b == toks_[k].e) ++u;
+        if (u < toks_.size() && Adjacent(u - 1, u)) {
+          if (int v = unit(u); v > 0 && v < 10) {
+            next = u + 1;
+            return t + v;
+          }
+        }
+        return t;
+      }
+      if (int v = unit(k)) {
+        next = k + 1;
+        return v;
+      }
+      return 0;
+    };
+    std::size_t k = i;
+    int value = 0;
+    const bool article = IsWord(k) && EqualsLower(W(k), "a");
+    std::size_t after = 0;
+    int head = article ? 1 : below_100(k, after);
+    if (article) after = k + 1;
+    if (head == 0) return 0;
+    if (head < 10 && IsWord(after) && Adjacent(after - 1, after) &&
+        EqualsLower(W(after), "hundred")) {
+      value = head * 100;
+      k = after + 1;
+      std::size_t rest_at = k;
+      if (IsWord(k) && Adjacent(k - 1, k) && EqualsLower(W(k), "and")) rest_at = k + 1;
+      std::size_t rest_end = 0;
+      if (rest_at < toks_.size() && Adjacent(rest_at - 1, rest_at)) {
+        if (int r = below_100(rest_at, rest_end)) {
+          value += r;
+          k = rest_end;
+        }
+      }
+      end = k;
+      return value;
+    }
+    if (article) return 0;
+    end = after;
+    return head;
+  }
+
+  // "ninety-four years old", "one hundred and two year-old", "aged ninety-one": an age over
+  // 89 in words (Safe Harbor removes those as it does "94-year-old").
+  void AgeInWords(std::size_t i) {
+    // An age over 89 in words starts "ninety", "one hundred" or "a hundred": a length and a
+    // letter turn nearly every word away before any comparison.
+    const std::string_view w = W(i);  // Run() checked the length and first letter
+    if (!EqualsLower(w, "ninety") && !EqualsLower(w, "one") && !EqualsLower(w, "hundred")) return;
+    if (i > 0 && IsPunct(i - 1, '-') && toks_[i - 1].b == toks_[i].b - 1) return;
+    std::size_t end = 0;
+    std::size_t start = i;
+    if (i > 0 && IsWord(i - 1) && EqualsLower(W(i - 1), "a") && EqualsLower(w, "hundred")) {
+      start = i - 1;
+    }
+    const int age = NumberWords(start, end);
+    if (age < 90 || age >= 130) return;
+    // Then "years"/"year"/"yrs"/"yo", or a cue before: "aged", "age", "age:".
+    std::size_t k = end;
+    if (IsPunct(k, '-')) ++k;
+    std::size_t stop = 0;
+    if (IsWord(k) && (EqualsLower(W(k), "years") || EqualsLower(W(k), "year") ||
+                      EqualsLower(W(k), "yrs") || EqualsLower(W(k), "yr") ||
+                      EqualsLower(W(k), "yo"))) {
+      stop = k + 1;
+      std::size_t o = stop;
+      if (IsPunct(o, '-')) ++o;
+      if (IsWord(o) && EqualsLower(W(o), "old")) stop = o + 1;
+    } else {
+      std::size_t c0 = start;
+      if (c0 > 0 && IsPunct(c0 - 1, ':')) --c0;
+      if (c0 == 0 || !IsWord(c0 - 1) ||
+          !(EqualsLower(W(c0 - 1), "aged") || EqualsLower(W(c0 - 1), "age"))) {
+        return;
+      }
+      stop = end;
+    }
+    Emit(toks_[start].b, toks_[stop - 1].e, PhiClass::kAge, 0.9F, "age.words");
+  }
+
   // "her name is lucy chen", "named olga": a name typed in lower case after a cue that says
   // a name follows. The first word must be a known first name, the second a surname.
   void LowerCuedName(std::size_t i) {
-    if (i == 0 || !D(i, kFirstBit) || StemIn<kNotNameWords>(i)) return;
+    if (i == 0) return;
     std::size_t c = i - 1;
     if (IsPunct(c, ':') && c > 0) --c;
     if (!IsWord(c)) return;
@@ -596,7 +716,8 @@ class Window {
       cue = EqualsLower(W(c), "is") || IsPunct(c + 1, ':');
     }
     if (!cue && EqualsLower(W(c), "name") && IsPunct(c + 1, ':')) cue = true;
-    if (!cue) return;
+    // The cue first: a dictionary lookup for every lower-case word would cost ~10%.
+    if (!cue || !D(i, kFirstBit) || StemIn<kNotNameWords>(i)) return;
     std::size_t e = i;
     if (IsWord(i + 1) && !toks_[i + 1].cap && Adjacent(i, i + 1) && !toks_[i].poss &&
         D(i + 1, kSurnameBit) && !StemIn<kNotNameWords>(i + 1)) {
