@@ -278,6 +278,23 @@ struct ScanCtx {
   std::vector<std::size_t>* last;  // per rule: index into raw of its latest match, or npos
 };
 
+// "3/1-3/5/2024": if the date at b is the second end of a range whose first end ("3/1-") has no
+// year, the first end's start, else npos. The first end must start cleanly (not after a digit
+// or a separator), so a run "1/1-1/1-1/1-..." has one range at most.
+std::size_t DateRangeStart(std::string_view t, std::size_t b) {
+  if (b < 4 || t[b - 1] != '-') return std::string_view::npos;
+  std::size_t k = b - 1, day = 0, month = 0;
+  while (k > 0 && IsDigit(t[k - 1]) && day < 3) --k, ++day;
+  if (day < 1 || day > 2 || k < 2 || t[k - 1] != '/') return std::string_view::npos;
+  std::size_t m = k - 1;
+  while (m > 0 && IsDigit(t[m - 1]) && month < 3) --m, ++month;
+  if (month < 1 || month > 2) return std::string_view::npos;
+  if (m > 0 && (IsAlnum(t[m - 1]) || t[m - 1] == '-' || t[m - 1] == '/' || t[m - 1] == '.')) {
+    return std::string_view::npos;
+  }
+  return m;
+}
+
 void Accept(ScanCtx* ctx, unsigned id, std::size_t b, std::size_t e) {
   // A match that starts inside a word can never pass (all rules need a left boundary), so it
   // is dropped here and pathological inputs (a long digit run) stay O(1) memory per start.
@@ -288,7 +305,9 @@ void Accept(ScanCtx* ctx, unsigned id, std::size_t b, std::size_t e) {
     // Nor can one that continues a separated group ("1-1-1-...", ":::..."): only the first
     // group of a run starts a match, which keeps long runs from storing a match per group.
     if ((p == '-' || p == '/' || p == '.' || p == ':') && b > 1 && IsAlnum(ctx->text[b - 2]) &&
-        rule.check != Check::kEmail) {
+        rule.check != Check::kEmail &&
+        !(rule.check == Check::kDateNumeric &&
+          DateRangeStart(ctx->text, b) != std::string_view::npos)) {
       return;
     }
     if (p == ':' && rule.check == Check::kIpv6) return;
@@ -1025,9 +1044,14 @@ void Validate(std::string_view t, const Rule& r, const Detector::RawMatch& m,
       add(b, e, r.cls, r.conf);
       return;
     }
-    case Check::kDateNumeric:
-      if (NumericBoundary(t, b, e) && ValidNumericDate(s)) add(b, e, r.cls, r.conf);
+    case Check::kDateNumeric: {
+      // "3/1-3/5/2024" is one finding, from the range's first end (NumericBoundary refuses a
+      // start after a digit and '-', which is part of a longer number elsewhere).
+      const std::size_t range = DateRangeStart(t, b);
+      const std::size_t from = range != std::string_view::npos ? range : b;
+      if (NumericBoundary(t, from, e) && ValidNumericDate(s)) add(from, e, r.cls, r.conf);
       return;
+    }
     case Check::kDateIso:
       if (NumericBoundary(t, b, e) && ValidIsoDate(s)) add(b, e, r.cls, r.conf);
       return;

@@ -69,6 +69,8 @@ TEST(PhiDetector, FindsEverySafeHarborClassInContext) {
       {"He is ninety-four years old and well.", "ninety-four years old", PhiClass::kAge},
       {"A one hundred and two year-old woman.", "one hundred and two year-old", PhiClass::kAge},
       {"Aged ninety-one, she lives alone.", "ninety-one", PhiClass::kAge},
+      {"Admitted 3/1-3/5/2024 for CHF.", "3/1-3/5/2024", PhiClass::kDate},
+      {"Mrs. Reyes, 67, from Queens, NY, came alone.", "Queens", PhiClass::kLocation},
       {"Visit on March 5th, 2021 went well.", "March 5th, 2021", PhiClass::kDate},
       {"Admission date: 02-Feb-2024.", "02-Feb-2024", PhiClass::kDate},
       {"Seen 2/Feb/24 in clinic.", "2/Feb/24", PhiClass::kDate},
@@ -325,6 +327,20 @@ TEST(PhiDetector, AnIpAddressCueDoesNotTakeTheRestOfTheSentence) {
   const Finding* f = Covering(postal_fs, postal, "42 Elm Street, Apt 3, Evanston");
   ASSERT_NE(f, nullptr);
   EXPECT_EQ(f->cls, PhiClass::kLocation);
+}
+
+// Record headings after a title are not names: "Pt DOB 1/2/45" is a date, not "Pt. Dob";
+// "Patient: John H. MRN: ..." keeps "MRN" out of the name.
+TEST(PhiDetector, RecordHeadingsAreNotNames) {
+  std::string text = "Pt DOB 1/2/45, seen today.";
+  auto fs = Scan(text);
+  ASSERT_EQ(fs.size(), 1u);
+  EXPECT_EQ(fs[0].cls, PhiClass::kDate);
+  text = "Patient: John H. MRN: 678-90-1234.";
+  fs = Scan(text);
+  const Finding* name = Covering(fs, text, "John H.");
+  ASSERT_NE(name, nullptr);
+  EXPECT_EQ(text.substr(name->begin, name->end - name->begin), "John H.");
 }
 
 TEST(PhiDetector, AVisitVerbWithFromNamesAPlaceNotAPerson) {

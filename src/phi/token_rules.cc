@@ -333,7 +333,9 @@ constexpr std::string_view kNotNameWords[] = {
     "saint", "mount", "mt", "fort", "ft", "port", "lake", "north", "south", "east", "west",
     "new", "san", "los", "las", "santa", "my", "your", "our", "his", "her", "their", "its",
     "we", "you", "they", "he", "she", "it", "this", "that", "these", "those", "me", "us",
-    "hi", "hello", "dear", "thanks", "thank", "yes", "no", "ok", "not", "all", "any", "some"};
+    "hi", "hello", "dear", "thanks", "thank", "yes", "no", "ok", "not", "all", "any", "some",
+    // Record headings and abbreviations ("Pt DOB 1/2/45" is no "Pt. Smith").
+    "dob", "mrn", "ssn", "hpi", "pmh", "ros", "dx", "hx", "rx", "id", "ekg", "ecg", "bp", "hr"};
 // Demonyms, languages and groups: capitalised, absent from the lower-case word list, not
 // people or places.
 constexpr std::string_view kGroupWords[] = {
@@ -979,10 +981,12 @@ class Window {
   void CuedPlace(std::size_t i) {
     if (i < 1 || !IsWord(i - 1)) return;
     std::string_view prep = W(i - 1);
-    if (!(EqualsLower(prep, "at") || EqualsLower(prep, "to") || EqualsLower(prep, "in"))) return;
-    bool verb = i >= 2 && IsWord(i - 2) && WordIn<kVisitVerbs>(i - 2);
+    const bool at_to_in = EqualsLower(prep, "at") || EqualsLower(prep, "to") ||
+                          EqualsLower(prep, "in");
+    const bool from_near = EqualsLower(prep, "from") || EqualsLower(prep, "near");
+    if (!at_to_in && !from_near) return;
+    bool verb = at_to_in && i >= 2 && IsWord(i - 2) && WordIn<kVisitVerbs>(i - 2);
     bool at = EqualsLower(prep, "at");
-    if (!verb && !at) return;
     if (IsMonth(i) || StemIn<kTitles>(i) || StemIn<kNotNameWords>(i)) return;
     if (D(i, kStateNameBit) || (toks_[i].all_caps && d_.IsStateAbbr(W(i)))) return;
     std::size_t e = i;
@@ -990,11 +994,18 @@ class Window {
            !IsMonth(e + 1) && !toks_[e].poss) {
       ++e;
     }
+    // "from Queens, NY", "in Smallville, KS": a place by its state, city list or not (but
+    // "Smith, MD" and "Lee, PA" are credentials).
+    const bool state_after = IsPunct(e + 1, ',') && IsWord(e + 2) && toks_[e + 2].all_caps &&
+                             d_.IsStateAbbr(W(e + 2)) && !EqualsLower(W(e + 2), "md") &&
+                             !EqualsLower(W(e + 2), "pa");
+    if (!verb && !at && !state_after) return;
+    if (state_after && !verb && !at) verb = true;  // as strong as a visit verb
     if (EponymAfter(e)) return;
     std::size_t words = e - i + 1;
     bool plain_word = words == 1 && English(i) && !toks_[i].all_caps;
-    if (plain_word) return;
-    if (D(i, kFirstBit) && words == 1) return;
+    if (plain_word && !state_after) return;
+    if (D(i, kFirstBit) && words == 1 && !state_after) return;
     float conf = verb ? 0.7F : (words >= 2 || toks_[i].all_caps ? 0.6F : 0.55F);
     Emit(toks_[i].b, toks_[e].stem_e, PhiClass::kLocation, conf, "location.cue");
   }
