@@ -141,6 +141,7 @@ TEST(PhiDetector, LeavesClinicalLanguageAlone) {
       "Tablets kept in a ZIP lock bag, 12 of them; zip 2 more later.",
       "Her name is not on the list; a drug named lasix; name is pending.",
       "He is eighty-nine years old; ninety patients; a hundred tablets; nine years old.",
+      "Apgar scores 8 and 9; Kussmaul breathing, Cheyne-Stokes respirations; Addison crisis.",
   };
   for (const std::string& text : negatives) {
     auto fs = Scan(text);

@@ -317,7 +317,10 @@ constexpr std::string_view kEponymHeads[] = {
     "neuropathy", "anemia", "anaemia", "thyroiditis", "esophagus", "diverticulum", "space",
     "pouch", "duct", "canal", "gland", "glands", "point", "line", "lines", "curve", "ratio",
     "number", "phase", "trial", "study", "risk", "pain", "depression", "loop", "plan",
-    "diet", "tube", "valve", "cycle", "shunt", "block", "angle", "instrument"};
+    "diet", "tube", "valve", "cycle", "shunt", "block", "angle", "instrument",
+    // Plurals and a few more heads ("Apgar scores", "Kussmaul breathing", "Addison crisis").
+    "scores", "signs", "tests", "scales", "syndromes", "reflexes", "maneuvers", "breathing",
+    "respirations", "respiration", "crisis", "crises", "pulse", "spots", "nodules"};
 constexpr std::string_view kLocationCues[] = {"in", "at", "from", "to", "near", "of",
                                               "visiting", "lives", "resides", "moved"};
 constexpr std::string_view kVisitVerbs[] = {"seen", "treated", "admitted", "transferred",
