@@ -142,6 +142,7 @@ TEST(PhiDetector, LeavesClinicalLanguageAlone) {
       "Her name is not on the list; a drug named lasix; name is pending.",
       "He is eighty-nine years old; ninety patients; a hundred tablets; nine years old.",
       "Apgar scores 8 and 9; Kussmaul breathing, Cheyne-Stokes respirations; Addison crisis.",
+      "Kaplan-Meier curves; a Holter monitor for 48 hours; the Nissen fundoplication.",
   };
   for (const std::string& text : negatives) {
     auto fs = Scan(text);

@@ -318,9 +318,11 @@ constexpr std::string_view kEponymHeads[] = {
     "pouch", "duct", "canal", "gland", "glands", "point", "line", "lines", "curve", "ratio",
     "number", "phase", "trial", "study", "risk", "pain", "depression", "loop", "plan",
     "diet", "tube", "valve", "cycle", "shunt", "block", "angle", "instrument",
-    // Plurals and a few more heads ("Apgar scores", "Kussmaul breathing", "Addison crisis").
+    // Plurals and a few more heads ("Apgar scores", "Kussmaul breathing", "Addison crisis",
+    // "Kaplan-Meier curves", "Holter monitor", "Nissen fundoplication").
     "scores", "signs", "tests", "scales", "syndromes", "reflexes", "maneuvers", "breathing",
-    "respirations", "respiration", "crisis", "crises", "pulse", "spots", "nodules"};
+    "respirations", "respiration", "crisis", "crises", "pulse", "spots", "nodules", "curves",
+    "estimator", "plot", "monitor", "monitoring", "fundoplication", "fundoplications"};
 constexpr std::string_view kLocationCues[] = {"in", "at", "from", "to", "near", "of",
                                               "visiting", "lives", "resides", "moved"};
 constexpr std::string_view kVisitVerbs[] = {"seen", "treated", "admitted", "transferred",
