@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <functional>
 #include <boost/json.hpp>
 #include <cctype>
 
@@ -72,47 +73,112 @@ Session::Session(std::shared_ptr<const Detector> detector, TransformMode mode)
     : detector_(std::move(detector)), mode_(mode) {}
 
 Session::~Session() {
-  // The vault holds PHI: zero it before the memory goes back to the allocator (the other map's
-  // keys are views of these strings).
-  to_placeholder_.clear();
-  for (auto& [k, v] : to_original_) Wipe(v);
+  // The vault holds PHI: zero it before the memory goes back to the allocator.
+  Wipe(originals_);
+}
+
+std::size_t Session::SlotHash(PhiClass cls, std::string_view original) {
+  return std::hash<std::string_view>{}(original) ^
+         (static_cast<std::size_t>(cls) * 0x9E3779B97F4A7C15ULL);
+}
+
+const Session::VaultEntry* Session::Find(PhiClass cls, std::string_view original) const {
+  if (slots_.empty()) return nullptr;
+  const std::size_t mask = slots_.size() - 1;
+  for (std::size_t h = SlotHash(cls, original) & mask; slots_[h] != 0; h = (h + 1) & mask) {
+    const VaultEntry& e = entries_[slots_[h] - 1];
+    if (e.cls == cls && Original(e) == original) return &e;
+  }
+  return nullptr;
+}
+
+const Session::VaultEntry* Session::FindPlaceholder(std::string_view ph) const {
+  // "[TAG_N]": the tag is everything up to the last '_'; N has no leading zero (as issued).
+  const std::size_t us = ph.rfind('_');
+  std::string_view tag = ph.substr(1, us - 1), digits = ph.substr(us + 1, ph.size() - us - 2);
+  if (digits.empty() || digits[0] == '0') return nullptr;
+  std::uint64_t n = 0;
+  for (char c : digits) n = n * 10 + static_cast<std::uint64_t>(c - '0');
+  for (std::size_t c = 0; c < kPhiClassCount; ++c) {
+    if (PlaceholderTag(static_cast<PhiClass>(c)) != tag) continue;
+    const std::vector<std::uint32_t>& v = by_index_[c];
+    if (n > v.size() || v[n - 1] == 0) return nullptr;
+    return &entries_[v[n - 1] - 1];
+  }
+  return nullptr;
+}
+
+void Session::Insert(PhiClass cls, std::string_view original, std::uint32_t index) {
+  // Grow the originals buffer by hand so the old one is wiped, not just freed.
+  if (originals_.size() + original.size() > originals_.capacity()) {
+    std::string bigger;
+    bigger.reserve(std::max(2 * originals_.capacity(), originals_.size() + original.size()));
+    bigger.append(originals_);
+    Wipe(originals_);
+    originals_.swap(bigger);
+  }
+  entries_.push_back({originals_.size(), original.size(), index, cls});
+  originals_.append(original);
+  const auto id = static_cast<std::uint32_t>(entries_.size());
+  std::vector<std::uint32_t>& by_index = by_index_[static_cast<std::size_t>(cls)];
+  by_index.resize(index, 0);
+  by_index[index - 1] = id;
+  // Load at most one half.
+  if (2 * entries_.size() > slots_.size()) {
+    slots_.assign(std::max<std::size_t>(16, 2 * slots_.size()), 0);
+    const std::size_t mask = slots_.size() - 1;
+    for (std::uint32_t k = 0; k < entries_.size(); ++k) {
+      std::size_t h = SlotHash(entries_[k].cls, Original(entries_[k])) & mask;
+      while (slots_[h] != 0) h = (h + 1) & mask;
+      slots_[h] = k + 1;
+    }
+    return;
+  }
+  const std::size_t mask = slots_.size() - 1;
+  std::size_t h = SlotHash(cls, original) & mask;
+  while (slots_[h] != 0) h = (h + 1) & mask;
+  slots_[h] = id;
 }
 
 // The same spelling of the same class always gets the same placeholder: exact (not
 // case-folded) so re-identification restores each mention byte for byte.
-std::string_view Session::Placeholder(PhiClass cls, std::string_view original) {
-  auto it = to_placeholder_.find({cls, original});
-  if (it != to_placeholder_.end()) return it->second;
-  std::size_t idx = static_cast<std::size_t>(cls);
-  std::string_view tag = PlaceholderTag(cls);
-  std::string ph;
-  for (;;) {
+void Session::AppendPlaceholder(PhiClass cls, std::string_view original, std::string& out) {
+  const std::string_view tag = PlaceholderTag(cls);
+  auto append = [&](std::uint32_t index) {
     char digits[16];
-    auto [end, ec] = std::to_chars(digits, digits + sizeof(digits), ++next_index_[idx]);
+    auto [end, ec] = std::to_chars(digits, digits + sizeof(digits), index);
     (void)ec;
-    ph.clear();
-    ph.reserve(tag.size() + 3 + static_cast<std::size_t>(end - digits));
-    ph += '[';
-    ph += tag;
-    ph += '_';
-    ph.append(digits, end);
-    ph += ']';
-    if (reserved_.count(ph) > 0) continue;
-    // A placeholder maps to one original: one already issued is never reused (the insertion,
-    // not a separate lookup, is the check).
-    auto [node, inserted] = to_original_.try_emplace(ph, original);
-    if (!inserted) continue;
-    max_placeholder_len_ = std::max(max_placeholder_len_, ph.size());
-    to_placeholder_.emplace(std::make_pair(cls, std::string_view(node->second)),
-                            std::string_view(node->first));
-    return node->first;
+    out += '[';
+    out += tag;
+    out += '_';
+    out.append(digits, end);
+    out += ']';
+    return tag.size() + 3 + static_cast<std::size_t>(end - digits);
+  };
+  if (const VaultEntry* e = Find(cls, original)) {
+    append(e->index);
+    return;
+  }
+  std::uint32_t& next = next_index_[static_cast<std::size_t>(cls)];
+  for (;;) {
+    const std::size_t at = out.size();
+    const std::size_t len = append(++next);
+    // A placeholder the input already held is never issued (numbers are per class, so one
+    // issued is never issued again).
+    if (!reserved_.empty() && reserved_.count(std::string_view(out).substr(at, len)) > 0) {
+      out.resize(at);
+      continue;
+    }
+    Insert(cls, original, next);
+    max_placeholder_len_ = std::max(max_placeholder_len_, len);
+    return;
   }
 }
 
 void Session::AppendReplacement(PhiClass cls, std::string_view original, std::string& out) {
   switch (mode_) {
     case TransformMode::kPlaceholder:
-      out += Placeholder(cls, original);
+      AppendPlaceholder(cls, original, out);
       return;
     case TransformMode::kRedact:
       out += '[';
@@ -153,7 +219,7 @@ void Session::Reserve(std::string_view text) {
   for (std::size_t br = text.find('['); br != std::string_view::npos;
        br = text.find('[', br + 1)) {
     std::size_t len = PlaceholderAt(text, br);
-    if (len > 0 && to_original_.count(text.substr(br, len)) == 0) {
+    if (len > 0 && FindPlaceholder(text.substr(br, len)) == nullptr) {
       reserved_.emplace(text.substr(br, len));
     }
   }
@@ -261,9 +327,8 @@ std::string Session::Reidentify(std::string_view text) const {
     out.append(text.substr(i, br - i));
     std::size_t len = PlaceholderAt(text, br);
     if (len > 0) {
-      auto it = to_original_.find(text.substr(br, len));
-      if (it != to_original_.end()) {
-        out += it->second;
+      if (const VaultEntry* e = FindPlaceholder(text.substr(br, len))) {
+        out += Original(*e);
         i = br + len;
         continue;
       }

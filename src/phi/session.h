@@ -8,7 +8,9 @@
 // borrows is shared and must outlive it.
 #pragma once
 
+#include <array>
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <set>
 #include <memory>
@@ -63,7 +65,7 @@ class Session {
   const FindingCounts& finding_counts() const { return counts_; }
   // Length in bytes of the longest placeholder issued (what a stream may hold back).
   std::size_t max_placeholder_length() const { return max_placeholder_len_; }
-  std::size_t vault_size() const { return to_original_.size(); }
+  std::size_t vault_size() const { return entries_.size(); }
 
  private:
   // Records placeholder-shaped text found in the input ("[NAME_1]" typed by the user) so the
@@ -71,18 +73,38 @@ class Session {
   // text into someone's name.
   void Reserve(std::string_view text);
   void AppendReplacement(PhiClass cls, std::string_view original, std::string& out);
-  // The placeholder for `original` (a view of the vault's key: valid while the session lives).
-  std::string_view Placeholder(PhiClass cls, std::string_view original);
+  // Appends the placeholder for `original`, issuing a new one on its first mention.
+  void AppendPlaceholder(PhiClass cls, std::string_view original, std::string& out);
   static std::string Generalization(PhiClass cls, std::string_view original);
+
+  // One original of one class, issued as "[TAG_index]".
+  struct VaultEntry {
+    std::size_t off;  // the original is originals_[off, off + len)
+    std::size_t len;
+    std::uint32_t index;
+    PhiClass cls;
+  };
+  std::string_view Original(const VaultEntry& e) const { return {originals_.data() + e.off, e.len}; }
+  // The entry for (cls, original), or nullptr.
+  const VaultEntry* Find(PhiClass cls, std::string_view original) const;
+  // The entry a complete placeholder "[TAG_N]" was issued for, or nullptr.
+  const VaultEntry* FindPlaceholder(std::string_view placeholder) const;
+  void Insert(PhiClass cls, std::string_view original, std::uint32_t index);
+  static std::size_t SlotHash(PhiClass cls, std::string_view original);
 
   std::shared_ptr<const Detector> detector_;
   TransformMode mode_;
   FindingCounts counts_{};
   std::array<std::uint32_t, kPhiClassCount> next_index_{};
-  // Vault: placeholder -> original (owns the originals), and class + original -> placeholder
-  // (its keys view the originals held by to_original_'s nodes, which never move).
-  std::map<std::string, std::string, std::less<>> to_original_;
-  std::map<std::pair<PhiClass, std::string_view>, std::string_view> to_placeholder_;
+  // Vault. Every original once per class, back to back in one buffer that is wiped before
+  // it is freed (also when it grows); an open-addressing index over (class, original); and per
+  // class the entry of each placeholder number (entry + 1; 0 for a number skipped because the
+  // input held that placeholder). Two small allocations per request instead of two map nodes
+  // per finding.
+  std::string originals_;
+  std::vector<VaultEntry> entries_;
+  std::vector<std::uint32_t> slots_;  // entry + 1, 0 empty; size a power of two (or 0)
+  std::array<std::vector<std::uint32_t>, kPhiClassCount> by_index_;
   std::set<std::string, std::less<>> reserved_;
   std::size_t max_placeholder_len_ = 0;
 };

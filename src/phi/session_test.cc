@@ -44,6 +44,30 @@ TEST(PhiSession, NeverMapsUnknownOrMangledPlaceholders) {
   EXPECT_EQ(s.Reidentify("[NAME_1] and [NAME_2] and [NAME 1] and [name_1] and [NAME_1"),
             "John Smith and [NAME_2] and [NAME 1] and [name_1] and [NAME_1");
   EXPECT_EQ(s.Reidentify("[LOCATION_1]"), "[LOCATION_1]");  // never issued
+  // Numbers are read as issued: no leading zero, no other class's tag, nothing past the end.
+  EXPECT_EQ(s.Reidentify("[NAME_01] [NAME_0] [ID_1] [PLAN_ID_1] [NAME_1_1] [_1] [NAME_999999999]"),
+            "[NAME_01] [NAME_0] [ID_1] [PLAN_ID_1] [NAME_1_1] [_1] [NAME_999999999]");
+}
+
+TEST(PhiSession, KeepsEveryOriginalAsTheVaultGrows) {
+  // Thousands of distinct originals in one session: the vault's index and its buffer grow
+  // many times, and every placeholder still maps back to its own original.
+  Session s(SharedDetector(), TransformMode::kPlaceholder);
+  std::string text;
+  for (int i = 0; i < 3000; ++i) {
+    text += "Call 555-" + std::to_string(100 + i % 900) + "-" + std::to_string(1000 + i) + ". ";
+  }
+  auto out = s.Deidentify(text);
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(out->find("555-"), std::string::npos);
+  EXPECT_NE(out->find("[PHONE_3000]"), std::string::npos);
+  EXPECT_EQ(s.vault_size(), 3000U);
+  EXPECT_EQ(s.Reidentify(*out), text);
+  // The same spellings in a second text get the same placeholders.
+  auto again = s.Deidentify(text);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, *out);
+  EXPECT_EQ(s.vault_size(), 3000U);
 }
 
 TEST(PhiSession, NeverIssuesAPlaceholderTheInputAlreadyContains) {
@@ -53,6 +77,12 @@ TEST(PhiSession, NeverIssuesAPlaceholderTheInputAlreadyContains) {
   ASSERT_TRUE(out.ok());
   EXPECT_EQ(*out, "Template [NAME_1] filled for [NAME_2]");
   EXPECT_EQ(s.Reidentify(*out), text);
+  // Several numbers reserved, of two classes: each is skipped, and only for its own class.
+  Session t(SharedDetector(), TransformMode::kPlaceholder);
+  auto out2 = t.Deidentify("[NAME_1] [NAME_2] [PHONE_2] Sarah P. and John Smith, 555-123-4567");
+  ASSERT_TRUE(out2.ok());
+  EXPECT_EQ(*out2, "[NAME_1] [NAME_2] [PHONE_2] [NAME_3] and [NAME_4], [PHONE_1]");
+  EXPECT_EQ(t.Reidentify("[NAME_2] [NAME_4] [PHONE_1]"), "[NAME_2] John Smith 555-123-4567");
 }
 
 TEST(PhiSession, RedactsAndGeneralisesPerSafeHarbor) {
