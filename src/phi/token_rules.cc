@@ -1242,8 +1242,14 @@ std::vector<Finding> Resolve(std::string_view text, std::vector<Candidate>& cand
                                       c.conf < thresholds[static_cast<std::size_t>(c.cls)];
                              }),
               cands.end());
+  // A total order (ties on the span go to the most confident, then by class and rule), so the
+  // findings depend on the set of candidates, not on the order the rules produced them in.
   std::sort(cands.begin(), cands.end(), [](const Candidate& a, const Candidate& b) {
-    return a.begin != b.begin ? a.begin < b.begin : a.end > b.end;
+    if (a.begin != b.begin) return a.begin < b.begin;
+    if (a.end != b.end) return a.end > b.end;
+    if (a.conf != b.conf) return a.conf > b.conf;
+    if (a.cls != b.cls) return a.cls < b.cls;
+    return a.rule < b.rule;
   });
   std::vector<Finding> out;
   out.reserve(cands.size());

@@ -26,6 +26,7 @@ void RunTokenRules(std::string_view text, const Dictionaries& dicts, std::vector
 // Drops candidates under their class threshold, merges overlapping ones (union of extents; the
 // class and rule of the most confident one), joins place names written as one ("X Hospital
 // in Chicago", "Fairfield, CT"), and fills code-point offsets. Reorders and trims `cands`.
+// The result depends only on which candidates there are, not on their order.
 std::vector<Finding> Resolve(std::string_view text, std::vector<Candidate>& cands,
                              const std::array<float, kPhiClassCount>& thresholds,
                              const Dictionaries& dicts);
