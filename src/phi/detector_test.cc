@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -444,6 +445,58 @@ TEST(PhiDetector, NativeReadersFindBareIdsAtWordBoundariesOnly) {
     ASSERT_NE(by_rule, nullptr) << c.text;
     EXPECT_EQ(c.text.substr(by_rule->begin, by_rule->end - by_rule->begin), c.value) << c.text;
   }
+}
+
+}  // namespace
+}  // namespace baagate::phi
+
+namespace baagate::phi {
+namespace {
+
+TEST(PhiDetector, EveryMentionOfANameWordIsTheSamePerson) {
+  // Found as a full name once, the first name alone elsewhere (before and after, possessive
+  // too) is the same person.
+  std::string text = "Asya spent a year as the assistant to Asya Godina. It was Asya's idea.";
+  auto fs = Scan(text);
+  std::size_t pos = 0;
+  for (int k = 0; k < 3; ++k) {
+    pos = text.find("Asya", pos);
+    bool covered = false;
+    for (const Finding& x : fs) {
+      covered |= x.begin <= pos && x.end >= pos + 4 && x.cls == PhiClass::kName;
+    }
+    EXPECT_TRUE(covered) << "mention " << k;
+    pos += 4;
+  }
+  // A name word that is also an English word: mid-sentence it is the person, at a sentence
+  // start it is the word.
+  std::string t2 = "Seen by Dr. Grant today. Grant applications are due; I told Grant.";
+  auto f2 = Scan(t2);
+  std::size_t start = t2.find("Grant applications"), told = t2.rfind("Grant");
+  bool at_start = false, mid = false;
+  for (const Finding& x : f2) {
+    at_start |= x.begin <= start && x.end > start;
+    mid |= x.begin <= told && x.end >= told + 5 && x.cls == PhiClass::kName;
+  }
+  EXPECT_FALSE(at_start);
+  EXPECT_TRUE(mid);
+}
+
+TEST(PhiDetector, AGivenNameThatIsAMonthOrACommonWordFollowsATitle) {
+  for (const auto& [text, name, word] :
+       std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"Ms. April Stone was admitted in April.", "April Stone", "in April"},
+           {"Seen by Dr. Will Martin. Will follow up in two weeks.", "Will Martin", "Will follow"}}) {
+    auto fs = Scan(text);
+    const Finding* f = Covering(fs, text, name);
+    ASSERT_NE(f, nullptr) << text;
+    EXPECT_EQ(f->cls, PhiClass::kName);
+    const std::size_t w = text.find(word);
+    for (const Finding& x : fs) EXPECT_FALSE(x.begin <= w + word.size() - 1 && x.end > w) << text;
+  }
+  // An eponym before "symptoms" is not a person.
+  auto fs = Scan("Parkinson symptoms resolved.");
+  EXPECT_TRUE(fs.empty());
 }
 
 }  // namespace

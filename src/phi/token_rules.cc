@@ -31,6 +31,7 @@ struct Token {
   std::uint16_t value;  // Dictionaries::Lookup bits
   bool hashed;         // `hash` holds WordSet::Hash of the stem
   std::uint8_t name_part;  // Window::NamePart's answer plus one; 0 until first asked
+  bool in_name;            // inside a name candidate (Window::PropagateNames)
   std::uint64_t hash;
 };
 
@@ -322,7 +323,8 @@ constexpr std::string_view kEponymHeads[] = {
     // "Kaplan-Meier curves", "Holter monitor", "Nissen fundoplication").
     "scores", "signs", "tests", "scales", "syndromes", "reflexes", "maneuvers", "breathing",
     "respirations", "respiration", "crisis", "crises", "pulse", "spots", "nodules", "curves",
-    "estimator", "plot", "monitor", "monitoring", "fundoplication", "fundoplications"};
+    "estimator", "plot", "monitor", "monitoring", "fundoplication", "fundoplications",
+    "symptom", "symptoms", "tremor", "tremors"};
 constexpr std::string_view kLocationCues[] = {"in", "at", "from", "to", "near", "of",
                                               "visiting", "lives", "resides", "moved"};
 constexpr std::string_view kVisitVerbs[] = {"seen", "treated", "admitted", "transferred",
@@ -370,6 +372,7 @@ class Window {
       : t_(t), base_(base), d_(d), out_(out), toks_(toks) {}
 
   void Run() {
+    const std::size_t first_out = out_.size();
     Tokenize(t_, toks_);
     // Capitalised words are the ones the rules look up: their dictionary slots are fetched a
     // few tokens ahead, so the lookup rarely waits for memory.
@@ -409,6 +412,7 @@ class Window {
       CuedPlace(i);
       Roster(i);
     }
+    PropagateNames(first_out);
   }
 
  private:
@@ -536,6 +540,62 @@ class Window {
                                                   : toks_[end_tok - 1].e;
   }
 
+  // Every other capitalised mention of a word of a name found in this window is the same
+  // person: "Asya Godina ... Asya said" must not leave "Asya" readable. The mention gets the
+  // confidence of the name it comes from. A name word that is also an English word counts
+  // only mid-sentence ("Brown" after "Dr. Brown", not "Brown urine" at a sentence start), and
+  // a city's name after a place cue stays a place.
+  void PropagateNames(std::size_t first_out) {
+    thread_local std::vector<std::pair<std::uint64_t, float>> parts;  // stem hash, confidence
+    parts.clear();
+    // The name words: the word tokens inside this window's name candidates (tokens are in
+    // text order, so each candidate's are found by a binary search).
+    for (std::size_t k = first_out; k < out_.size(); ++k) {
+      const Candidate& c = out_[k];
+      if (c.cls != PhiClass::kName) continue;
+      const std::size_t b = c.begin - base_, e = c.end - base_;
+      auto it = std::lower_bound(toks_.begin(), toks_.end(), b,
+                                 [](const Token& t, std::size_t off) { return t.b < off; });
+      for (std::size_t i = static_cast<std::size_t>(it - toks_.begin());
+           i < toks_.size() && toks_[i].stem_e <= e; ++i) {
+        toks_[i].in_name = true;
+        if (!NamePart(i) || toks_[i].stem_e - toks_[i].b < 2 || toks_[i].all_caps) continue;
+        parts.emplace_back(HashOf(i) ^ (toks_[i].stem_e - toks_[i].b), c.conf);
+      }
+    }
+    if (parts.empty()) return;
+    // Highest confidence first among equal hashes, so lower_bound finds it.
+    std::sort(parts.begin(), parts.end(), [](const auto& a, const auto& b) {
+      return a.first != b.first ? a.first < b.first : a.second > b.second;
+    });
+    // One bit per name word (by the hash's top six bits): most words fail this test and are
+    // never searched for.
+    std::uint64_t filter = 0;
+    for (const auto& p : parts) filter |= std::uint64_t{1} << (p.first >> 58);
+    for (std::size_t i = 0; i < toks_.size(); ++i) {
+      if (!Cap(i) || toks_[i].in_name || toks_[i].all_caps || toks_[i].stem_e - toks_[i].b < 2) {
+        continue;
+      }
+      const std::uint64_t key = HashOf(i) ^ (toks_[i].stem_e - toks_[i].b);
+      if (((filter >> (key >> 58)) & 1) == 0) continue;
+      auto it = std::lower_bound(parts.begin(), parts.end(), key,
+                                 [](const auto& p, std::uint64_t k) { return p.first < k; });
+      if (it == parts.end() || it->first != key || !NamePart(i)) continue;
+      if (English(i)) {
+        const bool sentence_start =
+            i == 0 || toks_[i].nl_before ||
+            (toks_[i - 1].kind == Kind::kPunct &&
+             std::string_view(".!?\"“(:;").find(t_[toks_[i - 1].b]) != std::string_view::npos);
+        if (sentence_start) continue;
+      }
+      // "from Denver" stays a place even if "Denver Hale" is a person.
+      const bool place_cue =
+          i > 0 && IsWord(i - 1) && !toks_[i - 1].cap && WordIn<kLocationCues>(i - 1);
+      if ((place_cue && D(i, kCityBit)) || EponymAfter(i)) continue;
+      Emit(toks_[i].b, toks_[i].stem_e, PhiClass::kName, it->second, "name.repeated");
+    }
+  }
+
   void Title(std::size_t i) {
     if (!WordIn<kTitles>(i) || toks_[i].poss) return;
     std::string_view w = W(i);
@@ -547,6 +607,12 @@ class Window {
     std::size_t j = i + 1;
     if (IsPunct(j, '.')) ++j;
     std::size_t end = NameRun(j);
+    // A given name that is also a month or a common word ("Ms. April Stone", "Dr. Will
+    // Martin"): after a title, a capitalised word that a name part follows is the given name.
+    if (end == j && Cap(j) && !toks_[j].all_caps && !toks_[j].poss && j + 1 < toks_.size() &&
+        Adjacent(j, j + 1) && NamePart(j + 1)) {
+      end = NameRun(j + 1);
+    }
     if (end == j) return;
     // "Dr. Smith" needs a capitalised word (not only an initial) unless the title is strong.
     Emit(toks_[i].b, SpanEnd(end), PhiClass::kName, strong ? 0.95F : 0.8F, "name.title");
