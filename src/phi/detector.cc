@@ -174,6 +174,9 @@ std::vector<Rule> BuiltinRules() {
        "(Apt\\.?|Apartment|APT|Suite|SUITE|Ste\\.?|Unit|UNIT|PSC|P\\.?O\\.? Box|PO BOX|Box|BOX)[ \t]*#?"
        "[ \t]*\\d{1,6}[A-Za-z]?",
        0, C::kLocation, 0.8F, Check::kPlain},
+      // US military mail ("PSC 0413, Box 8144, APO AA 42323"): the ZIP of an overseas base.
+      {"location.military", "\\b(APO|FPO|DPO)[ \t]+(AA|AE|AP)[ \t]+\\d{5}(-\\d{4})?", kSom,
+       C::kLocation, 0.9F, Check::kPlain},
       // Structured identifiers with their own check digits.
       {"mbi",
        "[1-9][AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9]\\d-?[AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9]\\d-?"

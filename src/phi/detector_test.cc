@@ -494,6 +494,17 @@ TEST(PhiDetector, AGivenNameThatIsAMonthOrACommonWordFollowsATitle) {
     const std::size_t w = text.find(word);
     for (const Finding& x : fs) EXPECT_FALSE(x.begin <= w + word.size() - 1 && x.end > w) << text;
   }
+  // US military mail: the ZIP of an overseas base is a postal code.
+  {
+    std::string text = "Stationed: PSC 0413, Box 8144, APO AA 42323; later FPO\tAE 09501-1234.";
+    auto ms = Scan(text);
+    for (std::string_view v : {"APO AA 42323", "FPO\tAE 09501-1234"}) {
+      const Finding* f = Covering(ms, text, v);
+      ASSERT_NE(f, nullptr) << v;
+      EXPECT_EQ(f->cls, PhiClass::kLocation);
+    }
+    EXPECT_TRUE(Scan("The APO AA team met; DPO AP 1234 is not a ZIP.").empty());
+  }
   // An eponym before "symptoms" is not a person.
   auto fs = Scan("Parkinson symptoms resolved.");
   EXPECT_TRUE(fs.empty());
