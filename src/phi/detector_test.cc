@@ -505,6 +505,21 @@ TEST(PhiDetector, AGivenNameThatIsAMonthOrACommonWordFollowsATitle) {
     }
     EXPECT_TRUE(Scan("The APO AA team met; DPO AP 1234 is not a ZIP.").empty());
   }
+  // A city that is also a common word, capitalised after a place cue, is the city; the same
+  // words as departments, destinations or modifiers are not.
+  for (const std::string text : {"Mr. Rednjak flew to Phoenix on Tuesday.",
+                                 "Patient transferred from Phoenix for evaluation.",
+                                 "Treated at St. Joseph's Hospital in Phoenix in 2023."}) {
+    auto cs = Scan(text);
+    const Finding* f = Covering(cs, text, "Phoenix");
+    ASSERT_NE(f, nullptr) << text;
+    EXPECT_EQ(f->cls, PhiClass::kLocation);
+  }
+  for (const std::string text : {"Discharged to Home. Back to Normal Saline.",
+                                 "Admitted from Home with values in Normal range.",
+                                 "Seen in Clinic, then sent to Surgery and to Recovery."}) {
+    EXPECT_TRUE(Scan(text).empty()) << text;
+  }
   // An eponym before "symptoms" is not a person.
   auto fs = Scan("Parkinson symptoms resolved.");
   EXPECT_TRUE(fs.empty());

@@ -327,6 +327,17 @@ constexpr std::string_view kEponymHeads[] = {
     "symptom", "symptoms", "tremor", "tremors"};
 constexpr std::string_view kLocationCues[] = {"in", "at", "from", "to", "near", "of",
                                               "visiting", "lives", "resides", "moved"};
+// Words that can follow a place name in a sentence ("in Mobile on Friday", "from Phoenix for
+// evaluation").
+constexpr std::string_view kClauseWords[] = {"on", "for", "and", "or", "last", "with", "since",
+                                             "after", "before", "where", "until", "when",
+                                             "but", "yesterday", "today", "this", "the", "a"};
+// Common destinations that are also town names.
+constexpr std::string_view kDestinationWords[] = {"home", "work", "school", "church", "bed",
+                                                  "rehab", "hospice", "surgery", "recovery"};
+// Verbs after which "to" names a place one travels to.
+constexpr std::string_view kTravelVerbs[] = {"flew", "moved", "relocated", "traveled",
+                                             "travelled", "drove", "flying", "driving"};
 constexpr std::string_view kVisitVerbs[] = {"seen", "treated", "admitted", "transferred",
                                             "presented", "visited", "discharged", "evaluated",
                                             "hospitalized", "followed", "works", "employed",
@@ -1045,6 +1056,25 @@ class Window {
     if (state_after) conf = std::max(conf, 0.9F);
     if (cue_before && !ambiguous) conf = std::max(conf, 0.8F);
     if (cue_before && ambiguous && !English(i)) conf = std::max(conf, 0.6F);
+    // A common word that is also a city, capitalised after a place cue ("flew to Phoenix",
+    // "lives in Mobile"): the cue is lower case, so the capital is mid-sentence. Not after
+    // "at", "of" or a plain "to", which name departments and destinations ("discharged to
+    // Home", "back to Normal").
+    if (cue_before && English(i) && !toks_[i].all_caps && !StemIn<kNotNameWords>(i) &&
+        !D(i, kStateNameBit)) {
+      const std::string_view cue = W(i - 1);
+      const bool travel_to = EqualsLower(cue, "to") && i > 1 && IsWord(i - 2) &&
+                             StemIn<kTravelVerbs>(i - 2);
+      // A lower-case word right after it makes it a modifier ("in Normal range"), and a few
+      // towns are first of all where patients come from ("admitted from Home").
+      const bool modifier = IsWord(end) && !toks_[end].cap && !WordIn<kLocationCues>(end) &&
+                            !StemIn<kClauseWords>(end);
+      if ((travel_to || (!EqualsLower(cue, "to") && !EqualsLower(cue, "at") &&
+                         !EqualsLower(cue, "of"))) &&
+          !modifier && !StemIn<kDestinationWords>(i)) {
+        conf = std::max(conf, 0.55F);
+      }
+    }
     // Sentence-initial capitalised common words are not cities on their own.
     Emit(toks_[i].b, toks_[last].e, PhiClass::kLocation, conf, "location.city");
   }
