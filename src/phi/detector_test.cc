@@ -520,6 +520,32 @@ TEST(PhiDetector, AGivenNameThatIsAMonthOrACommonWordFollowsATitle) {
                                  "Seen in Clinic, then sent to Surgery and to Recovery."}) {
     EXPECT_TRUE(Scan(text).empty()) << text;
   }
+  // A directional abbreviation in a street address, a ZIP after "is", and surname particles.
+  {
+    std::string text = "Write to Mrs. Nguyen at 1450 W. Elm St., Apt 3B about her results.";
+    const Finding* f = Covering(Scan(text), text, "1450 W. Elm St., Apt 3B");
+    ASSERT_NE(f, nullptr);
+    EXPECT_EQ(f->cls, PhiClass::kLocation);
+  }
+  for (const std::string text : {"Follow up next Tuesday; her ZIP is 97701.",
+                                 "The zip code is: 97701."}) {
+    auto zs = Scan(text);
+    const Finding* f = Covering(zs, text, "97701");
+    ASSERT_NE(f, nullptr) << text;
+    EXPECT_EQ(f->cls, PhiClass::kLocation);
+  }
+  EXPECT_TRUE(Scan("Her ZIP is unknown; a zip is 5 digits.").empty());
+  for (const auto& [text, name] : std::vector<std::pair<std::string, std::string>>{
+           {"Mr. de la Cruz and Ms. van der Berg were roommates.", "de la Cruz"},
+           {"Mr. de la Cruz and Ms. van der Berg were roommates.", "van der Berg"},
+           {"Seen by Ludwig van Beethoven and Carlos de la Cruz.", "Ludwig van Beethoven"},
+           {"Seen by Ludwig van Beethoven and Carlos de la Cruz.", "Carlos de la Cruz"}}) {
+    auto ps = Scan(text);
+    const Finding* f = Covering(ps, text, name);
+    ASSERT_NE(f, nullptr) << name;
+    EXPECT_EQ(f->cls, PhiClass::kName) << name;
+  }
+  EXPECT_TRUE(Scan("The van der Waals forces and de facto rules; he went to the van.").empty());
   // An eponym before "symptoms" is not a person.
   auto fs = Scan("Parkinson symptoms resolved.");
   EXPECT_TRUE(fs.empty());

@@ -335,6 +335,10 @@ constexpr std::string_view kClauseWords[] = {"on", "for", "and", "or", "last", "
 // Common destinations that are also town names.
 constexpr std::string_view kDestinationWords[] = {"home", "work", "school", "church", "bed",
                                                   "rehab", "hospice", "surgery", "recovery"};
+// Lower-case particles inside surnames ("van der Berg", "de la Cruz", "bin Laden").
+constexpr std::string_view kNameParticles[] = {"de", "del", "della", "der", "den", "van", "von",
+                                               "la", "le", "da", "di", "du", "dos", "das",
+                                               "ten", "ter", "bin", "ibn", "al", "el"};
 // Verbs after which "to" names a place one travels to.
 constexpr std::string_view kTravelVerbs[] = {"flew", "moved", "relocated", "traveled",
                                              "travelled", "drove", "flying", "driving"};
@@ -541,9 +545,28 @@ class Window {
         if (IsPunct(j, '-') && Cap(j + 1) && toks_[j].b == toks_[j - 1].e) j += 2;
         continue;
       }
+      // Surname particles: "Maria van der Berg", "Mr. de la Cruz" (after a title they may
+      // come first).
+      if (std::size_t q = Particles(j); q > j && (parts > 0 || (j > 0 && StemIn<kTitles>(j - 1)) ||
+                                                  (j > 1 && IsPunct(j - 1, '.') &&
+                                                   StemIn<kTitles>(j - 2)))) {
+        if (NamePart(q) && Adjacent(q - 1, q) && !toks_[q].poss) {
+          j = q;
+          continue;
+        }
+      }
       break;
     }
     return j;
+  }
+  // The index after one or two lower-case surname particles at i ("de la", "van der"), or i.
+  std::size_t Particles(std::size_t i) const {
+    std::size_t p = i;
+    while (p < i + 2 && IsWord(p) && !toks_[p].cap && !toks_[p].poss &&
+           StemIn<kNameParticles>(p) && p + 1 < toks_.size() && Adjacent(p, p + 1)) {
+      ++p;
+    }
+    return p;
   }
   std::size_t SpanEnd(std::size_t end_tok) const {
     // The end offset of the run ending before token end_tok.
@@ -650,7 +673,8 @@ class Window {
       // First name + initial or surname.
       std::size_t next = 0;
       bool initial = Initial(i + 1, &next);
-      bool surname = !initial && (D(i + 1, kSurnameBit) || !English(i + 1));
+      const std::size_t last_name = Particles(i + 1);  // past "van der" in "Maria van der Berg"
+      bool surname = !initial && (D(last_name, kSurnameBit) || !English(last_name));
       if (initial || surname) {
         if (EponymAfter(parts_end - 1)) return;
         float conf = english ? 0.75F : 0.92F;
@@ -1120,6 +1144,10 @@ class Window {
     std::size_t c = i - 1;  // the cue's last word, before an optional ':', '#' or '-'
     if ((IsPunct(c, ':') || IsPunct(c, '#') || IsPunct(c, '-')) && c > 0) --c;
     if (!IsWord(c) || !Adjacent(c, c + 1)) return;
+    // "her ZIP is 97701", "zip code is: 02115"
+    if (EqualsLower(W(c), "is") && c > 0 && IsWord(c - 1) && Adjacent(c - 1, c)) {
+      --c;
+    }
     const std::string_view w = W(c);
     bool cue = EqualsLower(w, "zip") || EqualsLower(w, "zipcode") || EqualsLower(w, "postcode");
     if (!cue && EqualsLower(w, "code") && c > 0 && IsWord(c - 1) && Adjacent(c - 1, c)) {
@@ -1197,6 +1225,11 @@ class Window {
         return;
       }
       ++j;
+      // A directional abbreviation with its dot ("1450 W. Elm St."): the dot joins the run.
+      if (IsPunct(j, '.') && toks_[j].b == toks_[j - 1].e && toks_[j - 1].e - toks_[j - 1].b <= 2 &&
+          toks_[j - 1].cap && j + 1 < toks_.size() && Adjacent(j, j + 1)) {
+        ++j;
+      }
     }
   }
 
