@@ -115,6 +115,14 @@ std::vector<Rule> BuiltinRules() {
        "\\d{1,2}" ORD "(([ \\t]+of)?[ \\t]+|[\\-/])" MONTH
        "(,?[ \\t]+\\d{4}|[\\-/](\\d{4}|\\d{2}))?",
        kCi, C::kDate, 0.92F, Check::kDateMonth},
+      // A holiday with its year ("Christmas Eve 2023") is a day. Capitalised, as proper
+      // nouns are: a caseless "day" would make stage 1 slower on every "daily".
+      {"date.holiday",
+       "\\b(Christmas([ \t]+(Eve|Day))?|New[ \t]+Year'?s([ \t]+(Eve|Day))?|Thanksgiving"
+       "([ \t]+Day)?|Easter([ \t]+(Sunday|Monday))?|Halloween|Independence[ \t]+Day|"
+       "(Memorial|Labor|Labour|Veterans'?|Mother'?s|Father'?s|Valentine'?s|Boxing)[ \t]+Day)"
+       ",?[ \t]+(of[ \t]+)?(\\d{4}|'\\d{2})",
+       0, C::kDate, 0.85F, Check::kPlain},
       {"date.month_year_words", MONTH ",?[ \\t]+(of[ \\t]+)?\\d{4}", kCi, C::kDate, 0.85F,
        Check::kDateMonth},
       {"age.over89",

@@ -535,6 +535,27 @@ TEST(PhiDetector, AGivenNameThatIsAMonthOrACommonWordFollowsATitle) {
     EXPECT_EQ(f->cls, PhiClass::kLocation);
   }
   EXPECT_TRUE(Scan("Her ZIP is unknown; a zip is 5 digits.").empty());
+  {
+    std::string text = "She lives in Apt. 5C, 301 East 21st Street, and visits 100 W 34th St. often.";
+    auto as = Scan(text);
+    for (std::string_view v : {"301 East 21st Street", "100 W 34th St"}) {
+      const Finding* f = Covering(as, text, v);
+      ASSERT_NE(f, nullptr) << v;
+      EXPECT_EQ(f->cls, PhiClass::kLocation);
+    }
+    EXPECT_TRUE(Scan("Take the 2nd left on 5th Avenue after 3 blocks.").empty());
+  }
+  // A holiday with its year is a date; without one, or as a common noun, it is not.
+  {
+    std::string text = "Discussed on Christmas Eve 2023, Thanksgiving Day, 2022 and Labor Day of 2021.";
+    auto hs = Scan(text);
+    for (std::string_view v : {"Christmas Eve 2023", "Thanksgiving Day, 2022", "Labor Day of 2021"}) {
+      const Finding* f = Covering(hs, text, v);
+      ASSERT_NE(f, nullptr) << v;
+      EXPECT_EQ(f->cls, PhiClass::kDate);
+    }
+    EXPECT_TRUE(Scan("Christmas tree lights, Easter eggs and Mother's Day cards; see you on New Year's Day.").empty());
+  }
   for (const auto& [text, name] : std::vector<std::pair<std::string, std::string>>{
            {"Mr. de la Cruz and Ms. van der Berg were roommates.", "de la Cruz"},
            {"Mr. de la Cruz and Ms. van der Berg were roommates.", "van der Berg"},

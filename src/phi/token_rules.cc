@@ -1190,8 +1190,17 @@ class Window {
     }
     std::size_t j = i + 1;
     std::size_t words = 0;
-    while (j < toks_.size() && words < 5 && IsWord(j) && (toks_[j].cap || words > 0) &&
-           Adjacent(j - 1, j)) {
+    while (j < toks_.size() && words < 5 && Adjacent(j - 1, j)) {
+      // A numbered street ("301 East 21st Street"): the ordinal is one word of the run.
+      if (words > 0 && toks_[j].kind == Kind::kNum && j + 1 < toks_.size() && IsWord(j + 1) &&
+          toks_[j + 1].b == toks_[j].e && toks_[j].e - toks_[j].b <= 3 &&
+          (EqualsLower(W(j + 1), "st") || EqualsLower(W(j + 1), "nd") ||
+           EqualsLower(W(j + 1), "rd") || EqualsLower(W(j + 1), "th"))) {
+        ++words;
+        j += 2;
+        continue;
+      }
+      if (!IsWord(j) || !(toks_[j].cap || words > 0)) break;
       ++words;
       if (words >= 2 && D(j, kStreetBit) && toks_[j].cap) {
         std::size_t e = j;
