@@ -482,94 +482,79 @@ TEST(PhiDetector, EveryMentionOfANameWordIsTheSamePerson) {
   EXPECT_TRUE(mid);
 }
 
+// Each of `values` lies inside one finding of class `cls`.
+void ExpectFound(std::string_view text, std::initializer_list<std::string_view> values,
+                 PhiClass cls) {
+  auto fs = Scan(text);
+  for (std::string_view v : values) {
+    const Finding* f = Covering(fs, text, v);
+    ASSERT_NE(f, nullptr) << v << " in: " << text;
+    EXPECT_EQ(f->cls, cls) << v << " in: " << text;
+  }
+}
+
 TEST(PhiDetector, AGivenNameThatIsAMonthOrACommonWordFollowsATitle) {
   for (const auto& [text, name, word] :
        std::vector<std::tuple<std::string, std::string, std::string>>{
            {"Ms. April Stone was admitted in April.", "April Stone", "in April"},
            {"Seen by Dr. Will Martin. Will follow up in two weeks.", "Will Martin", "Will follow"}}) {
-    auto fs = Scan(text);
-    const Finding* f = Covering(fs, text, name);
-    ASSERT_NE(f, nullptr) << text;
-    EXPECT_EQ(f->cls, PhiClass::kName);
+    ExpectFound(text, {name}, PhiClass::kName);
     const std::size_t w = text.find(word);
-    for (const Finding& x : fs) EXPECT_FALSE(x.begin <= w + word.size() - 1 && x.end > w) << text;
-  }
-  // US military mail: the ZIP of an overseas base is a postal code.
-  {
-    std::string text = "Stationed: PSC 0413, Box 8144, APO AA 42323; later FPO\tAE 09501-1234.";
-    auto ms = Scan(text);
-    for (std::string_view v : {"APO AA 42323", "FPO\tAE 09501-1234"}) {
-      const Finding* f = Covering(ms, text, v);
-      ASSERT_NE(f, nullptr) << v;
-      EXPECT_EQ(f->cls, PhiClass::kLocation);
+    for (const Finding& x : Scan(text)) {
+      EXPECT_FALSE(x.begin < w + word.size() && x.end > w) << text;
     }
-    EXPECT_TRUE(Scan("The APO AA team met; DPO AP 1234 is not a ZIP.").empty());
   }
-  // A city that is also a common word, capitalised after a place cue, is the city; the same
-  // words as departments, destinations or modifiers are not.
-  for (const std::string text : {"Mr. Rednjak flew to Phoenix on Tuesday.",
-                                 "Patient transferred from Phoenix for evaluation.",
-                                 "Treated at St. Joseph's Hospital in Phoenix in 2023."}) {
-    auto cs = Scan(text);
-    const Finding* f = Covering(cs, text, "Phoenix");
-    ASSERT_NE(f, nullptr) << text;
-    EXPECT_EQ(f->cls, PhiClass::kLocation);
+  // An eponym before "symptoms" is not a person.
+  EXPECT_TRUE(Scan("Parkinson symptoms resolved.").empty());
+}
+
+TEST(PhiDetector, SurnameParticlesBelongToTheName) {
+  ExpectFound("Mr. de la Cruz and Ms. van der Berg were roommates.", {"de la Cruz", "van der Berg"},
+              PhiClass::kName);
+  ExpectFound("Seen by Ludwig van Beethoven and Carlos de la Cruz.",
+              {"Ludwig van Beethoven", "Carlos de la Cruz"}, PhiClass::kName);
+  EXPECT_TRUE(Scan("The van der Waals forces and de facto rules; he went to the van.").empty());
+}
+
+TEST(PhiDetector, MilitaryMailZipIsAPostalCode) {
+  ExpectFound("Stationed: PSC 0413, Box 8144, APO AA 42323; later FPO\tAE 09501-1234.",
+              {"APO AA 42323", "FPO\tAE 09501-1234"}, PhiClass::kLocation);
+  EXPECT_TRUE(Scan("The APO AA team met; DPO AP 1234 is not a ZIP.").empty());
+}
+
+TEST(PhiDetector, ACityThatIsACommonWordNeedsAPlaceCueAndNoModifier) {
+  for (std::string_view text : {"Mr. Rednjak flew to Phoenix on Tuesday.",
+                                "Patient transferred from Phoenix for evaluation.",
+                                "Treated at St. Joseph's Hospital in Phoenix in 2023."}) {
+    ExpectFound(text, {"Phoenix"}, PhiClass::kLocation);
   }
-  for (const std::string text : {"Discharged to Home. Back to Normal Saline.",
-                                 "Admitted from Home with values in Normal range.",
-                                 "Seen in Clinic, then sent to Surgery and to Recovery."}) {
+  // The same words as departments, destinations or modifiers.
+  for (std::string_view text : {"Discharged to Home. Back to Normal Saline.",
+                                "Admitted from Home with values in Normal range.",
+                                "Seen in Clinic, then sent to Surgery and to Recovery."}) {
     EXPECT_TRUE(Scan(text).empty()) << text;
   }
-  // A directional abbreviation in a street address, a ZIP after "is", and surname particles.
-  {
-    std::string text = "Write to Mrs. Nguyen at 1450 W. Elm St., Apt 3B about her results.";
-    const Finding* f = Covering(Scan(text), text, "1450 W. Elm St., Apt 3B");
-    ASSERT_NE(f, nullptr);
-    EXPECT_EQ(f->cls, PhiClass::kLocation);
-  }
-  for (const std::string text : {"Follow up next Tuesday; her ZIP is 97701.",
-                                 "The zip code is: 97701."}) {
-    auto zs = Scan(text);
-    const Finding* f = Covering(zs, text, "97701");
-    ASSERT_NE(f, nullptr) << text;
-    EXPECT_EQ(f->cls, PhiClass::kLocation);
-  }
+}
+
+TEST(PhiDetector, StreetAddressesWithDirectionsAndNumberedStreets) {
+  ExpectFound("Write to Mrs. Nguyen at 1450 W. Elm St., Apt 3B about her results.",
+              {"1450 W. Elm St., Apt 3B"}, PhiClass::kLocation);
+  ExpectFound("She lives in Apt. 5C, 301 East 21st Street, and visits 100 W 34th St. often.",
+              {"301 East 21st Street", "100 W 34th St"}, PhiClass::kLocation);
+  EXPECT_TRUE(Scan("Take the 2nd left on 5th Avenue after 3 blocks.").empty());
+  // A ZIP after "is".
+  ExpectFound("Follow up next Tuesday; her ZIP is 97701.", {"97701"}, PhiClass::kLocation);
+  ExpectFound("The zip code is: 97701.", {"97701"}, PhiClass::kLocation);
   EXPECT_TRUE(Scan("Her ZIP is unknown; a zip is 5 digits.").empty());
-  {
-    std::string text = "She lives in Apt. 5C, 301 East 21st Street, and visits 100 W 34th St. often.";
-    auto as = Scan(text);
-    for (std::string_view v : {"301 East 21st Street", "100 W 34th St"}) {
-      const Finding* f = Covering(as, text, v);
-      ASSERT_NE(f, nullptr) << v;
-      EXPECT_EQ(f->cls, PhiClass::kLocation);
-    }
-    EXPECT_TRUE(Scan("Take the 2nd left on 5th Avenue after 3 blocks.").empty());
-  }
-  // A holiday with its year is a date; without one, or as a common noun, it is not.
-  {
-    std::string text = "Discussed on Christmas Eve 2023, Thanksgiving Day, 2022 and Labor Day of 2021.";
-    auto hs = Scan(text);
-    for (std::string_view v : {"Christmas Eve 2023", "Thanksgiving Day, 2022", "Labor Day of 2021"}) {
-      const Finding* f = Covering(hs, text, v);
-      ASSERT_NE(f, nullptr) << v;
-      EXPECT_EQ(f->cls, PhiClass::kDate);
-    }
-    EXPECT_TRUE(Scan("Christmas tree lights, Easter eggs and Mother's Day cards; see you on New Year's Day.").empty());
-  }
-  for (const auto& [text, name] : std::vector<std::pair<std::string, std::string>>{
-           {"Mr. de la Cruz and Ms. van der Berg were roommates.", "de la Cruz"},
-           {"Mr. de la Cruz and Ms. van der Berg were roommates.", "van der Berg"},
-           {"Seen by Ludwig van Beethoven and Carlos de la Cruz.", "Ludwig van Beethoven"},
-           {"Seen by Ludwig van Beethoven and Carlos de la Cruz.", "Carlos de la Cruz"}}) {
-    auto ps = Scan(text);
-    const Finding* f = Covering(ps, text, name);
-    ASSERT_NE(f, nullptr) << name;
-    EXPECT_EQ(f->cls, PhiClass::kName) << name;
-  }
-  EXPECT_TRUE(Scan("The van der Waals forces and de facto rules; he went to the van.").empty());
-  // An eponym before "symptoms" is not a person.
-  auto fs = Scan("Parkinson symptoms resolved.");
-  EXPECT_TRUE(fs.empty());
+}
+
+TEST(PhiDetector, AHolidayWithItsYearIsADate) {
+  ExpectFound("Discussed on Christmas Eve 2023, Thanksgiving Day, 2022 and Labor Day of 2021.",
+              {"Christmas Eve 2023", "Thanksgiving Day, 2022", "Labor Day of 2021"},
+              PhiClass::kDate);
+  EXPECT_TRUE(
+      Scan("Christmas tree lights, Easter eggs and Mother's Day cards; see you on New Year's Day.")
+          .empty());
 }
 
 }  // namespace
