@@ -510,8 +510,11 @@ std::size_t CueEnd(std::string_view t, std::size_t e) {
     }
     return true;
   };
-  static constexpr std::string_view kFirst[] = {"#",   "no",     "no.", "num", "number",
-                                                "id",  "is",     ":",   "=",   "-"};
+  // Also the last digits of a number: "SSN ends in 4821", "card ending in 1234", "SSN last
+  // 4: 4821".
+  static constexpr std::string_view kFirst[] = {
+      "#",  "no", "no.", "num", "number", "id", "is", ":", "=", "-", "ends in", "ending in",
+      "last 4 digits", "last four digits", "last 4", "last four"};
   static constexpr std::string_view kSecond[] = {"#", "no", "no.", "number", "is", ":"};
   std::size_t best = std::string::npos;
   auto consider = [&](std::size_t end) {

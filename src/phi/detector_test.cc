@@ -548,6 +548,26 @@ TEST(PhiDetector, StreetAddressesWithDirectionsAndNumberedStreets) {
   EXPECT_TRUE(Scan("Her ZIP is unknown; a zip is 5 digits.").empty());
 }
 
+TEST(PhiDetector, AMonthAndDayAfterADatingWordIsADate) {
+  ExpectFound("Pt seen 6/3. Labs 6/4: K 4.1. Plan d/c 6/6 to SNF; admitted 2/14.",
+              {"6/3", "6/4", "6/6", "2/14"}, PhiClass::kDate);
+  ExpectFound("Transfer on Tuesday 3/12 at noon. DOS: 6/4.", {"3/12", "6/4"}, PhiClass::kDate);
+  // Scores, fractions and ratios.
+  EXPECT_TRUE(Scan("Strength 4/5 bilaterally, pain 7/10, on 1/2 tab metoprolol, 2/3 of "
+                   "patients, BP 120/80, 24/7 care, seen 13/40 times.")
+                  .empty());
+}
+
+TEST(PhiDetector, PartialSsnAndAgeWithSex) {
+  ExpectFound("Her SSN ends in 4821; SSN last 4: 4822.", {"4821", "4822"},
+              PhiClass::kSsn);
+  ExpectFound("Summary for Eleanor Park, 91F, and (93M) the other; a 94M with CHF.",
+              {"91F", "93M", "94M"}, PhiClass::kAge);
+  // Temperatures and younger patients; a lab symbol with its value is not a first name.
+  EXPECT_TRUE(Scan("Fever 101F, T 100.4F, temp 102F; a 45M; 100M dash. Labs: Na 134, Cl 101.")
+                  .empty());
+}
+
 TEST(PhiDetector, AHolidayWithItsYearIsADate) {
   ExpectFound("Discussed on Christmas Eve 2023, Thanksgiving Day, 2022 and Labor Day of 2021.",
               {"Christmas Eve 2023", "Thanksgiving Day, 2022", "Labor Day of 2021"},

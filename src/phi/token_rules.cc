@@ -339,6 +339,17 @@ constexpr std::string_view kDestinationWords[] = {"home", "work", "school", "chu
 constexpr std::string_view kNameParticles[] = {"de", "del", "della", "der", "den", "van", "von",
                                                "la", "le", "da", "di", "du", "dos", "das",
                                                "ten", "ter", "bin", "ibn", "al", "el"};
+// Words before a month/day that date an event ("admitted 2/14", "Tuesday 3/12").
+constexpr std::string_view kDateCues[] = {
+    "on", "admitted", "seen", "since", "until", "till", "discharged", "dated", "visit",
+    "visited", "appt", "appointment", "scheduled", "labs", "dos", "dob", "born", "died",
+    "expired", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+    "mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat"};
+// Units after a fraction ("1/2 tab", "1/2 NS").
+constexpr std::string_view kFractionUnits[] = {
+    "tab", "tabs", "tablet", "tablets", "cap", "caps", "capsule", "capsules", "pill", "pills",
+    "dose", "doses", "mg", "ml", "cup", "cups", "tsp", "tbsp", "of", "strength", "inch",
+    "inches", "unit", "units", "ns", "teaspoon", "tablespoon", "dropper", "puff", "puffs"};
 // Verbs after which "to" names a place one travels to.
 constexpr std::string_view kTravelVerbs[] = {"flew", "moved", "relocated", "traveled",
                                              "travelled", "drove", "flying", "driving"};
@@ -397,6 +408,10 @@ class Window {
       if (i + kAhead < toks_.size()) Prefetch(i + kAhead);
       if (toks_[i].kind == Kind::kNum) {
         Address(i);
+        // The byte after the digits decides whether the two rarer rules can apply.
+        const char next = toks_[i].e < t_.size() ? t_[toks_[i].e] : '\0';
+        if (next == '/') MonthDay(i);
+        if (next == 'F' || next == 'M') AgeWithSex(i);
         CuedZip(i);
         ZipAfterStateName(i);
         continue;
@@ -700,6 +715,8 @@ class Window {
     // stands in apposition (", Anna,").
     bool appositive = i > 0 && IsPunct(i - 1, ',') && (IsPunct(i + 1, ',') || IsPunct(i + 1, '.'));
     if ((english && !appositive) || EponymAfter(i) || D(i, kStateNameBit)) return;
+    // A symbol with a value ("Na 134", "K 4.1" in a lab list) is not a person.
+    if (i + 1 < toks_.size() && toks_[i + 1].kind == Kind::kNum && Adjacent(i, i + 1)) return;
     float conf = 0.6F;
     if (appositive) conf = 0.8F;
     Emit(toks_[i].b, toks_[i].stem_e, PhiClass::kName, conf, "name.first");
@@ -1138,6 +1155,69 @@ class Window {
 
   // "ZIP: 94110", "zip code 62488-1234", "postal code 3520": a postal code after its cue, of
   // any usual length (a bare 5-digit number is a ZIP only after a state abbreviation).
+  // "admitted 2/14", "seen 6/3", "Tuesday 3/12", "d/c 6/6": a month and day without a year
+  // after a word that dates an event. Fractions and scores ("strength 4/5", "pain 7/10",
+  // "on 1/2 tab") have no such word before them, or a unit after them.
+  void MonthDay(std::size_t i) {
+    if (i == 0 || i + 2 >= toks_.size() || !IsPunct(i + 1, '/') ||
+        toks_[i + 2].kind != Kind::kNum || toks_[i + 1].b != toks_[i].e ||
+        toks_[i + 2].b != toks_[i + 1].e || toks_[i].e - toks_[i].b > 2 ||
+        toks_[i + 2].e - toks_[i + 2].b > 2) {
+      return;
+    }
+    // Inside a longer date or number ("2/14/2024", "1.2/3"): the numeric rules' business.
+    const std::size_t b = toks_[i].b, e = toks_[i + 2].e;
+    auto glue = [](char c) { return c == '/' || c == '-' || c == '.' || c == ',' || (c >= '0' && c <= '9'); };
+    if ((b > 0 && glue(t_[b - 1])) || (e < t_.size() && glue(t_[e]) && e + 1 < t_.size() &&
+                                      t_[e + 1] >= '0' && t_[e + 1] <= '9')) {
+      return;
+    }
+    auto value = [&](std::size_t k) {
+      int v = 0;
+      for (std::size_t p = toks_[k].b; p < toks_[k].e; ++p) v = v * 10 + (t_[p] - '0');
+      return v;
+    };
+    const int month = value(i), day = value(i + 2);
+    if (month < 1 || month > 12 || day < 1 || day > 31) return;
+    if (IsWord(i + 3) && Adjacent(i + 2, i + 3) && StemIn<kFractionUnits>(i + 3)) return;
+    // The dating word, or "d/c".
+    std::size_t c = i - 1;
+    bool cue = false;
+    if (IsWord(c) && Adjacent(c, i)) {
+      cue = StemIn<kDateCues>(c) ||
+            (EqualsLower(W(c), "c") && c >= 2 && IsPunct(c - 1, '/') && IsWord(c - 2) &&
+             EqualsLower(W(c - 2), "d") && toks_[c - 1].b == toks_[c - 2].e);
+    } else if (IsPunct(c, ':') && c > 0 && IsWord(c - 1) && Adjacent(c, i)) {
+      cue = StemIn<kDateCues>(c - 1);  // "DOS: 6/4"
+    }
+    if (!cue) return;
+    Emit(b, e, PhiClass::kDate, 0.85F, "date.month_day");
+  }
+
+  // "Eleanor Whitfield-Park, 91F," / "a 94M with": an age over 89 written with the sex
+  // letter. Temperatures ("fever 101F", "T 100.4F") have a cue or a decimal before them.
+  void AgeWithSex(std::size_t i) {
+    if (toks_[i].e - toks_[i].b < 2 || toks_[i].e - toks_[i].b > 3 || i + 1 >= toks_.size() ||
+        !IsWord(i + 1) || toks_[i + 1].b != toks_[i].e || toks_[i + 1].e - toks_[i + 1].b != 1) {
+      return;
+    }
+    const char sex = t_[toks_[i + 1].b];
+    if (sex != 'F' && sex != 'M') return;
+    int age = 0;
+    for (std::size_t p = toks_[i].b; p < toks_[i].e; ++p) age = age * 10 + (t_[p] - '0');
+    if (age < 90 || age > 129) return;
+    if (i + 2 < toks_.size() && toks_[i + 2].b == toks_[i + 1].e &&
+        toks_[i + 2].kind != Kind::kPunct) {
+      return;  // "91Fr", "100M2"
+    }
+    // After a comma, "a"/"an", or an opening parenthesis; not after a decimal point.
+    if (i == 0) return;
+    const bool after = IsPunct(i - 1, ',') || IsPunct(i - 1, '(') ||
+                       (IsWord(i - 1) && (EqualsLower(W(i - 1), "a") || EqualsLower(W(i - 1), "an")));
+    if (!after) return;
+    Emit(toks_[i].b, toks_[i + 1].e, PhiClass::kAge, 0.85F, "age.with_sex");
+  }
+
   void CuedZip(std::size_t i) {
     const std::size_t digits = toks_[i].e - toks_[i].b;
     if (digits < 3 || digits > 6 || i == 0) return;
