@@ -399,6 +399,7 @@ class Window {
 
   void Run() {
     const std::size_t first_out = out_.size();
+    caps_.clear();
     Tokenize(t_, toks_);
     // Capitalised words are the ones the rules look up: their dictionary slots are fetched a
     // few tokens ahead, so the lookup rarely waits for memory.
@@ -430,6 +431,7 @@ class Window {
         }
         continue;
       }
+      caps_.push_back(static_cast<std::uint32_t>(i));
       Title(i);
       FacilityHead(i);
       Saint(i);
@@ -621,10 +623,8 @@ class Window {
     // never searched for.
     std::uint64_t filter = 0;
     for (const auto& p : parts) filter |= std::uint64_t{1} << (p.first >> 58);
-    for (std::size_t i = 0; i < toks_.size(); ++i) {
-      if (!Cap(i) || toks_[i].in_name || toks_[i].all_caps || toks_[i].stem_e - toks_[i].b < 2) {
-        continue;
-      }
+    for (const std::uint32_t i : caps_) {
+      if (toks_[i].in_name || toks_[i].all_caps || toks_[i].stem_e - toks_[i].b < 2) continue;
       const std::uint64_t key = HashOf(i) ^ (toks_[i].stem_e - toks_[i].b);
       if (((filter >> (key >> 58)) & 1) == 0) continue;
       auto it = std::lower_bound(parts.begin(), parts.end(), key,
@@ -1327,6 +1327,12 @@ class Window {
   const Dictionaries& d_;
   std::vector<Candidate>& out_;
   std::vector<Token>& toks_;  // holds the per-token dictionary cache, hence D() is const
+  // The capitalised words, in order (what PropagateNames looks at); a per-thread buffer.
+  std::vector<std::uint32_t>& caps_ = CapsBuffer();
+  static std::vector<std::uint32_t>& CapsBuffer() {
+    thread_local std::vector<std::uint32_t> caps;
+    return caps;
+  }
 };
 
 }  // namespace
