@@ -64,7 +64,8 @@ using Rule = Detector::RuleSpec;
 constexpr unsigned kCi = HS_FLAG_CASELESS;
 // Start of match tracked in stage 1 itself: set on rules for which that costs the stage-1
 // scan next to nothing (measured: the numeric dates, month-day-year dates, phones, IPv4 and
-// UDI rules), which saves their stage-2 scans. On other rules it makes the whole stage-1 scan up to 40% slower.
+// UDI rules), which saves their stage-2 scans. On other rules it makes the whole stage-1
+// scan up to 40% slower.
 constexpr unsigned kSom = HS_FLAG_SOM_LEFTMOST;
 
 #define MONTH                                                                             \

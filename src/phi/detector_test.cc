@@ -497,7 +497,8 @@ TEST(PhiDetector, AGivenNameThatIsAMonthOrACommonWordFollowsATitle) {
   for (const auto& [text, name, word] :
        std::vector<std::tuple<std::string, std::string, std::string>>{
            {"Ms. April Stone was admitted in April.", "April Stone", "in April"},
-           {"Seen by Dr. Will Martin. Will follow up in two weeks.", "Will Martin", "Will follow"}}) {
+           {"Seen by Dr. Will Martin. Will follow up in two weeks.", "Will Martin",
+            "Will follow"}}) {
     ExpectFound(text, {name}, PhiClass::kName);
     const std::size_t w = text.find(word);
     for (const Finding& x : Scan(text)) {

@@ -123,21 +123,20 @@ void Session::Insert(PhiClass cls, std::string_view original, std::uint32_t inde
   std::vector<std::uint32_t>& by_index = by_index_[static_cast<std::size_t>(cls)];
   by_index.resize(index, 0);
   by_index[index - 1] = id;
-  // Load at most one half.
+  // Load at most one half: a full rebuild when the table doubles, else place the new entry.
   if (2 * entries_.size() > slots_.size()) {
     slots_.assign(std::max<std::size_t>(16, 2 * slots_.size()), 0);
-    const std::size_t mask = slots_.size() - 1;
-    for (std::uint32_t k = 0; k < entries_.size(); ++k) {
-      std::size_t h = SlotHash(entries_[k].cls, Original(entries_[k])) & mask;
-      while (slots_[h] != 0) h = (h + 1) & mask;
-      slots_[h] = k + 1;
-    }
-    return;
+    for (std::uint32_t k = 0; k < entries_.size(); ++k) PlaceSlot(k);
+  } else {
+    PlaceSlot(id - 1);
   }
+}
+
+void Session::PlaceSlot(std::uint32_t entry) {
   const std::size_t mask = slots_.size() - 1;
-  std::size_t h = SlotHash(cls, original) & mask;
+  std::size_t h = SlotHash(entries_[entry].cls, Original(entries_[entry])) & mask;
   while (slots_[h] != 0) h = (h + 1) & mask;
-  slots_[h] = id;
+  slots_[h] = entry + 1;
 }
 
 // The same spelling of the same class always gets the same placeholder: exact (not

@@ -84,12 +84,16 @@ class Session {
     std::uint32_t index;
     PhiClass cls;
   };
-  std::string_view Original(const VaultEntry& e) const { return {originals_.data() + e.off, e.len}; }
+  std::string_view Original(const VaultEntry& e) const {
+    return {originals_.data() + e.off, e.len};
+  }
   // The entry for (cls, original), or nullptr.
   const VaultEntry* Find(PhiClass cls, std::string_view original) const;
   // The entry a complete placeholder "[TAG_N]" was issued for, or nullptr.
   const VaultEntry* FindPlaceholder(std::string_view placeholder) const;
   void Insert(PhiClass cls, std::string_view original, std::uint32_t index);
+  // Puts entries_[entry] into the first free slot of its probe sequence.
+  void PlaceSlot(std::uint32_t entry);
   static std::size_t SlotHash(PhiClass cls, std::string_view original);
 
   std::shared_ptr<const Detector> detector_;

@@ -465,6 +465,24 @@ class Window {
     return toks_[i].e - toks_[i].b == len && (t_[toks_[i].b] | 0x20) == lower;
   }
 
+  // The value of number token i (a few digits).
+  int NumValue(std::size_t i) const {
+    int v = 0;
+    for (std::size_t p = toks_[i].b; p < toks_[i].e; ++p) v = v * 10 + (t_[p] - '0');
+    return v;
+  }
+  // Token i starts a line, the text, or follows one of the punctuation bytes `breaks`.
+  bool AfterBreak(std::size_t i, std::string_view breaks) const {
+    return i == 0 || toks_[i].nl_before ||
+           (toks_[i - 1].kind == Kind::kPunct &&
+            breaks.find(t_[toks_[i - 1].b]) != std::string_view::npos);
+  }
+  // A title ("Dr", "Mrs.") comes right before token i.
+  bool TitleBefore(std::size_t i) const {
+    return (i > 0 && WordIn<kTitles>(i - 1)) ||
+           (i > 1 && IsPunct(i - 1, '.') && WordIn<kTitles>(i - 2));
+  }
+
   // "P" or "P." (returns the index after the initial and its dot).
   bool Initial(std::size_t i, std::size_t* next) const {
     if (!IsWord(i) || toks_[i].e - toks_[i].b != 1 || !toks_[i].cap) return false;
@@ -564,9 +582,7 @@ class Window {
       }
       // Surname particles: "Maria van der Berg", "Mr. de la Cruz" (after a title they may
       // come first).
-      if (std::size_t q = Particles(j); q > j && (parts > 0 || (j > 0 && StemIn<kTitles>(j - 1)) ||
-                                                  (j > 1 && IsPunct(j - 1, '.') &&
-                                                   StemIn<kTitles>(j - 2)))) {
+      if (std::size_t q = Particles(j); q > j && (parts > 0 || TitleBefore(j))) {
         if (NamePart(q) && Adjacent(q - 1, q) && !toks_[q].poss) {
           j = q;
           continue;
@@ -630,13 +646,7 @@ class Window {
       auto it = std::lower_bound(parts.begin(), parts.end(), key,
                                  [](const auto& p, std::uint64_t k) { return p.first < k; });
       if (it == parts.end() || it->first != key || !NamePart(i)) continue;
-      if (English(i)) {
-        const bool sentence_start =
-            i == 0 || toks_[i].nl_before ||
-            (toks_[i - 1].kind == Kind::kPunct &&
-             std::string_view(".!?\"“(:;").find(t_[toks_[i - 1].b]) != std::string_view::npos);
-        if (sentence_start) continue;
-      }
+      if (English(i) && AfterBreak(i, ".!?\"“(:;")) continue;  // a sentence start
       // "from Denver" stays a place even if "Denver Hale" is a person.
       const bool place_cue =
           i > 0 && IsWord(i - 1) && !toks_[i - 1].cap && WordIn<kLocationCues>(i - 1);
@@ -669,8 +679,7 @@ class Window {
 
   void FirstName(std::size_t i) {
     if (!NamePart(i) || !D(i, kFirstBit)) return;
-    if (i > 0 && WordIn<kTitles>(i - 1)) return;  // Title() covers it
-    if (i > 0 && (IsPunct(i - 1, '.') && i > 1 && WordIn<kTitles>(i - 2))) return;
+    if (TitleBefore(i)) return;  // Title() covers it
     // A first name that is also a town ("Kevin", "Alma") is a person unless a place cue
     // comes right before it ("in Alma").
     bool place_cue = i > 0 && IsWord(i - 1) && !toks_[i - 1].cap && WordIn<kLocationCues>(i - 1);
@@ -697,10 +706,7 @@ class Window {
         // Two common words ("Princess Royal", "Carry Me") after a determiner, a quote or at a
         // sentence start are more likely a phrase than a person.
         if (english && !initial && English(i + 1)) {
-          bool phrase_start = toks_[i].nl_before || i == 0 ||
-                              (toks_[i - 1].kind == Kind::kPunct &&
-                               std::string_view(".!?\"“(").find(t_[toks_[i - 1].b]) !=
-                                   std::string_view::npos) ||
+          bool phrase_start = AfterBreak(i, ".!?\"“(") ||
                               (IsWord(i - 1) && (EqualsLower(W(i - 1), "the") ||
                                                  EqualsLower(W(i - 1), "a") ||
                                                  EqualsLower(W(i - 1), "an")));
@@ -1153,8 +1159,6 @@ class Window {
     Emit(toks_[i].b, toks_[e].stem_e, PhiClass::kLocation, conf, "location.cue");
   }
 
-  // "ZIP: 94110", "zip code 62488-1234", "postal code 3520": a postal code after its cue, of
-  // any usual length (a bare 5-digit number is a ZIP only after a state abbreviation).
   // "admitted 2/14", "seen 6/3", "Tuesday 3/12", "d/c 6/6": a month and day without a year
   // after a word that dates an event. Fractions and scores ("strength 4/5", "pain 7/10",
   // "on 1/2 tab") have no such word before them, or a unit after them.
@@ -1167,17 +1171,15 @@ class Window {
     }
     // Inside a longer date or number ("2/14/2024", "1.2/3"): the numeric rules' business.
     const std::size_t b = toks_[i].b, e = toks_[i + 2].e;
-    auto glue = [](char c) { return c == '/' || c == '-' || c == '.' || c == ',' || (c >= '0' && c <= '9'); };
-    if ((b > 0 && glue(t_[b - 1])) || (e < t_.size() && glue(t_[e]) && e + 1 < t_.size() &&
-                                      t_[e + 1] >= '0' && t_[e + 1] <= '9')) {
+    auto glue = [](char c) {
+      return c == '/' || c == '-' || c == '.' || c == ',' ||
+             IsDigitByte(static_cast<unsigned char>(c));
+    };
+    if ((b > 0 && glue(t_[b - 1])) ||
+        (e + 1 < t_.size() && glue(t_[e]) && IsDigitByte(static_cast<unsigned char>(t_[e + 1])))) {
       return;
     }
-    auto value = [&](std::size_t k) {
-      int v = 0;
-      for (std::size_t p = toks_[k].b; p < toks_[k].e; ++p) v = v * 10 + (t_[p] - '0');
-      return v;
-    };
-    const int month = value(i), day = value(i + 2);
+    const int month = NumValue(i), day = NumValue(i + 2);
     if (month < 1 || month > 12 || day < 1 || day > 31) return;
     if (IsWord(i + 3) && Adjacent(i + 2, i + 3) && StemIn<kFractionUnits>(i + 3)) return;
     // The dating word, or "d/c".
@@ -1203,8 +1205,7 @@ class Window {
     }
     const char sex = t_[toks_[i + 1].b];
     if (sex != 'F' && sex != 'M') return;
-    int age = 0;
-    for (std::size_t p = toks_[i].b; p < toks_[i].e; ++p) age = age * 10 + (t_[p] - '0');
+    const int age = NumValue(i);
     if (age < 90 || age > 129) return;
     if (i + 2 < toks_.size() && toks_[i + 2].b == toks_[i + 1].e &&
         toks_[i + 2].kind != Kind::kPunct) {
@@ -1212,12 +1213,15 @@ class Window {
     }
     // After a comma, "a"/"an", or an opening parenthesis; not after a decimal point.
     if (i == 0) return;
-    const bool after = IsPunct(i - 1, ',') || IsPunct(i - 1, '(') ||
-                       (IsWord(i - 1) && (EqualsLower(W(i - 1), "a") || EqualsLower(W(i - 1), "an")));
+    const bool after =
+        IsPunct(i - 1, ',') || IsPunct(i - 1, '(') ||
+        (IsWord(i - 1) && (EqualsLower(W(i - 1), "a") || EqualsLower(W(i - 1), "an")));
     if (!after) return;
     Emit(toks_[i].b, toks_[i + 1].e, PhiClass::kAge, 0.85F, "age.with_sex");
   }
 
+  // "ZIP: 94110", "zip code 62488-1234", "postal code 3520": a postal code after its cue, of
+  // any usual length (a bare 5-digit number is a ZIP only after a state abbreviation).
   void CuedZip(std::size_t i) {
     const std::size_t digits = toks_[i].e - toks_[i].b;
     if (digits < 3 || digits > 6 || i == 0) return;
@@ -1315,8 +1319,9 @@ class Window {
       }
       ++j;
       // A directional abbreviation with its dot ("1450 W. Elm St."): the dot joins the run.
-      if (IsPunct(j, '.') && toks_[j].b == toks_[j - 1].e && toks_[j - 1].e - toks_[j - 1].b <= 2 &&
-          toks_[j - 1].cap && j + 1 < toks_.size() && Adjacent(j, j + 1)) {
+      if (IsPunct(j, '.') && toks_[j].b == toks_[j - 1].e &&
+          toks_[j - 1].e - toks_[j - 1].b <= 2 && toks_[j - 1].cap && j + 1 < toks_.size() &&
+          Adjacent(j, j + 1)) {
         ++j;
       }
     }

@@ -42,7 +42,8 @@ TEST(PhiResolve, FindingsDoNotDependOnTheOrderOfCandidates) {
   // Equal confidence: the class listed first in PhiClass wins; a specific class beats the
   // generic identifier within 0.3 of its confidence.
   EXPECT_EQ(expected,
-            "5-17:PHONE:phone.us 21-33:PHONE:phone.us 37-47:DATE:date.iso 52-60:ACCOUNT:cue.account ");
+            "5-17:PHONE:phone.us 21-33:PHONE:phone.us 37-47:DATE:date.iso "
+            "52-60:ACCOUNT:cue.account ");
   // Every rotation and reversal, and a deterministic shuffle of each.
   std::vector<Candidate> order = cands;
   for (std::size_t r = 0; r < order.size(); ++r) {
